@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, ValidationError, errorMessage } from '../../errors.ts';
+import { type JobName, type JobPayload, jobContracts } from '../../jobs/job-contracts.ts';
+import type { Logger } from '../../logger.ts';
+import type { JobContext, JobHandler, JobQueue } from '../../ports/job-queue.ts';
+import type { JobRepository } from '../../ports/job-repository.ts';
+import { type JobRecord, finishedStatuses } from '../../types/job-record.ts';
+
+type Pending = { record: JobRecord; controller: AbortController };
+
+/**
+ * Runs jobs inside this process with a concurrency limit, recording them in the job repository
+ * exactly as the BullMQ adapter does, so the CLI and API see the same records either way.
+ */
+export class InProcessJobQueue implements JobQueue {
+  private readonly handlers = new Map<string, JobHandler<JobName>>();
+  private readonly waiting: Pending[] = [];
+  private readonly active = new Map<string, Pending>();
+  private readonly finished = new Map<string, Promise<JobRecord>>();
+  private readonly resolvers = new Map<string, (record: JobRecord) => void>();
+  private closed = false;
+
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly options: { concurrency: number; logger: Logger },
+  ) {}
+
+  register<N extends JobName>(name: N, handler: JobHandler<N>): void {
+    this.handlers.set(name, handler as unknown as JobHandler<JobName>);
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: { jobId?: string } = {}) {
+    if (this.closed) throw new ValidationError('the job queue is closed');
+    const contract = jobContracts[name];
+    if (!contract) throw new ValidationError(`unknown job ${name}`);
+    const parsed = contract.payload.safeParse(payload);
+    if (!parsed.success) {
+      throw new ValidationError(
+        `invalid ${name} payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      );
+    }
+    const id = options.jobId ?? randomUUID();
+    const existing = await this.jobs.get(id);
+    // Same id while queued or running: hand back the job in flight (dedupe), like BullMQ does.
+    if (existing && !finishedStatuses.includes(existing.status)) return existing;
+    const record: JobRecord = {
+      id,
+      queue: contract.queue,
+      name,
+      status: 'queued',
+      payload: parsed.data,
+      result: null,
+      error: null,
+      progress: 0,
+      progressMessage: null,
+      attempts: 0,
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      finishedAt: null,
+    };
+    if (existing) {
+      await this.jobs.update(id, { ...record });
+    } else {
+      await this.jobs.create(record);
+    }
+    this.finished.set(id, new Promise((resolve) => this.resolvers.set(id, resolve)));
+    this.waiting.push({ record, controller: new AbortController() });
+    queueMicrotask(() => this.pump());
+    return record;
+  }
+
+  async waitFor(jobId: string): Promise<JobRecord> {
+    const pending = this.finished.get(jobId);
+    if (pending) return pending;
+    const record = await this.jobs.get(jobId);
+    if (!record) throw new NotFoundError(`job ${jobId} not found`);
+    if (finishedStatuses.includes(record.status)) return record;
+    throw new NotFoundError(`job ${jobId} is not run by this process`);
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    const index = this.waiting.findIndex((pending) => pending.record.id === jobId);
+    if (index >= 0) {
+      this.waiting.splice(index, 1);
+      await this.finish(jobId, { status: 'cancelled', error: 'cancelled before it started' });
+      return;
+    }
+    const running = this.active.get(jobId);
+    if (running) {
+      running.controller.abort(new Error('cancelled'));
+      return;
+    }
+    const record = await this.jobs.get(jobId);
+    if (!record) throw new NotFoundError(`job ${jobId} not found`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.waiting.splice(0)) {
+      await this.finish(pending.record.id, { status: 'cancelled', error: 'queue closed before the job started' });
+    }
+    for (const running of this.active.values()) running.controller.abort(new Error('queue closed'));
+    await Promise.all([...this.active.keys()].map((id) => this.finished.get(id)));
+  }
+
+  private pump(): void {
+    while (this.active.size < this.options.concurrency && this.waiting.length > 0) {
+      const next = this.waiting.shift() as Pending;
+      this.active.set(next.record.id, next);
+      void this.run(next);
+    }
+  }
+
+  private async run({ record, controller }: Pending): Promise<void> {
+    const handler = this.handlers.get(record.name);
+    const logger = this.options.logger.child({ job: record.id, name: record.name });
+    try {
+      if (!handler) throw new ValidationError(`no handler registered for ${record.name}`);
+      await this.jobs.update(record.id, { status: 'running', startedAt: new Date().toISOString(), attempts: 1 });
+      const context: JobContext = {
+        jobId: record.id,
+        signal: controller.signal,
+        progress: async (fraction, message) => {
+          await this.jobs.update(record.id, {
+            progress: Math.min(1, Math.max(0, fraction)),
+            progressMessage: message ?? null,
+          });
+        },
+        log: async (message) => {
+          logger.debug(message);
+          await this.jobs.appendLog(record.id, message);
+        },
+      };
+      const contract = jobContracts[record.name as JobName];
+      const result = await handler(contract.payload.parse(record.payload) as never, context);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await this.finish(record.id, { status: 'completed', result: contract.result.parse(result), progress: 1 });
+    } catch (error) {
+      const cancelled = controller.signal.aborted;
+      if (!cancelled) logger.error('job failed', { error: errorMessage(error) });
+      await this.finish(record.id, { status: cancelled ? 'cancelled' : 'failed', error: errorMessage(error) });
+    } finally {
+      this.active.delete(record.id);
+      this.pump();
+    }
+  }
+
+  private async finish(id: string, patch: Partial<JobRecord>): Promise<void> {
+    const record = await this.jobs.update(id, { ...patch, finishedAt: new Date().toISOString() });
+    this.resolvers.get(id)?.(record);
+    this.resolvers.delete(id);
+  }
+}

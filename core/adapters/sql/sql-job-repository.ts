@@ -1,0 +1,109 @@
+import type { Kysely, Selectable } from 'kysely';
+import { NotFoundError } from '../../errors.ts';
+import type { JobPatch, JobRepository } from '../../ports/job-repository.ts';
+import { JobRecord, type JobStatus } from '../../types/job-record.ts';
+import type { DatabaseSchema } from './database-schema.ts';
+
+type JobRow = Selectable<DatabaseSchema['jobs']>;
+
+let lastSequence = 0;
+/** Log order key: milliseconds scaled up with a per-process counter, so lines written in one ms keep order. */
+function nextSequence(): number {
+  lastSequence = Math.max(lastSequence + 1, Date.now() * 1000);
+  return lastSequence;
+}
+
+/** Job records and their log lines on any Kysely dialect. */
+export class SqlJobRepository implements JobRepository {
+  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+
+  async create(job: JobRecord): Promise<void> {
+    const parsed = JobRecord.parse(job);
+    await this.db
+      .insertInto('jobs')
+      .values({
+        id: parsed.id,
+        queue: parsed.queue,
+        name: parsed.name,
+        status: parsed.status,
+        payload: JSON.stringify(parsed.payload ?? null),
+        result: parsed.result === null ? null : JSON.stringify(parsed.result),
+        error: parsed.error,
+        progress: parsed.progress,
+        progress_message: parsed.progressMessage,
+        attempts: parsed.attempts,
+        created_at: parsed.createdAt,
+        started_at: parsed.startedAt,
+        finished_at: parsed.finishedAt,
+      })
+      .execute();
+  }
+
+  async update(id: string, patch: JobPatch): Promise<JobRecord> {
+    const set: Partial<DatabaseSchema['jobs']> = {};
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.result !== undefined) set.result = patch.result === null ? null : JSON.stringify(patch.result);
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.progress !== undefined) set.progress = patch.progress;
+    if (patch.progressMessage !== undefined) set.progress_message = patch.progressMessage;
+    if (patch.attempts !== undefined) set.attempts = patch.attempts;
+    if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+    if (Object.keys(set).length > 0) await this.db.updateTable('jobs').set(set).where('id', '=', id).execute();
+    const job = await this.get(id);
+    if (!job) throw new NotFoundError(`job ${id} not found`);
+    return job;
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? fromRow(row) : null;
+  }
+
+  async list(filter: { queue?: string; status?: JobStatus; limit?: number } = {}): Promise<JobRecord[]> {
+    let query = this.db.selectFrom('jobs').selectAll();
+    if (filter.queue) query = query.where('queue', '=', filter.queue);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(filter.limit ?? 50)
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async appendLog(id: string, message: string): Promise<void> {
+    await this.db
+      .insertInto('job_logs')
+      .values({ job_id: id, seq: nextSequence(), at: new Date().toISOString(), message })
+      .execute();
+  }
+
+  async logs(id: string): Promise<{ at: string; message: string }[]> {
+    const rows = await this.db
+      .selectFrom('job_logs')
+      .select(['at', 'message'])
+      .where('job_id', '=', id)
+      .orderBy('seq')
+      .execute();
+    return rows;
+  }
+}
+
+function fromRow(row: JobRow): JobRecord {
+  return JobRecord.parse({
+    id: row.id,
+    queue: row.queue,
+    name: row.name,
+    status: row.status,
+    payload: JSON.parse(row.payload),
+    result: row.result === null ? null : JSON.parse(row.result),
+    error: row.error,
+    progress: Number(row.progress),
+    progressMessage: row.progress_message,
+    attempts: Number(row.attempts),
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  });
+}

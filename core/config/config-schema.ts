@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { ChunkingSpec } from '../types/feature-set.ts';
+
+const CrawlerConfig = z
+  .object({
+    userAgent: z.string().min(1),
+    /** Pages fetched at once across all hosts, and per host. */
+    concurrency: z.number().int().min(1).max(64),
+    perHostConcurrency: z.number().int().min(1).max(16),
+    /** Minimum pause between two requests to the same host. */
+    perHostDelayMs: z.number().int().min(0),
+    timeoutMs: z.number().int().min(100),
+    maxPageBytes: z.number().int().min(1024),
+    maxRedirects: z.number().int().min(0).max(20),
+    retries: z.number().int().min(0).max(10),
+    backoffMs: z.number().int().min(0),
+    respectRobotsTxt: z.boolean(),
+    /** Private (10/8, 172.16/12, 192.168/16, fc00::/7) and link-local targets are refused unless allowed. */
+    allowPrivateNetworks: z.boolean(),
+    allowLoopback: z.boolean(),
+    /** Most documents taken from one feed or sitemap. */
+    maxPagesPerSource: z.number().int().min(1),
+    /** dev.to's public API root; tests point it at a local replay server. */
+    devtoApiBase: z.string().url(),
+    repository: z.object({
+      maxFileBytes: z.number().int().min(1),
+      maxFiles: z.number().int().min(1),
+      /** Folders never walked (vendored code, build output). */
+      ignoreDirectories: z.array(z.string()),
+      /** Lock files and other generated files that carry no voice. */
+      ignoreFiles: z.array(z.string()),
+    }),
+  })
+  .strict();
+export type CrawlerConfig = z.infer<typeof CrawlerConfig>;
+
+const EmbedderConfig = z.discriminatedUnion('provider', [
+  z
+    .object({
+      provider: z.literal('use-lite'),
+      /** Worker threads for bulk embedding; 0 means one per core. */
+      workers: z.number().int().min(0).max(64),
+      batchSize: z.number().int().min(1).max(512),
+    })
+    .strict(),
+  z
+    .object({
+      provider: z.literal('transformers'),
+      /** Local folder holding config.json, tokenizer.json and onnx/model.onnx (never downloaded). */
+      modelPath: z.string().min(1),
+      pooling: z.enum(['mean', 'cls']),
+      normalize: z.boolean(),
+      quantized: z.boolean(),
+      workers: z.number().int().min(0).max(64),
+      batchSize: z.number().int().min(1).max(512),
+    })
+    .strict(),
+  z
+    .object({
+      provider: z.literal('openai'),
+      baseUrl: z.string().url(),
+      model: z.string().min(1),
+      apiKey: z.string().nullable(),
+      dimensions: z.number().int().positive().nullable(),
+      batchSize: z.number().int().min(1).max(2048),
+      timeoutMs: z.number().int().min(100),
+      retries: z.number().int().min(0).max(10),
+    })
+    .strict(),
+]);
+export type EmbedderConfig = z.infer<typeof EmbedderConfig>;
+
+const FeaturesConfig = z
+  .object({
+    chunking: z.object({ article: ChunkingSpec, post: ChunkingSpec, repository: ChunkingSpec }).strict(),
+    /** Cleaned documents shorter than this are rejected by validation. */
+    minCharacters: z.number().int().min(1),
+    /** Chunks embedded and upserted together. */
+    batchSize: z.number().int().min(1).max(4096),
+  })
+  .strict();
+
+const StoresConfig = z
+  .object({
+    metadata: z.discriminatedUnion('driver', [
+      z.object({ driver: z.literal('sqlite'), path: z.string().min(1) }).strict(),
+      z.object({ driver: z.literal('postgres'), url: z.string().min(1) }).strict(),
+    ]),
+    vectors: z.discriminatedUnion('driver', [
+      z.object({ driver: z.literal('sqlite-vec') }).strict(),
+      z.object({ driver: z.literal('qdrant'), url: z.string().url(), apiKey: z.string().nullable() }).strict(),
+    ]),
+    artifacts: z.object({ driver: z.literal('local'), path: z.string().min(1) }).strict(),
+    queue: z.discriminatedUnion('driver', [
+      z.object({ driver: z.literal('in-process'), concurrency: z.number().int().min(1).max(64) }).strict(),
+      z.object({ driver: z.literal('bullmq'), redisUrl: z.string().min(1), prefix: z.string().min(1) }).strict(),
+    ]),
+  })
+  .strict();
+
+/** The whole configuration, after defaults, environment file and environment variables are merged. */
+export const TwinConfig = z
+  .object({
+    /** Folder for the embedded stores; relative store paths resolve against it. */
+    dataDir: z.string().min(1),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
+    crawler: CrawlerConfig,
+    features: FeaturesConfig,
+    embedder: EmbedderConfig,
+    stores: StoresConfig,
+  })
+  .strict();
+export type TwinConfig = z.infer<typeof TwinConfig>;

@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FeatureBuildResult } from '../jobs/job-contracts.ts';
+import type { JobQueue } from '../ports/job-queue.ts';
+import type { JobRepository } from '../ports/job-repository.ts';
+
+export type JobQueueFixture = { queue: JobQueue; jobs: JobRepository; close(): Promise<void> };
+
+const result = (chunks: number): FeatureBuildResult => ({
+  featureSetId: 'fs_0123456789ab',
+  documents: 1,
+  processed: 1,
+  upToDate: 0,
+  rejected: [],
+  chunks,
+  durationMs: 1,
+  embedMs: 1,
+});
+
+/** The behaviour every JobQueue adapter must have. */
+export function runJobQueueContract(name: string, create: () => Promise<JobQueueFixture>) {
+  describe(`JobQueue contract: ${name}`, () => {
+    let fixture: JobQueueFixture;
+    beforeEach(async () => {
+      fixture = await create();
+    });
+    afterEach(async () => {
+      await fixture.close();
+    });
+
+    it('runs a job with its validated payload and records progress, logs and result', async () => {
+      const seen: unknown[] = [];
+      fixture.queue.register('feature.build', async (payload, context) => {
+        seen.push(payload);
+        await context.progress(0.5, 'half way');
+        await context.log('working');
+        return result(7);
+      });
+      const queued = await fixture.queue.enqueue('feature.build', { authorId: 'ada' });
+      expect(queued.status).toBe('queued');
+      const finished = await fixture.queue.waitFor(queued.id);
+      expect(finished).toMatchObject({ status: 'completed', progress: 1, queue: 'feature', attempts: 1 });
+      expect(finished.result).toEqual(result(7));
+      // Defaults from the payload schema are applied before the handler sees the payload.
+      expect(seen).toEqual([{ authorId: 'ada', force: false }]);
+      expect((await fixture.jobs.logs(queued.id)).map((line) => line.message)).toContain('working');
+    });
+
+    it('rejects an invalid payload before anything is queued', async () => {
+      await expect(fixture.queue.enqueue('feature.crawl', { targets: [], authorName: '' })).rejects.toThrow(
+        /targets.*authorName|authorName.*targets/s,
+      );
+      expect(await fixture.jobs.list()).toEqual([]);
+    });
+
+    it('records a failing handler as failed with its message', async () => {
+      fixture.queue.register('feature.build', async () => {
+        throw new Error('the embedder is on fire');
+      });
+      const queued = await fixture.queue.enqueue('feature.build', {});
+      const finished = await fixture.queue.waitFor(queued.id);
+      expect(finished).toMatchObject({ status: 'failed', error: 'the embedder is on fire' });
+      expect(finished.finishedAt).not.toBeNull();
+    });
+
+    it('dedupes a job id that is still queued or running', async () => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let runs = 0;
+      fixture.queue.register('feature.build', async () => {
+        runs += 1;
+        await gate;
+        return result(1);
+      });
+      const first = await fixture.queue.enqueue('feature.build', {}, { jobId: 'build-1' });
+      const second = await fixture.queue.enqueue('feature.build', {}, { jobId: 'build-1' });
+      expect(second.id).toBe(first.id);
+      release();
+      await fixture.queue.waitFor('build-1');
+      expect(runs).toBe(1);
+    });
+
+    it('cancels a running job through its abort signal', async () => {
+      let started: () => void = () => {};
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      fixture.queue.register('feature.build', async (_payload, context) => {
+        started();
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+        throw context.signal.reason;
+      });
+      const queued = await fixture.queue.enqueue('feature.build', {});
+      await running;
+      await fixture.queue.cancel(queued.id);
+      expect((await fixture.queue.waitFor(queued.id)).status).toBe('cancelled');
+    });
+  });
+}

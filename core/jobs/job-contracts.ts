@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { Category, Platform } from '../types/category.ts';
+
+/** Pipelines own one queue each, so they scale and fail separately. */
+export const QueueName = z.enum(['feature', 'training', 'inference']);
+export type QueueName = z.infer<typeof QueueName>;
+
+export const CrawlSource = z.enum(['web', 'feed', 'sitemap', 'medium', 'substack', 'devto', 'github', 'linkedin']);
+export type CrawlSource = z.infer<typeof CrawlSource>;
+
+export const CrawlPayload = z.object({
+  targets: z.array(z.string().min(1)).min(1),
+  authorName: z.string().min(1),
+  /** Force a crawler instead of choosing one from the URL. */
+  source: CrawlSource.optional(),
+  /** Compute features for what changed once the crawl is done. */
+  buildFeatures: z.boolean().default(true),
+});
+
+const Reasoned = z.object({ url: z.string(), reason: z.string() });
+
+export const CrawlResult = z.object({
+  fetched: z.number().int(),
+  created: z.number().int(),
+  updated: z.number().int(),
+  unchanged: z.number().int(),
+  skipped: z.array(Reasoned),
+  failed: z.array(Reasoned),
+  documentIds: z.array(z.string()),
+  durationMs: z.number(),
+});
+
+export const FeatureBuildPayload = z.object({
+  /** Only these documents; all documents when absent. */
+  documentIds: z.array(z.string()).optional(),
+  authorId: z.string().optional(),
+  platform: Platform.optional(),
+  category: Category.optional(),
+  /** Recompute documents whose features are already up to date. */
+  force: z.boolean().default(false),
+});
+
+export const FeatureBuildResult = z.object({
+  featureSetId: z.string(),
+  documents: z.number().int(),
+  processed: z.number().int(),
+  upToDate: z.number().int(),
+  rejected: z.array(z.object({ documentId: z.string(), reason: z.string() })),
+  chunks: z.number().int(),
+  durationMs: z.number(),
+  embedMs: z.number(),
+});
+
+/** Every job the system knows: its queue, payload schema and result schema. */
+export const jobContracts = {
+  'feature.crawl': { queue: 'feature', payload: CrawlPayload, result: CrawlResult },
+  'feature.build': { queue: 'feature', payload: FeatureBuildPayload, result: FeatureBuildResult },
+} as const satisfies Record<string, { queue: QueueName; payload: z.ZodType; result: z.ZodType }>;
+
+export type JobName = keyof typeof jobContracts;
+export type JobPayload<N extends JobName> = z.input<(typeof jobContracts)[N]['payload']>;
+export type ParsedJobPayload<N extends JobName> = z.output<(typeof jobContracts)[N]['payload']>;
+export type JobResult<N extends JobName> = z.output<(typeof jobContracts)[N]['result']>;
+export type CrawlResult = z.output<typeof CrawlResult>;
+export type FeatureBuildResult = z.output<typeof FeatureBuildResult>;

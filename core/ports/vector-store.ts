@@ -1,0 +1,37 @@
+import type { FeatureSet } from '../types/feature-set.ts';
+import type { Category, Platform } from '../types/category.ts';
+import type { ChunkPayload } from '../types/chunk.ts';
+
+export type VectorPoint = { id: string; vector: Float32Array; payload: ChunkPayload };
+
+/** Payload filter; every given field must match (AND). Arrays mean "any of". */
+export type VectorFilter = {
+  authorId?: string | string[];
+  platform?: Platform | Platform[];
+  category?: Category | Category[];
+  documentId?: string | string[];
+};
+
+export type VectorHit = { id: string; score: number; payload: ChunkPayload };
+
+/**
+ * Stores the feature set's vectors: one collection per feature set, sized by its embedder.
+ * Scores are cosine similarities in [-1, 1], best first.
+ */
+export interface VectorStore {
+  ensureCollection(featureSet: FeatureSet): Promise<void>;
+  upsert(featureSetId: string, points: readonly VectorPoint[]): Promise<void>;
+  deleteByDocument(featureSetId: string, documentId: string): Promise<number>;
+  search(
+    featureSetId: string,
+    vector: Float32Array,
+    options: { k: number; filter?: VectorFilter },
+  ): Promise<VectorHit[]>;
+  count(featureSetId: string, filter?: VectorFilter): Promise<number>;
+  /** Point ids of one document, in chunk order. */
+  listDocumentPoints(featureSetId: string, documentId: string): Promise<string[]>;
+  /** Stored vector of a point, or null. */
+  getVector(featureSetId: string, id: string): Promise<Float32Array | null>;
+  dropCollection(featureSetId: string): Promise<void>;
+  close(): Promise<void>;
+}
