@@ -82,18 +82,16 @@ const FeaturesConfig = z
 
 const StoresConfig = z
   .object({
+    // One variant each today; the scale-out drivers (postgres, qdrant, bullmq) join these unions.
     metadata: z.discriminatedUnion('driver', [
       z.object({ driver: z.literal('sqlite'), path: z.string().min(1) }).strict(),
-      z.object({ driver: z.literal('postgres'), url: z.string().min(1) }).strict(),
     ]),
-    vectors: z.discriminatedUnion('driver', [
-      z.object({ driver: z.literal('sqlite-vec') }).strict(),
-      z.object({ driver: z.literal('qdrant'), url: z.string().url(), apiKey: z.string().nullable() }).strict(),
+    vectors: z.discriminatedUnion('driver', [z.object({ driver: z.literal('sqlite-vec') }).strict()]),
+    artifacts: z.discriminatedUnion('driver', [
+      z.object({ driver: z.literal('local'), path: z.string().min(1) }).strict(),
     ]),
-    artifacts: z.object({ driver: z.literal('local'), path: z.string().min(1) }).strict(),
     queue: z.discriminatedUnion('driver', [
       z.object({ driver: z.literal('in-process'), concurrency: z.number().int().min(1).max(64) }).strict(),
-      z.object({ driver: z.literal('bullmq'), redisUrl: z.string().min(1), prefix: z.string().min(1) }).strict(),
     ]),
   })
   .strict();

@@ -84,15 +84,24 @@ function mergeAtoms(atoms: Atom[], options: SplitOptions): string[] {
   for (const atom of atoms) {
     if (tokens + atom.tokens > options.chunkSize && window.length > 0) {
       chunks.push(window.map((entry) => entry.text).join(''));
-      // Carry the tail of the chunk into the next one, whole atoms only, within the overlap budget.
+      // Carry the tail of the chunk into the next one within the overlap budget: whole atoms while
+      // they fit, then the trailing words of the atom that does not.
       const carried: Atom[] = [];
       let carriedTokens = 0;
-      for (let index = window.length - 1; index >= 0; index--) {
+      const budget = Math.min(options.chunkOverlap, options.chunkSize - atom.tokens);
+      for (let index = window.length - 1; index >= 0 && carriedTokens < budget; index--) {
         const entry = window[index] as Atom;
-        if (carriedTokens + entry.tokens > options.chunkOverlap) break;
-        if (carriedTokens + entry.tokens + atom.tokens > options.chunkSize) break;
-        carried.unshift(entry);
-        carriedTokens += entry.tokens;
+        if (carriedTokens + entry.tokens <= budget) {
+          carried.unshift(entry);
+          carriedTokens += entry.tokens;
+          continue;
+        }
+        const tail = trailingWords(entry.text, budget - carriedTokens);
+        if (tail.tokens > 0) {
+          carried.unshift(tail);
+          carriedTokens += tail.tokens;
+        }
+        break;
       }
       window = carried;
       tokens = carriedTokens;
@@ -102,4 +111,18 @@ function mergeAtoms(atoms: Atom[], options: SplitOptions): string[] {
   }
   if (window.length > 0) chunks.push(window.map((entry) => entry.text).join(''));
   return chunks;
+}
+
+/** The longest run of whole words at the end of `text` that fits in `budget` tokens. */
+function trailingWords(text: string, budget: number): Atom {
+  const words = text.match(/\S+\s*/gu) ?? [];
+  let start = words.length;
+  let tokens = 0;
+  while (start > 0) {
+    const next = countTokens(words[start - 1] as string);
+    if (tokens + next > budget) break;
+    tokens += next;
+    start -= 1;
+  }
+  return { text: words.slice(start).join(''), tokens };
 }

@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.ts';
+import { loadConfig } from './load-config.ts';
+import { maskSecrets } from './mask-secrets.ts';
+
+const folder = mkdtempSync(join(tmpdir(), 'twin-config-'));
+function file(name: string, text: string): string {
+  const path = join(folder, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('loads the embedded defaults', () => {
+    const config = loadConfig({ env: {} });
+    expect(config).toMatchObject({
+      dataDir: './.twin',
+      embedder: { provider: 'use-lite' },
+      stores: { metadata: { driver: 'sqlite' }, vectors: { driver: 'sqlite-vec' }, queue: { driver: 'in-process' } },
+    });
+    expect(config.crawler.allowLoopback).toBe(false);
+  });
+
+  it('merges a file, then TWIN_* variables with typed values, then overrides', () => {
+    const path = file('local.yaml', 'crawler:\n  perHostDelayMs: 0\nlogLevel: debug\n');
+    const config = loadConfig({
+      file: path,
+      env: { TWIN_CRAWLER__ALLOW_LOOPBACK: 'true', TWIN_CRAWLER__TIMEOUT_MS: '1234', TWIN_LOG_LEVEL: 'warn' },
+      overrides: { dataDir: '/tmp/x' },
+    });
+    expect(config.crawler).toMatchObject({ perHostDelayMs: 0, allowLoopback: true, timeoutMs: 1234, retries: 3 });
+    expect(config.logLevel).toBe('warn');
+    expect(config.dataDir).toBe('/tmp/x');
+  });
+
+  it('switching a provider replaces the whole block and fills the key from OPENAI_API_KEY', () => {
+    const path = file(
+      'openai.yaml',
+      'embedder:\n  provider: openai\n  baseUrl: http://127.0.0.1:9/v1\n  model: text-embedding-3-small\n  apiKey: null\n  dimensions: null\n  batchSize: 64\n  timeoutMs: 1000\n  retries: 1\n',
+    );
+    const config = loadConfig({ file: path, env: { OPENAI_API_KEY: 'sk-secret-value-1234' } });
+    expect(config.embedder).toMatchObject({ provider: 'openai', apiKey: 'sk-secret-value-1234' });
+    expect(JSON.stringify(maskSecrets(config))).not.toContain('sk-secret-value');
+    expect(JSON.stringify(maskSecrets(config))).toContain('****1234');
+  });
+
+  it('fails fast listing every problem', () => {
+    const path = file('broken.yaml', 'crawler:\n  concurrency: 0\n  timeoutMs: fast\nembedder:\n  workers: -1\nbogus: 1\n');
+    let caught: unknown;
+    try {
+      loadConfig({ file: path, env: {} });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const problems = (caught as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/crawler\.concurrency/);
+    expect(problems).toMatch(/crawler\.timeoutMs/);
+    expect(problems).toMatch(/embedder\.workers/);
+    expect(problems).toMatch(/unknown key\(s\) bogus/);
+  });
+
+  it('reports unreadable files, invalid YAML and unknown environments together', () => {
+    const invalid = file('invalid.yaml', 'crawler: [unclosed\n');
+    expect(() => loadConfig({ file: invalid, env: { TWIN_ENV: 'nowhere' } })).toThrow(
+      /nowhere\.yaml does not exist[\s\S]*invalid YAML/,
+    );
+    expect(() => loadConfig({ file: join(folder, 'missing.yaml'), env: {} })).toThrow(/cannot read/);
+  });
+
+  it('masks passwords inside URLs', () => {
+    expect(maskSecrets({ url: 'postgres://twin:hunter2@db:5432/twin' })).toEqual({
+      url: 'postgres://twin:****@db:5432/twin',
+    });
+  });
+});
