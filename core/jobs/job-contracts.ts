@@ -28,6 +28,8 @@ export const CrawlResult = z.object({
   failed: z.array(Reasoned),
   documentIds: z.array(z.string()),
   durationMs: z.number(),
+  /** The feature build the crawl enqueued for what it created or changed, if any. */
+  featureJobId: z.string().nullable().default(null),
 });
 
 export const FeatureBuildPayload = z.object({
@@ -60,6 +62,6 @@ export const jobContracts = {
 export type JobName = keyof typeof jobContracts;
 export type JobPayload<N extends JobName> = z.input<(typeof jobContracts)[N]['payload']>;
 export type ParsedJobPayload<N extends JobName> = z.output<(typeof jobContracts)[N]['payload']>;
-export type JobResult<N extends JobName> = z.output<(typeof jobContracts)[N]['result']>;
-export type CrawlResult = z.output<typeof CrawlResult>;
+export type JobResult<N extends JobName> = z.input<(typeof jobContracts)[N]['result']>;
+export type CrawlResult = z.input<typeof CrawlResult>;
 export type FeatureBuildResult = z.output<typeof FeatureBuildResult>;

@@ -1,0 +1,33 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runFeaturesBench } from './features/features-bench.ts';
+
+/** `npm run bench -- <suite>...`: runs the named suites (all when none) and writes JSON per suite. */
+const suites: Record<string, () => Promise<Record<string, unknown>>> = {
+  features: runFeaturesBench,
+};
+
+const resultsDirectory = join(dirname(fileURLToPath(import.meta.url)), 'results');
+const requested = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
+const unknown = requested.filter((name) => !(name in suites));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown bench suite(s): ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}\n`);
+  process.exit(2);
+}
+mkdirSync(resultsDirectory, { recursive: true });
+for (const name of requested.length > 0 ? requested : Object.keys(suites)) {
+  process.stderr.write(`\n== bench ${name} ==\n`);
+  const figures = await (suites[name] as () => Promise<Record<string, unknown>>)();
+  const report = {
+    suite: name,
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+    figures,
+  };
+  const path = join(resultsDirectory, `${name}.json`);
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.stderr.write(`wrote ${path}\n`);
+}

@@ -1,0 +1,78 @@
+import { Command, Option } from 'commander';
+import { TwinError } from '../../core/errors.ts';
+import { CrawlSource, type CrawlResult, type FeatureBuildResult } from '../../core/jobs/job-contracts.ts';
+import { print, withRuntime } from '../cli-context.ts';
+import { followJob } from '../follow-job.ts';
+import { formatDuration, formatTable } from '../format-table.ts';
+
+export function crawlCommand(): Command {
+  return new Command('crawl')
+    .description(
+      'crawl URLs, feeds, sitemaps, Medium/Substack/dev.to profiles, git repositories (URL, file:// or path) or a LinkedIn export (zip or folder) into the warehouse, then build features for what changed',
+    )
+    .argument('<targets...>', 'URLs, paths or archives to crawl')
+    .requiredOption('-a, --author <name>', 'whose writing this is (documents are stored under this author)')
+    .addOption(new Option('-s, --source <source>', 'force a crawler instead of choosing by URL').choices(CrawlSource.options))
+    .option('--no-features', 'only fill the warehouse; skip the feature build')
+    .option('--json', 'print the crawl and feature results as JSON')
+    .action(async function (
+      this: Command,
+      targets: string[],
+      options: { author: string; source?: CrawlSource; features: boolean; json?: boolean },
+    ) {
+      await withRuntime(this, async (runtime) => {
+        const job = await runtime.queue.enqueue('feature.crawl', {
+          targets,
+          authorName: options.author,
+          source: options.source,
+          buildFeatures: options.features,
+        });
+        const crawled = await followJob(job.id, { jobs: runtime.metadata.jobs, queue: runtime.queue }, { label: 'crawl' });
+        if (crawled.status !== 'completed') throw new TwinError(`crawl ${crawled.status}: ${crawled.error ?? ''}`);
+        const crawl = crawled.result as CrawlResult;
+        let features: FeatureBuildResult | null = null;
+        if (crawl.featureJobId) {
+          const built = await followJob(
+            crawl.featureJobId,
+            { jobs: runtime.metadata.jobs, queue: runtime.queue },
+            { label: 'features' },
+          );
+          if (built.status !== 'completed') throw new TwinError(`feature build ${built.status}: ${built.error ?? ''}`);
+          features = built.result as FeatureBuildResult;
+        }
+        if (options.json) {
+          print(JSON.stringify({ crawl, features }, null, 2));
+          return;
+        }
+        print(crawlSummary(crawl));
+        if (features) print(featureSummary(features));
+        if (crawl.fetched === 0 && crawl.failed.length > 0) process.exitCode = 1;
+      });
+    });
+}
+
+export function crawlSummary(crawl: CrawlResult): string {
+  const lines = [
+    `Crawl finished in ${formatDuration(crawl.durationMs)}: ${crawl.fetched} fetched (${crawl.created} new, ${crawl.updated} updated, ${crawl.unchanged} unchanged), ${crawl.skipped.length} skipped, ${crawl.failed.length} failed.`,
+  ];
+  if (crawl.skipped.length > 0) {
+    lines.push('', formatTable(['skipped', 'reason'], crawl.skipped.map((entry) => [entry.url, entry.reason]), 80));
+  }
+  if (crawl.failed.length > 0) {
+    lines.push('', formatTable(['failed', 'error'], crawl.failed.map((entry) => [entry.url, entry.reason]), 80));
+  }
+  return lines.join('\n');
+}
+
+export function featureSummary(result: FeatureBuildResult): string {
+  const lines = [
+    `Features ${result.featureSetId}: ${result.processed} documents processed into ${result.chunks} chunks, ${result.upToDate} already up to date, ${result.rejected.length} rejected, in ${formatDuration(result.durationMs)} (embedding ${formatDuration(result.embedMs)}).`,
+  ];
+  if (result.rejected.length > 0) {
+    lines.push(
+      '',
+      formatTable(['rejected document', 'reason'], result.rejected.map((entry) => [entry.documentId, entry.reason]), 80),
+    );
+  }
+  return lines.join('\n');
+}

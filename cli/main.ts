@@ -1,0 +1,44 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, TwinError } from '../core/errors.ts';
+import { configCommand } from './commands/config-command.ts';
+import { crawlCommand } from './commands/crawl-command.ts';
+import { documentsCommand } from './commands/documents-command.ts';
+import { featuresCommand } from './commands/features-command.ts';
+import { jobsCommand } from './commands/jobs-command.ts';
+import { searchCommand } from './commands/search-command.ts';
+
+/** The `twin` command: the composition root that reads config, builds adapters and runs pipelines. */
+export function buildProgram(): Command {
+  const program = new Command('twin')
+    .description('LLM Twin: crawl what a person published, build versioned features, search them')
+    .option('--config <file>', 'YAML file merged over configs/default.yaml (also TWIN_CONFIG)')
+    .option('--data-dir <dir>', 'folder for the embedded stores (default ./.twin)')
+    .addOption(
+      new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']),
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  for (const command of [configCommand(), crawlCommand(), featuresCommand(), documentsCommand(), searchCommand(), jobsCommand()]) {
+    program.addCommand(command);
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof TwinError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,81 @@
+import { createEmbedder } from '../core/adapters/embedders/create-embedder.ts';
+import { LocalArtifactStore } from '../core/adapters/artifacts/local-artifact-store.ts';
+import { InProcessJobQueue } from '../core/adapters/queue/in-process-job-queue.ts';
+import { openSqliteDatabase } from '../core/adapters/sqlite/open-sqlite-database.ts';
+import { createSqliteMetadataStore } from '../core/adapters/sqlite/sqlite-metadata-store.ts';
+import { SqliteVecVectorStore } from '../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
+import type { TwinConfig } from '../core/config/config-schema.ts';
+import { resolveDataPath } from '../core/config/load-config.ts';
+import { featureSetFromConfig } from '../core/features/feature-set-from-config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ArtifactStore } from '../core/ports/artifact-store.ts';
+import type { Embedder } from '../core/ports/embedder.ts';
+import type { JobQueue } from '../core/ports/job-queue.ts';
+import type { MetadataStore } from '../core/ports/metadata-store.ts';
+import type { VectorStore } from '../core/ports/vector-store.ts';
+import type { FeatureSet } from '../core/types/feature-set.ts';
+import { registerFeatureJobs } from '../feature/index.ts';
+
+/** Every adapter the configuration selects, wired together. The only place that picks engines. */
+export type Runtime = {
+  config: TwinConfig;
+  logger: Logger;
+  metadata: MetadataStore;
+  vectors: VectorStore;
+  artifacts: ArtifactStore;
+  queue: JobQueue;
+  /** One in-process embedder for queries (created on first use). */
+  queryEmbedder(): Promise<Embedder>;
+  /** The worker-pool embedder for bulk feature builds (created on first use). */
+  bulkEmbedder(): Promise<Embedder>;
+  /** The feature set the configured code, chunking and embedder produce. */
+  currentFeatureSet(): Promise<FeatureSet>;
+  close(): Promise<void>;
+};
+
+export async function openRuntime(config: TwinConfig, logger: Logger): Promise<Runtime> {
+  const database = openSqliteDatabase(resolveDataPath(config, config.stores.metadata.path));
+  const metadata = createSqliteMetadataStore(database);
+  await metadata.migrate();
+  const vectors = new SqliteVecVectorStore(database);
+  const artifacts = new LocalArtifactStore(resolveDataPath(config, config.stores.artifacts.path));
+  const queue = new InProcessJobQueue(metadata.jobs, { concurrency: config.stores.queue.concurrency, logger });
+
+  const lazily = (bulk: boolean) => {
+    let created: Promise<Embedder> | undefined;
+    return {
+      get: () => {
+        created ??= createEmbedder(config.embedder, { bulk, logger });
+        return created;
+      },
+      close: async () => (created ? (await created).close() : undefined),
+    };
+  };
+  const query = lazily(false);
+  const bulk = lazily(true);
+
+  registerFeatureJobs({ config, metadata, vectors, embedder: bulk.get, queue, logger });
+
+  return {
+    config,
+    logger,
+    metadata,
+    vectors,
+    artifacts,
+    queue,
+    queryEmbedder: query.get,
+    bulkEmbedder: bulk.get,
+    currentFeatureSet: async () => {
+      const embedder = await query.get();
+      return featureSetFromConfig(config.features.chunking, embedder);
+    },
+    close: async () => {
+      await queue.close();
+      await Promise.all([query.close(), bulk.close()]);
+      await vectors.close();
+      await artifacts.close();
+      await metadata.close();
+      database.close();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/** The feature pipeline's public surface: crawl → warehouse → clean → chunk → embed → feature store. */
+export { selectCrawler } from './crawlers/crawler-dispatcher.ts';
+export type { Crawler, CrawlContext, CrawlOutcome } from './crawlers/crawler.ts';
+export { HttpFetcher } from './crawlers/http-fetcher.ts';
+export type { FeatureDependencies } from './feature-dependencies.ts';
+export { registerFeatureJobs } from './jobs/register-feature-jobs.ts';
+export { buildFeatures, cleanDocument } from './processing/build-features.ts';
+export { removeDocument } from './warehouse/remove-document.ts';
+export { runCrawl } from './warehouse/run-crawl.ts';
