@@ -13,7 +13,9 @@ const resultsDirectory = join(dirname(fileURLToPath(import.meta.url)), 'results'
 const requested = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
 const unknown = requested.filter((name) => !(name in suites));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown bench suite(s): ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}\n`);
+  process.stderr.write(
+    `unknown bench suite(s): ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}\n`,
+  );
   process.exit(2);
 }
 mkdirSync(resultsDirectory, { recursive: true });
@@ -23,7 +25,12 @@ for (const name of requested.length > 0 ? requested : Object.keys(suites)) {
   const report = {
     suite: name,
     at: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
     figures,
   };
   const path = join(resultsDirectory, `${name}.json`);

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { JobQueue } from '../core/ports/job-queue.ts';
 import type { JobRepository } from '../core/ports/job-repository.ts';
-import { type JobRecord, finishedStatuses } from '../core/types/job-record.ts';
+import { finishedStatuses, type JobRecord } from '../core/types/job-record.ts';
 
 /**
  * Shows a job's progress until it finishes, reading only its job record, so it looks the same

@@ -1,11 +1,19 @@
 /** A plain-text table with padded columns; long cells are cut with an ellipsis. */
-export function formatTable(headers: string[], rows: (string | number | null | undefined)[][], maxWidth = 60): string {
+export function formatTable(
+  headers: string[],
+  rows: (string | number | null | undefined)[][],
+  maxWidth = 60,
+): string {
   const cells = [headers, ...rows.map((row) => row.map((cell) => truncate(String(cell ?? '—'), maxWidth)))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => displayWidth(row[column] ?? ''))));
   return cells
     .map((row, index) => {
-      const line = row.map((cell, column) => cell + ' '.repeat((widths[column] ?? 0) - displayWidth(cell))).join('  ');
-      return index === 0 ? `${line.trimEnd()}\n${widths.map((width) => '─'.repeat(width)).join('  ')}` : line.trimEnd();
+      const line = row
+        .map((cell, column) => cell + ' '.repeat((widths[column] ?? 0) - displayWidth(cell)))
+        .join('  ');
+      return index === 0
+        ? `${line.trimEnd()}\n${widths.map((width) => '─'.repeat(width)).join('  ')}`
+        : line.trimEnd();
     })
     .join('\n');
 }

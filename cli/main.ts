@@ -14,11 +14,24 @@ export function buildProgram(): Command {
     .option('--config <file>', 'YAML file merged over configs/default.yaml (also TWIN_CONFIG)')
     .option('--data-dir <dir>', 'folder for the embedded stores (default ./.twin)')
     .addOption(
-      new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']),
+      new Option('--log-level <level>', 'log verbosity').choices([
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'silent',
+      ]),
     )
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [configCommand(), crawlCommand(), featuresCommand(), documentsCommand(), searchCommand(), jobsCommand()]) {
+  for (const command of [
+    configCommand(),
+    crawlCommand(),
+    featuresCommand(),
+    documentsCommand(),
+    searchCommand(),
+    jobsCommand(),
+  ]) {
     program.addCommand(command);
   }
   return program;
@@ -38,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return 1;
   }
 }

@@ -1,5 +1,5 @@
-import { createEmbedder } from '../core/adapters/embedders/create-embedder.ts';
 import { LocalArtifactStore } from '../core/adapters/artifacts/local-artifact-store.ts';
+import { createEmbedder } from '../core/adapters/embedders/create-embedder.ts';
 import { InProcessJobQueue } from '../core/adapters/queue/in-process-job-queue.ts';
 import { openSqliteDatabase } from '../core/adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../core/adapters/sqlite/sqlite-metadata-store.ts';
@@ -39,7 +39,10 @@ export async function openRuntime(config: TwinConfig, logger: Logger): Promise<R
   await metadata.migrate();
   const vectors = new SqliteVecVectorStore(database);
   const artifacts = new LocalArtifactStore(resolveDataPath(config, config.stores.artifacts.path));
-  const queue = new InProcessJobQueue(metadata.jobs, { concurrency: config.stores.queue.concurrency, logger });
+  const queue = new InProcessJobQueue(metadata.jobs, {
+    concurrency: config.stores.queue.concurrency,
+    logger,
+  });
 
   const lazily = (bulk: boolean) => {
     let created: Promise<Embedder> | undefined;

@@ -21,7 +21,11 @@ export class ConfigError extends TwinError {
 export class CrawlError extends TwinError {
   readonly url: string;
   readonly status: number | undefined;
-  constructor(url: string, message: string, options: { cause?: unknown; retryable?: boolean; status?: number } = {}) {
+  constructor(
+    url: string,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean; status?: number } = {},
+  ) {
     super(`${url}: ${message}`, options);
     this.url = url;
     this.status = options.status;

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,10 @@ function article(title: string, paragraphs: string[]): string {
 }
 function feed(base: string, paths: string[]): string {
   const items = paths
-    .map((path) => `<item><title>${path}</title><link>${base}${path}</link><pubDate>Wed, 01 Apr 2026 09:00:00 GMT</pubDate></item>`)
+    .map(
+      (path) =>
+        `<item><title>${path}</title><link>${base}${path}</link><pubDate>Wed, 01 Apr 2026 09:00:00 GMT</pubDate></item>`,
+    )
     .join('');
   return `<?xml version="1.0"?><rss version="2.0"><channel><title>Ada</title><link>${base}/</link>${items}</channel></rss>`;
 }
@@ -72,7 +75,8 @@ describe('feature pipeline on the embedded stores', () => {
     server = createServer((request, response) => {
       const body = pages.get(request.url ?? '');
       if (request.url === '/robots.txt') return response.writeHead(404).end();
-      if (body === undefined) return response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>gone</h1>');
+      if (body === undefined)
+        return response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>gone</h1>');
       const type = request.url?.endsWith('.xml') ? 'application/rss+xml' : 'text/html; charset=utf-8';
       response.writeHead(200, { 'content-type': type }).end(body);
     });
@@ -98,7 +102,14 @@ describe('feature pipeline on the embedded stores', () => {
     vectors = new SqliteVecVectorStore(database);
     queue = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
     embedder = await createEmbedder(config.embedder, { bulk: false, logger: silentLogger });
-    registerFeatureJobs({ config, metadata, vectors, embedder: async () => embedder, queue, logger: silentLogger });
+    registerFeatureJobs({
+      config,
+      metadata,
+      vectors,
+      embedder: async () => embedder,
+      queue,
+      logger: silentLogger,
+    });
   });
 
   afterAll(async () => {
@@ -120,7 +131,10 @@ describe('feature pipeline on the embedded stores', () => {
     const featureSetId = features?.featureSetId as string;
     expect(await vectors.count(featureSetId)).toBe(features?.chunks);
     const cleaned = await metadata.featureSets.listCleaned(featureSetId);
-    expect(cleaned.map((document) => document.title).sort()).toEqual(['Rollback is a feature', 'Training-serving skew']);
+    expect(cleaned.map((document) => document.title).sort()).toEqual([
+      'Rollback is a feature',
+      'Training-serving skew',
+    ]);
     const skewText = cleaned.find((document) => document.title === 'Training-serving skew')?.text ?? '';
     expect(skewText).toContain('one versioned function computes features');
     expect(skewText).not.toMatch(/Home|About|Subscribe|©/);
@@ -135,10 +149,18 @@ describe('feature pipeline on the embedded stores', () => {
   });
 
   it('a changed page updates its document and replaces its features', async () => {
-    const [document] = await metadata.documents.list({}).then((all) => all.filter((entry) => entry.title === 'Rollback is a feature'));
+    const [document] = await metadata.documents
+      .list({})
+      .then((all) => all.filter((entry) => entry.title === 'Rollback is a feature'));
     const featureSetId = (await metadata.featureSets.list())[0]?.id as string;
     const oldPoints = await vectors.listDocumentPoints(featureSetId, document?.id as string);
-    pages.set('/rollback.html', article('Rollback is a feature', [...rollback, 'Promotion and rollback are the same operation pointed in opposite directions, and both should be audited.']));
+    pages.set(
+      '/rollback.html',
+      article('Rollback is a feature', [
+        ...rollback,
+        'Promotion and rollback are the same operation pointed in opposite directions, and both should be audited.',
+      ]),
+    );
     const { crawl: result, features } = await crawl();
     expect(result).toMatchObject({ created: 0, updated: 1, unchanged: 2 });
     expect(features).toMatchObject({ processed: 1, documents: 1 });
@@ -146,7 +168,15 @@ describe('feature pipeline on the embedded stores', () => {
     expect(cleaned?.text).toContain('pointed in opposite directions');
     const newPoints = await vectors.listDocumentPoints(featureSetId, document?.id as string);
     expect(newPoints.length).toBeGreaterThanOrEqual(oldPoints.length);
-    const hits = await vectors.search(featureSetId, await embedQuery('audited promotion and rollback', embedder, (await metadata.featureSets.get(featureSetId))!), { k: 10, filter: { documentId: document?.id as string } });
+    const hits = await vectors.search(
+      featureSetId,
+      await embedQuery(
+        'audited promotion and rollback',
+        embedder,
+        (await metadata.featureSets.get(featureSetId))!,
+      ),
+      { k: 10, filter: { documentId: document?.id as string } },
+    );
     expect(hits.some((hit) => hit.payload.text.includes('opposite directions'))).toBe(true);
   });
 
@@ -167,7 +197,11 @@ describe('feature pipeline on the embedded stores', () => {
 
   it('refuses to query a feature set with another embedder', async () => {
     const featureSet = (await metadata.featureSets.list())[0]!;
-    const other = { ...embedder, id: 'openai:text-embedding-3-small@api.openai.com', dimensions: 512 } as Embedder;
+    const other = {
+      ...embedder,
+      id: 'openai:text-embedding-3-small@api.openai.com',
+      dimensions: 512,
+    } as Embedder;
     await expect(embedQuery('skew', other, featureSet)).rejects.toThrow(/was built with embedder use-lite/);
   });
 
@@ -178,7 +212,9 @@ describe('feature pipeline on the embedded stores', () => {
     await crawl();
     const stale = await metadata.documents.list({ notSeenSince: cutoff });
     expect(stale.map((document) => document.sourceUrl)).toEqual([`${base}/copy.html`]);
-    const skewDocument = (await metadata.documents.list()).find((document) => document.sourceUrl.endsWith('/skew.html'));
+    const skewDocument = (await metadata.documents.list()).find((document) =>
+      document.sourceUrl.endsWith('/skew.html'),
+    );
     const featureSetId = (await metadata.featureSets.list())[0]?.id as string;
     const before = await vectors.count(featureSetId);
     const removed = await removeDocument(skewDocument?.id as string, { metadata, vectors });

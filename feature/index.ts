@@ -1,6 +1,7 @@
 /** The feature pipeline's public surface: crawl → warehouse → clean → chunk → embed → feature store. */
+
+export type { CrawlContext, Crawler, CrawlOutcome } from './crawlers/crawler.ts';
 export { selectCrawler } from './crawlers/crawler-dispatcher.ts';
-export type { Crawler, CrawlContext, CrawlOutcome } from './crawlers/crawler.ts';
 export { HttpFetcher } from './crawlers/http-fetcher.ts';
 export type { FeatureDependencies } from './feature-dependencies.ts';
 export { registerFeatureJobs } from './jobs/register-feature-jobs.ts';

@@ -20,7 +20,6 @@ const featureSet: FeatureSet = {
   createdAt: new Date().toISOString(),
 };
 
-
 /** Deterministic pseudo-random numbers (mulberry32), so every run searches the same data. */
 function random(seed: number) {
   let state = seed >>> 0;
@@ -35,7 +34,9 @@ function random(seed: number) {
 /** Clustered unit vectors: real embeddings are not uniform, and clusters make recall meaningful. */
 function makeVectors(count: number, seed: number): Float32Array {
   const next = random(seed);
-  const centres = Array.from({ length: 64 }, () => Float32Array.from({ length: dimensions }, () => next() * 2 - 1));
+  const centres = Array.from({ length: 64 }, () =>
+    Float32Array.from({ length: dimensions }, () => next() * 2 - 1),
+  );
   const data = new Float32Array(count * dimensions);
   for (let row = 0; row < count; row++) {
     const centre = centres[Math.floor(next() * centres.length)] as Float32Array;
@@ -56,13 +57,20 @@ const categories: Category[] = ['article', 'post', 'repository'];
 const authorOf = (row: number) => `author-${row % 4}`;
 
 /** The baseline: a plain Float32Array scan with the same filter, top-k by dot product (unit vectors). */
-function bruteForce(data: Float32Array, count: number, query: Float32Array, k: number, author: string): number[] {
+function bruteForce(
+  data: Float32Array,
+  count: number,
+  query: Float32Array,
+  k: number,
+  author: string,
+): number[] {
   const best: { row: number; score: number }[] = [];
   for (let row = 0; row < count; row++) {
     if (authorOf(row) !== author) continue;
     let score = 0;
     const offset = row * dimensions;
-    for (let column = 0; column < dimensions; column++) score += (data[offset + column] as number) * (query[column] as number);
+    for (let column = 0; column < dimensions; column++)
+      score += (data[offset + column] as number) * (query[column] as number);
     if (best.length < k || score > (best[best.length - 1] as { score: number }).score) {
       best.push({ row, score });
       best.sort((a, b) => b.score - a.score);
@@ -115,7 +123,10 @@ export async function runSearchBench(sizes: number[] = [10_000, 100_000], querie
       for (let index = 0; index < queries; index++) {
         const query = queryVectors.subarray(index * dimensions, (index + 1) * dimensions);
         const started = performance.now();
-        const hits = await store.search(featureSet.id, query, { k: 10, filter: { authorId: authorOf(index) } });
+        const hits = await store.search(featureSet.id, query, {
+          k: 10,
+          filter: { authorId: authorOf(index) },
+        });
         storeLatencies.push(performance.now() - started);
         const exact = new Set(bruteForce(data, count, query, 10, authorOf(index)));
         recallSum += hits.filter((hit) => exact.has(rowOfId.get(hit.id) as number)).length / 10;

@@ -5,7 +5,9 @@ import { configFor, print } from '../cli-context.ts';
 
 export function configCommand(): Command {
   return new Command('config')
-    .description('print the effective configuration (defaults + TWIN_ENV file + --config + TWIN_* variables), secrets masked')
+    .description(
+      'print the effective configuration (defaults + TWIN_ENV file + --config + TWIN_* variables), secrets masked',
+    )
     .option('--json', 'print JSON instead of YAML')
     .action(function (this: Command, options: { json?: boolean }) {
       const masked = maskSecrets(configFor(this));

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { TwinError } from '../../core/errors.ts';
-import { CrawlSource, type CrawlResult, type FeatureBuildResult } from '../../core/jobs/job-contracts.ts';
+import { type CrawlResult, CrawlSource, type FeatureBuildResult } from '../../core/jobs/job-contracts.ts';
 import { print, withRuntime } from '../cli-context.ts';
 import { followJob } from '../follow-job.ts';
 import { formatDuration, formatTable } from '../format-table.ts';
@@ -12,7 +12,11 @@ export function crawlCommand(): Command {
     )
     .argument('<targets...>', 'URLs, paths or archives to crawl')
     .requiredOption('-a, --author <name>', 'whose writing this is (documents are stored under this author)')
-    .addOption(new Option('-s, --source <source>', 'force a crawler instead of choosing by URL').choices(CrawlSource.options))
+    .addOption(
+      new Option('-s, --source <source>', 'force a crawler instead of choosing by URL').choices(
+        CrawlSource.options,
+      ),
+    )
     .option('--no-features', 'only fill the warehouse; skip the feature build')
     .option('--json', 'print the crawl and feature results as JSON')
     .action(async function (
@@ -27,8 +31,13 @@ export function crawlCommand(): Command {
           source: options.source,
           buildFeatures: options.features,
         });
-        const crawled = await followJob(job.id, { jobs: runtime.metadata.jobs, queue: runtime.queue }, { label: 'crawl' });
-        if (crawled.status !== 'completed') throw new TwinError(`crawl ${crawled.status}: ${crawled.error ?? ''}`);
+        const crawled = await followJob(
+          job.id,
+          { jobs: runtime.metadata.jobs, queue: runtime.queue },
+          { label: 'crawl' },
+        );
+        if (crawled.status !== 'completed')
+          throw new TwinError(`crawl ${crawled.status}: ${crawled.error ?? ''}`);
         const crawl = crawled.result as CrawlResult;
         let features: FeatureBuildResult | null = null;
         if (crawl.featureJobId) {
@@ -37,7 +46,8 @@ export function crawlCommand(): Command {
             { jobs: runtime.metadata.jobs, queue: runtime.queue },
             { label: 'features' },
           );
-          if (built.status !== 'completed') throw new TwinError(`feature build ${built.status}: ${built.error ?? ''}`);
+          if (built.status !== 'completed')
+            throw new TwinError(`feature build ${built.status}: ${built.error ?? ''}`);
           features = built.result as FeatureBuildResult;
         }
         if (options.json) {
@@ -56,10 +66,24 @@ export function crawlSummary(crawl: CrawlResult): string {
     `Crawl finished in ${formatDuration(crawl.durationMs)}: ${crawl.fetched} fetched (${crawl.created} new, ${crawl.updated} updated, ${crawl.unchanged} unchanged), ${crawl.skipped.length} skipped, ${crawl.failed.length} failed.`,
   ];
   if (crawl.skipped.length > 0) {
-    lines.push('', formatTable(['skipped', 'reason'], crawl.skipped.map((entry) => [entry.url, entry.reason]), 80));
+    lines.push(
+      '',
+      formatTable(
+        ['skipped', 'reason'],
+        crawl.skipped.map((entry) => [entry.url, entry.reason]),
+        80,
+      ),
+    );
   }
   if (crawl.failed.length > 0) {
-    lines.push('', formatTable(['failed', 'error'], crawl.failed.map((entry) => [entry.url, entry.reason]), 80));
+    lines.push(
+      '',
+      formatTable(
+        ['failed', 'error'],
+        crawl.failed.map((entry) => [entry.url, entry.reason]),
+        80,
+      ),
+    );
   }
   return lines.join('\n');
 }
@@ -71,7 +95,11 @@ export function featureSummary(result: FeatureBuildResult): string {
   if (result.rejected.length > 0) {
     lines.push(
       '',
-      formatTable(['rejected document', 'reason'], result.rejected.map((entry) => [entry.documentId, entry.reason]), 80),
+      formatTable(
+        ['rejected document', 'reason'],
+        result.rejected.map((entry) => [entry.documentId, entry.reason]),
+        80,
+      ),
     );
   }
   return lines.join('\n');

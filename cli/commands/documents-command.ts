@@ -13,22 +13,43 @@ export function documentsCommand(): Command {
     .option('-a, --author <id>', 'only this author id')
     .addOption(new Option('-p, --platform <platform>', 'only this platform').choices(Platform.options))
     .addOption(new Option('-c, --category <category>', 'only this category').choices(Category.options))
-    .option('--not-seen-since <date>', 'only documents no crawl has seen since this date (gone from their feed)')
+    .option(
+      '--not-seen-since <date>',
+      'only documents no crawl has seen since this date (gone from their feed)',
+    )
     .option('-n, --limit <n>', 'at most this many', (value) => positiveInteger(value, '--limit'), 100)
     .option('--json', 'print JSON')
     .action(async function (
       this: Command,
-      options: { author?: string; platform?: Platform; category?: Category; notSeenSince?: string; limit: number; json?: boolean },
+      options: {
+        author?: string;
+        platform?: Platform;
+        category?: Category;
+        notSeenSince?: string;
+        limit: number;
+        json?: boolean;
+      },
     ) {
       const notSeenSince = options.notSeenSince ? isoDate(options.notSeenSince) : undefined;
       await withRuntime(this, async (runtime) => {
-        const filter = { authorId: options.author, platform: options.platform, category: options.category, notSeenSince };
+        const filter = {
+          authorId: options.author,
+          platform: options.platform,
+          category: options.category,
+          notSeenSince,
+        };
         const [rows, total] = await Promise.all([
           runtime.metadata.documents.list(filter, { limit: options.limit }),
           runtime.metadata.documents.count(filter),
         ]);
         if (options.json) {
-          print(JSON.stringify(rows.map(({ content: _content, ...rest }) => rest), null, 2));
+          print(
+            JSON.stringify(
+              rows.map(({ content: _content, ...rest }) => rest),
+              null,
+              2,
+            ),
+          );
           return;
         }
         print(
@@ -73,7 +94,9 @@ export function documentsCommand(): Command {
         const { content, metadata, ...fields } = document;
         for (const [key, value] of Object.entries(fields)) print(`${key.padEnd(14)} ${value ?? '—'}`);
         print(`${'metadata'.padEnd(14)} ${JSON.stringify(metadata)}`);
-        print(`${'features'.padEnd(14)} ${chunks.map((entry) => `${entry.featureSet} (${entry.chunks} chunks)`).join(', ') || '—'}`);
+        print(
+          `${'features'.padEnd(14)} ${chunks.map((entry) => `${entry.featureSet} (${entry.chunks} chunks)`).join(', ') || '—'}`,
+        );
         print(`\n${content}`);
       });
     });
@@ -85,7 +108,9 @@ export function documentsCommand(): Command {
       await withRuntime(this, async (runtime) => {
         for (const id of ids) {
           const removed = await removeDocument(id, runtime);
-          print(`removed ${removed.documentId} and ${removed.vectors} vectors from ${removed.featureSets.length} feature set(s)`);
+          print(
+            `removed ${removed.documentId} and ${removed.vectors} vectors from ${removed.featureSets.length} feature set(s)`,
+          );
         }
       });
     });
@@ -94,7 +119,8 @@ export function documentsCommand(): Command {
 
 export function positiveInteger(value: string, flag: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new ValidationError(`${flag} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new ValidationError(`${flag} must be a positive integer, got "${value}"`);
   return parsed;
 }
 

@@ -11,7 +11,9 @@ export function featuresCommand(): Command {
   const features = new Command('features').description('build and inspect versioned feature sets');
   features
     .command('build')
-    .description('clean, validate, chunk and embed every new or changed document into the current feature set')
+    .description(
+      'clean, validate, chunk and embed every new or changed document into the current feature set',
+    )
     .option('-a, --author <id>', 'only this author (id as shown by `twin documents list`)')
     .addOption(new Option('-p, --platform <platform>', 'only this platform').choices(Platform.options))
     .addOption(new Option('-c, --category <category>', 'only this category').choices(Category.options))
@@ -28,8 +30,13 @@ export function featuresCommand(): Command {
           category: options.category,
           force: options.force ?? false,
         });
-        const record = await followJob(job.id, { jobs: runtime.metadata.jobs, queue: runtime.queue }, { label: 'features' });
-        if (record.status !== 'completed') throw new TwinError(`feature build ${record.status}: ${record.error ?? ''}`);
+        const record = await followJob(
+          job.id,
+          { jobs: runtime.metadata.jobs, queue: runtime.queue },
+          { label: 'features' },
+        );
+        if (record.status !== 'completed')
+          throw new TwinError(`feature build ${record.status}: ${record.error ?? ''}`);
         const result = record.result as FeatureBuildResult;
         print(options.json ? JSON.stringify(result, null, 2) : featureSummary(result));
       });
@@ -43,7 +50,11 @@ export function featuresCommand(): Command {
         const sets = await runtime.metadata.featureSets.list();
         const current = (await runtime.currentFeatureSet()).id;
         const rows = await Promise.all(
-          sets.map(async (set) => ({ ...set, vectors: await runtime.vectors.count(set.id), current: set.id === current })),
+          sets.map(async (set) => ({
+            ...set,
+            vectors: await runtime.vectors.count(set.id),
+            current: set.id === current,
+          })),
         );
         if (options.json) {
           print(JSON.stringify(rows, null, 2));
@@ -55,7 +66,18 @@ export function featuresCommand(): Command {
         }
         print(
           formatTable(
-            ['feature set', 'current', 'embedder', 'dim', 'cleaner', 'chunking (article/post/repo)', 'docs', 'chunks', 'vectors', 'updated'],
+            [
+              'feature set',
+              'current',
+              'embedder',
+              'dim',
+              'cleaner',
+              'chunking (article/post/repo)',
+              'docs',
+              'chunks',
+              'vectors',
+              'updated',
+            ],
             rows.map((row) => [
               row.id,
               row.current ? '*' : '',
@@ -63,7 +85,10 @@ export function featuresCommand(): Command {
               row.spec.embedder.dimensions,
               row.spec.cleanerVersion,
               (['article', 'post', 'repository'] as const)
-                .map((category) => `${row.spec.chunking[category].chunkSize}/${row.spec.chunking[category].chunkOverlap}`)
+                .map(
+                  (category) =>
+                    `${row.spec.chunking[category].chunkSize}/${row.spec.chunking[category].chunkOverlap}`,
+                )
                 .join(' '),
               row.documents,
               row.chunks,

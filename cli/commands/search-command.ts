@@ -7,7 +7,9 @@ import { positiveInteger } from './documents-command.ts';
 
 export function searchCommand(): Command {
   return new Command('search')
-    .description('semantic search over a feature set: the query is cleaned and embedded exactly like the features')
+    .description(
+      'semantic search over a feature set: the query is cleaned and embedded exactly like the features',
+    )
     .argument('<query>', 'what to look for')
     .option('-a, --author <id>', 'only this author id')
     .addOption(new Option('-p, --platform <platform>', 'only this platform').choices(Platform.options))
@@ -18,15 +20,26 @@ export function searchCommand(): Command {
     .action(async function (
       this: Command,
       query: string,
-      options: { author?: string; platform?: Platform; category?: Category; k: number; featureSet?: string; json?: boolean },
+      options: {
+        author?: string;
+        platform?: Platform;
+        category?: Category;
+        k: number;
+        featureSet?: string;
+        json?: boolean;
+      },
     ) {
       await withRuntime(this, async (runtime) => {
         const featureSet = options.featureSet
           ? await runtime.metadata.featureSets.get(options.featureSet)
           : await runtime.currentFeatureSet();
-        if (!featureSet) throw new NotFoundError(`feature set ${options.featureSet} not found (see \`twin features list\`)`);
+        if (!featureSet)
+          throw new NotFoundError(`feature set ${options.featureSet} not found (see \`twin features list\`)`);
         const stored = await runtime.metadata.featureSets.get(featureSet.id);
-        if (!stored) throw new NotFoundError(`feature set ${featureSet.id} has no features yet: run \`twin crawl\` first`);
+        if (!stored)
+          throw new NotFoundError(
+            `feature set ${featureSet.id} has no features yet: run \`twin crawl\` first`,
+          );
         const started = performance.now();
         const vector = await embedQuery(query, await runtime.queryEmbedder(), stored);
         const embedded = performance.now();
@@ -44,9 +57,13 @@ export function searchCommand(): Command {
         );
         hits.forEach((hit, index) => {
           const { payload } = hit;
-          print(`${index + 1}. [${hit.score.toFixed(3)}] ${payload.title} — ${payload.platform}/${payload.category}, chunk ${payload.chunkIndex}`);
+          print(
+            `${index + 1}. [${hit.score.toFixed(3)}] ${payload.title} — ${payload.platform}/${payload.category}, chunk ${payload.chunkIndex}`,
+          );
           print(`   ${payload.url}`);
-          print(`   ${payload.text.replace(/\s+/g, ' ').slice(0, 240)}${payload.text.length > 240 ? '…' : ''}\n`);
+          print(
+            `   ${payload.text.replace(/\s+/g, ' ').slice(0, 240)}${payload.text.length > 240 ? '…' : ''}\n`,
+          );
         });
       });
     });

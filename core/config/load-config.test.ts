@@ -19,7 +19,11 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       dataDir: './.twin',
       embedder: { provider: 'use-lite' },
-      stores: { metadata: { driver: 'sqlite' }, vectors: { driver: 'sqlite-vec' }, queue: { driver: 'in-process' } },
+      stores: {
+        metadata: { driver: 'sqlite' },
+        vectors: { driver: 'sqlite-vec' },
+        queue: { driver: 'in-process' },
+      },
     });
     expect(config.crawler.allowLoopback).toBe(false);
   });
@@ -31,7 +35,12 @@ describe('loadConfig', () => {
       env: { TWIN_CRAWLER__ALLOW_LOOPBACK: 'true', TWIN_CRAWLER__TIMEOUT_MS: '1234', TWIN_LOG_LEVEL: 'warn' },
       overrides: { dataDir: '/tmp/x' },
     });
-    expect(config.crawler).toMatchObject({ perHostDelayMs: 0, allowLoopback: true, timeoutMs: 1234, retries: 3 });
+    expect(config.crawler).toMatchObject({
+      perHostDelayMs: 0,
+      allowLoopback: true,
+      timeoutMs: 1234,
+      retries: 3,
+    });
     expect(config.logLevel).toBe('warn');
     expect(config.dataDir).toBe('/tmp/x');
   });
@@ -48,7 +57,10 @@ describe('loadConfig', () => {
   });
 
   it('fails fast listing every problem', () => {
-    const path = file('broken.yaml', 'crawler:\n  concurrency: 0\n  timeoutMs: fast\nembedder:\n  workers: -1\nbogus: 1\n');
+    const path = file(
+      'broken.yaml',
+      'crawler:\n  concurrency: 0\n  timeoutMs: fast\nembedder:\n  workers: -1\nbogus: 1\n',
+    );
     let caught: unknown;
     try {
       loadConfig({ file: path, env: {} });

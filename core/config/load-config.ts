@@ -78,7 +78,9 @@ function environmentOverrides(env: Record<string, string | undefined>, problems:
     const path = name
       .slice('TWIN_'.length)
       .split('__')
-      .map((segment) => segment.toLowerCase().replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase()));
+      .map((segment) =>
+        segment.toLowerCase().replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase()),
+      );
     let value: unknown;
     try {
       value = parseYaml(raw);
@@ -114,7 +116,10 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   });
 }
 
-export function deepMerge(base: Record<string, unknown>, layer: Record<string, unknown>): Record<string, unknown> {
+export function deepMerge(
+  base: Record<string, unknown>,
+  layer: Record<string, unknown>,
+): Record<string, unknown> {
   const result: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(layer)) {
     const current = result[key];

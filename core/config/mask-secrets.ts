@@ -7,7 +7,8 @@ export function maskSecrets(value: unknown, key = ''): unknown {
     return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, maskSecrets(entry, name)]));
   }
   if (typeof value === 'string') {
-    if (secretKey.test(key)) return value.length === 0 ? value : `****${value.length > 8 ? value.slice(-4) : ''}`;
+    if (secretKey.test(key))
+      return value.length === 0 ? value : `****${value.length > 8 ? value.slice(-4) : ''}`;
     return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@/\s]+@/i, '$1:****@');
   }
   return value;

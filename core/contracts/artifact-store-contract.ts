@@ -18,7 +18,10 @@ export function runArtifactStoreContract(name: string, create: () => Promise<Art
       expect(written).toEqual({ key: 'models/twin/1/weights.bin', bytes: 3, sha256: written.sha256 });
       await store.put('models/twin/1/loss.svg', '<svg/>');
       await store.put('datasets/d1.jsonl', '{}\n');
-      expect(await store.list('models/twin/')).toEqual(['models/twin/1/loss.svg', 'models/twin/1/weights.bin']);
+      expect(await store.list('models/twin/')).toEqual([
+        'models/twin/1/loss.svg',
+        'models/twin/1/weights.bin',
+      ]);
       expect(Array.from(await store.get('models/twin/1/weights.bin'))).toEqual([1, 2, 3]);
       expect(new TextDecoder().decode(await store.get('models/twin/1/loss.svg'))).toBe('<svg/>');
       expect(sha256('<svg/>')).toBe((await store.put('x/y.svg', '<svg/>')).sha256);

@@ -78,14 +78,24 @@ export function runMetadataStoreContract(name: string, create: () => Promise<Met
     });
 
     it('upserts documents idempotently and detects changes', async () => {
-      expect(await store.documents.upsert(article('a1', 'first text'), '2026-03-01T00:00:00.000Z')).toBe('created');
-      expect(await store.documents.upsert(article('a1', 'first text'), '2026-03-05T00:00:00.000Z')).toBe('unchanged');
+      expect(await store.documents.upsert(article('a1', 'first text'), '2026-03-01T00:00:00.000Z')).toBe(
+        'created',
+      );
+      expect(await store.documents.upsert(article('a1', 'first text'), '2026-03-05T00:00:00.000Z')).toBe(
+        'unchanged',
+      );
       let stored = await store.documents.get('a1');
       expect(stored?.lastSeenAt).toBe('2026-03-05T00:00:00.000Z');
       expect(stored?.firstSeenAt).toBe('2026-03-01T00:00:00.000Z');
-      expect(await store.documents.upsert(article('a1', 'second text'), '2026-03-06T00:00:00.000Z')).toBe('updated');
+      expect(await store.documents.upsert(article('a1', 'second text'), '2026-03-06T00:00:00.000Z')).toBe(
+        'updated',
+      );
       stored = await store.documents.get('a1');
-      expect(stored).toMatchObject({ content: 'second text', metadata: { tags: ['ml'] }, category: 'article' });
+      expect(stored).toMatchObject({
+        content: 'second text',
+        metadata: { tags: ['ml'] },
+        category: 'article',
+      });
       expect(stored?.firstSeenAt).toBe('2026-03-01T00:00:00.000Z');
       expect(await store.documents.count()).toBe(1);
     });
@@ -106,18 +116,25 @@ export function runMetadataStoreContract(name: string, create: () => Promise<Met
       const repository = await store.documents.get('r1');
       expect(repository).toMatchObject({ repository: 'ada/tools', path: 'src/f.py', language: 'python' });
       expect(repository?.content).toBe('def f():\n    return 1\n');
-      expect((await store.documents.list({ platform: 'github' })).map((document) => document.id)).toEqual(['r1']);
+      expect((await store.documents.list({ platform: 'github' })).map((document) => document.id)).toEqual([
+        'r1',
+      ]);
       expect(await store.documents.count({ category: 'article' })).toBe(1);
       expect(await store.documents.count({ ids: [] })).toBe(0);
       expect(
-        (await store.documents.list({ notSeenSince: '2026-03-02T00:00:00.000Z' })).map((document) => document.id),
+        (await store.documents.list({ notSeenSince: '2026-03-02T00:00:00.000Z' })).map(
+          (document) => document.id,
+        ),
       ).toEqual(['a1']);
       expect(await store.documents.list({}, { limit: 1, offset: 1 })).toHaveLength(1);
     });
 
     it('registers feature sets idempotently and keeps cleaned documents per feature set', async () => {
       const first = await store.featureSets.register(contractFeatureSet);
-      const again = await store.featureSets.register({ ...contractFeatureSet, createdAt: '2030-01-01T00:00:00.000Z' });
+      const again = await store.featureSets.register({
+        ...contractFeatureSet,
+        createdAt: '2030-01-01T00:00:00.000Z',
+      });
       expect(again).toEqual(first);
       await store.documents.upsert(article('a1', 'one'), '2026-03-01T00:00:00.000Z');
       await store.featureSets.saveCleaned(cleaned('a1', 'clean one'), 3);
@@ -126,7 +143,9 @@ export function runMetadataStoreContract(name: string, create: () => Promise<Met
         chunkCount: 4,
         sourceHash: sha256('clean one, again'),
       });
-      expect((await store.featureSets.getCleaned(contractFeatureSet.id, 'a1'))?.text).toBe('clean one, again');
+      expect((await store.featureSets.getCleaned(contractFeatureSet.id, 'a1'))?.text).toBe(
+        'clean one, again',
+      );
       const [stats] = await store.featureSets.list();
       expect(stats).toMatchObject({ id: contractFeatureSet.id, documents: 1, chunks: 4 });
       expect(await store.featureSets.featureSetsOf('a1')).toEqual([contractFeatureSet.id]);
@@ -138,7 +157,11 @@ export function runMetadataStoreContract(name: string, create: () => Promise<Met
     it('records jobs, their progress and logs', async () => {
       await store.jobs.create(job('j1'));
       await store.jobs.create(job('j2', { queue: 'training', name: 'training.run' }));
-      const running = await store.jobs.update('j1', { status: 'running', progress: 0.5, progressMessage: 'half' });
+      const running = await store.jobs.update('j1', {
+        status: 'running',
+        progress: 0.5,
+        progressMessage: 'half',
+      });
       expect(running).toMatchObject({ status: 'running', progress: 0.5, progressMessage: 'half' });
       await store.jobs.update('j1', { status: 'completed', result: { chunks: 3 }, finishedAt: 'x' });
       expect((await store.jobs.get('j1'))?.result).toEqual({ chunks: 3 });

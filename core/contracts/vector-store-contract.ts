@@ -101,17 +101,25 @@ export function runVectorStoreContract(name: string, create: () => Promise<Vecto
         point('d4', 0, axis(3), { authorId: 'ada', platform: 'github', category: 'repository' }),
       ]);
       const query = unit(axis(0));
-      const byAuthor = await store.search(contractFeatureSet.id, query, { k: 10, filter: { authorId: 'bob' } });
+      const byAuthor = await store.search(contractFeatureSet.id, query, {
+        k: 10,
+        filter: { authorId: 'bob' },
+      });
       expect(byAuthor.map((hit) => hit.payload.documentId)).toEqual(['d2']);
       const byCategory = await store.search(contractFeatureSet.id, query, {
         k: 10,
         filter: { authorId: 'ada', category: ['post', 'repository'] },
       });
       expect(byCategory.map((hit) => hit.payload.documentId)).toEqual(['d3', 'd4']);
-      const byPlatform = await store.search(contractFeatureSet.id, query, { k: 1, filter: { platform: 'linkedin' } });
+      const byPlatform = await store.search(contractFeatureSet.id, query, {
+        k: 1,
+        filter: { platform: 'linkedin' },
+      });
       expect(byPlatform.map((hit) => hit.payload.documentId)).toEqual(['d3']);
       expect(await store.count(contractFeatureSet.id, { authorId: 'ada' })).toBe(3);
-      expect(await store.search(contractFeatureSet.id, query, { k: 5, filter: { category: [] } })).toEqual([]);
+      expect(await store.search(contractFeatureSet.id, query, { k: 5, filter: { category: [] } })).toEqual(
+        [],
+      );
     });
 
     it('a filter keeps k results even when the best matches are filtered out', async () => {
@@ -119,7 +127,10 @@ export function runVectorStoreContract(name: string, create: () => Promise<Vecto
         point(`d${index}`, 0, axis(0, index / 100), { authorId: index < 25 ? 'ada' : 'bob' }),
       );
       await store.upsert(contractFeatureSet.id, points);
-      const hits = await store.search(contractFeatureSet.id, unit(axis(0)), { k: 5, filter: { authorId: 'bob' } });
+      const hits = await store.search(contractFeatureSet.id, unit(axis(0)), {
+        k: 5,
+        filter: { authorId: 'bob' },
+      });
       expect(hits).toHaveLength(5);
       expect(new Set(hits.map((hit) => hit.payload.authorId))).toEqual(new Set(['bob']));
     });
@@ -142,7 +153,9 @@ export function runVectorStoreContract(name: string, create: () => Promise<Vecto
     it('rejects vectors of the wrong size with a clear error', async () => {
       const bad = { ...point('d1', 0, axis(0)), vector: new Float32Array(3) };
       await expect(store.upsert(contractFeatureSet.id, [bad])).rejects.toThrow(/dimensions/);
-      await expect(store.search(contractFeatureSet.id, new Float32Array(3), { k: 1 })).rejects.toThrow(/dimensions/);
+      await expect(store.search(contractFeatureSet.id, new Float32Array(3), { k: 1 })).rejects.toThrow(
+        /dimensions/,
+      );
       expect(await store.count(contractFeatureSet.id)).toBe(0);
     });
 
@@ -154,7 +167,9 @@ export function runVectorStoreContract(name: string, create: () => Promise<Vecto
     });
 
     it('searching an unknown feature set is a clear error', async () => {
-      await expect(store.search('fs_ffffffffffff', unit(axis(0)), { k: 1 })).rejects.toThrow(/fs_ffffffffffff/);
+      await expect(store.search('fs_ffffffffffff', unit(axis(0)), { k: 1 })).rejects.toThrow(
+        /fs_ffffffffffff/,
+      );
     });
   });
 }

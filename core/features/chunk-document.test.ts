@@ -28,12 +28,19 @@ function document(category: CleanedDocument['category'], text: string): CleanedD
 
 describe('chunkDocument', () => {
   it('gives deterministic ids and a full payload per chunk', () => {
-    const text = Array.from({ length: 10 }, (_, index) => `Sentence ${index} is about vector search.`).join(' ');
+    const text = Array.from({ length: 10 }, (_, index) => `Sentence ${index} is about vector search.`).join(
+      ' ',
+    );
     const first = chunkDocument(document('article', text), featureSet.spec);
     const second = chunkDocument(document('article', text), featureSet.spec);
     expect(first.length).toBeGreaterThan(1);
     expect(first.map((chunk) => chunk.id)).toEqual(second.map((chunk) => chunk.id));
-    expect(first[1]).toMatchObject({ chunkIndex: 1, documentId: 'doc1', featureSetId: featureSet.id, title: 'Doc one' });
+    expect(first[1]).toMatchObject({
+      chunkIndex: 1,
+      documentId: 'doc1',
+      featureSetId: featureSet.id,
+      title: 'Doc one',
+    });
     expect(new Set(first.map((chunk) => chunk.id)).size).toBe(first.length);
   });
 

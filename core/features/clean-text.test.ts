@@ -3,8 +3,11 @@ import { cleanQuery, cleanText } from './clean-text.ts';
 
 describe('cleanText', () => {
   it('normalises prose: unicode, invisible characters, quotes, whitespace and emphasis', () => {
-    const raw = '\uFEFF𝗙𝗲𝗮𝘁𝘂𝗿𝗲 stores\u200B   matter.\r\n\r\n\r\n\r\nThey’re **the contract**, not _an afterthought_.\u00A0 🚀';
-    expect(cleanText(raw, 'post')).toBe(`Feature stores matter.\n\nThey're the contract, not an afterthought. 🚀`);
+    const raw =
+      '\uFEFF𝗙𝗲𝗮𝘁𝘂𝗿𝗲 stores\u200B   matter.\r\n\r\n\r\n\r\nThey’re **the contract**, not _an afterthought_.\u00A0 🚀';
+    expect(cleanText(raw, 'post')).toBe(
+      `Feature stores matter.\n\nThey're the contract, not an afterthought. 🚀`,
+    );
   });
 
   it('keeps emoji sequences joined', () => {
@@ -12,7 +15,8 @@ describe('cleanText', () => {
   });
 
   it('drops tracking parameters but keeps the rest of a link', () => {
-    const text = 'See https://example.com/post?id=7&utm_source=x&fbclid=abc. And https://example.com/a?utm_medium=y';
+    const text =
+      'See https://example.com/post?id=7&utm_source=x&fbclid=abc. And https://example.com/a?utm_medium=y';
     expect(cleanText(text, 'article')).toBe('See https://example.com/post?id=7. And https://example.com/a');
   });
 

@@ -6,7 +6,8 @@ import type { Category } from '../types/category.ts';
  */
 export const textProcessingVersion = 'text-v1';
 
-const trackingParameter = /^(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src|ref_url|_hsenc|_hsmi|mkt_tok|trk|trkCampaign|li_fat_id)$/i;
+const trackingParameter =
+  /^(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src|ref_url|_hsenc|_hsmi|mkt_tok|trk|trkCampaign|li_fat_id)$/i;
 
 /** Lines that are publishing furniture, not the author's words. Matched on a whole line. */
 const boilerplateLines = [
@@ -30,7 +31,9 @@ const boilerplateLines = [
  * control characters; its whitespace is meaning.
  */
 export function cleanText(text: string, category: Category): string {
-  const withoutControls = text.replace(/^\uFEFF/, '').replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
+  const withoutControls = text
+    .replace(/^\uFEFF/, '')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
   switch (category) {
     case 'repository':
       return withoutControls;

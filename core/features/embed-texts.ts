@@ -17,7 +17,10 @@ export async function embedTexts(embedder: Embedder, texts: readonly string[]): 
  * The skew guard: a feature set can only be queried with the embedder that built it. Features and
  * queries then share the cleaning code and the embedder, so the same text gets the same vector.
  */
-export function assertEmbedderMatches(featureSet: FeatureSet, embedder: Pick<Embedder, 'id' | 'dimensions'>): void {
+export function assertEmbedderMatches(
+  featureSet: FeatureSet,
+  embedder: Pick<Embedder, 'id' | 'dimensions'>,
+): void {
   const expected = featureSet.spec.embedder;
   if (expected.id !== embedder.id || expected.dimensions !== embedder.dimensions) {
     throw new ValidationError(
@@ -28,7 +31,11 @@ export function assertEmbedderMatches(featureSet: FeatureSet, embedder: Pick<Emb
 }
 
 /** Cleans and embeds a query exactly as the feature pipeline cleans and embeds documents. */
-export async function embedQuery(query: string, embedder: Embedder, featureSet: FeatureSet): Promise<Float32Array> {
+export async function embedQuery(
+  query: string,
+  embedder: Embedder,
+  featureSet: FeatureSet,
+): Promise<Float32Array> {
   assertEmbedderMatches(featureSet, embedder);
   const cleaned = cleanQuery(query);
   if (!cleaned) throw new ValidationError('the query is empty after cleaning');

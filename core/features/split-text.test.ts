@@ -52,7 +52,9 @@ describe('splitText', () => {
   });
 
   it('refuses an overlap as large as the chunk', () => {
-    expect(() => splitText('a b c', { chunkSize: 10, chunkOverlap: 10, separators: prose })).toThrow(/chunkOverlap/);
+    expect(() => splitText('a b c', { chunkSize: 10, chunkOverlap: 10, separators: prose })).toThrow(
+      /chunkOverlap/,
+    );
   });
 
   it('returns nothing for empty text', () => {

@@ -16,7 +16,9 @@ export type SplitOptions = {
  */
 export function splitText(text: string, options: SplitOptions): string[] {
   if (options.chunkOverlap >= options.chunkSize) {
-    throw new RangeError(`chunkOverlap (${options.chunkOverlap}) must be smaller than chunkSize (${options.chunkSize})`);
+    throw new RangeError(
+      `chunkOverlap (${options.chunkOverlap}) must be smaller than chunkSize (${options.chunkSize})`,
+    );
   }
   if (text.length === 0) return [];
   const atoms = toAtoms(text, options.separators, options.chunkSize);

@@ -5,7 +5,16 @@ import { Category, Platform } from '../types/category.ts';
 export const QueueName = z.enum(['feature', 'training', 'inference']);
 export type QueueName = z.infer<typeof QueueName>;
 
-export const CrawlSource = z.enum(['web', 'feed', 'sitemap', 'medium', 'substack', 'devto', 'github', 'linkedin']);
+export const CrawlSource = z.enum([
+  'web',
+  'feed',
+  'sitemap',
+  'medium',
+  'substack',
+  'devto',
+  'github',
+  'linkedin',
+]);
 export type CrawlSource = z.infer<typeof CrawlSource>;
 
 export const CrawlPayload = z.object({

@@ -1,11 +1,21 @@
-import type { CleanedDocument } from '../types/cleaned-document.ts';
 import type { Category, Platform } from '../types/category.ts';
+import type { CleanedDocument } from '../types/cleaned-document.ts';
 import type { FeatureSet, FeatureSetStats } from '../types/feature-set.ts';
 
 /** What a feature set holds for one document: enough to know whether it is up to date. */
-export type ProcessedDocument = { documentId: string; sourceHash: string; chunkCount: number; processedAt: string };
+export type ProcessedDocument = {
+  documentId: string;
+  sourceHash: string;
+  chunkCount: number;
+  processedAt: string;
+};
 
-export type CleanedDocumentFilter = { authorId?: string; platform?: Platform; category?: Category; ids?: string[] };
+export type CleanedDocumentFilter = {
+  authorId?: string;
+  platform?: Platform;
+  category?: Category;
+  ids?: string[];
+};
 
 /** Feature sets, and per feature set the cleaned documents the training pipeline reads. */
 export interface FeatureSetRepository {

@@ -21,7 +21,11 @@ export type JobHandler<N extends JobName> = (
  */
 export interface JobQueue {
   register<N extends JobName>(name: N, handler: JobHandler<N>): void;
-  enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options?: { jobId?: string }): Promise<JobRecord>;
+  enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayload<N>,
+    options?: { jobId?: string },
+  ): Promise<JobRecord>;
   /** Resolves when the job has finished (completed, failed or cancelled). */
   waitFor(jobId: string): Promise<JobRecord>;
   cancel(jobId: string): Promise<void>;

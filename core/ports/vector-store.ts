@@ -1,6 +1,6 @@
-import type { FeatureSet } from '../types/feature-set.ts';
 import type { Category, Platform } from '../types/category.ts';
 import type { ChunkPayload } from '../types/chunk.ts';
+import type { FeatureSet } from '../types/feature-set.ts';
 
 export type VectorPoint = { id: string; vector: Float32Array; payload: ChunkPayload };
 

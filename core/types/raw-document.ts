@@ -31,7 +31,11 @@ export const RepositoryDocument = RawDocumentBase.extend({
 });
 
 /** A document as crawled, before any cleaning: the warehouse's unit of storage. */
-export const RawDocument = z.discriminatedUnion('category', [ArticleDocument, PostDocument, RepositoryDocument]);
+export const RawDocument = z.discriminatedUnion('category', [
+  ArticleDocument,
+  PostDocument,
+  RepositoryDocument,
+]);
 export type RawDocument = z.infer<typeof RawDocument>;
 export type ArticleDocument = z.infer<typeof ArticleDocument>;
 export type PostDocument = z.infer<typeof PostDocument>;

@@ -27,7 +27,9 @@ export async function buildFeatures(
   const started = performance.now();
   const { metadata, vectors, config } = dependencies;
   const embedder = await dependencies.embedder();
-  const featureSet = await metadata.featureSets.register(featureSetFromConfig(config.features.chunking, embedder));
+  const featureSet = await metadata.featureSets.register(
+    featureSetFromConfig(config.features.chunking, embedder),
+  );
   await vectors.ensureCollection(featureSet);
   await context.log(`feature set ${featureSet.id} (${embedder.id}, ${embedder.dimensions}-d)`);
 
@@ -90,7 +92,10 @@ export async function buildFeatures(
     }
     const cleaned = cleanDocument(document, featureSet);
     const textHash = sha256(cleaned.text);
-    const verdict = validateDocument(cleaned, textHash, { minCharacters: config.features.minCharacters, seenTexts });
+    const verdict = validateDocument(cleaned, textHash, {
+      minCharacters: config.features.minCharacters,
+      seenTexts,
+    });
     if (!verdict.ok) {
       result.rejected.push({ documentId: document.id, reason: verdict.reason });
       // A document that became invalid must not keep serving its old features.
@@ -104,7 +109,10 @@ export async function buildFeatures(
     batchChunks += chunks.length;
     if (batchChunks >= config.features.batchSize) {
       await flush();
-      await context.progress(done / documents.length, `${done}/${documents.length} documents, ${result.chunks} chunks`);
+      await context.progress(
+        done / documents.length,
+        `${done}/${documents.length} documents, ${result.chunks} chunks`,
+      );
     }
   }
   await flush();

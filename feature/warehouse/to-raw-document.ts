@@ -1,5 +1,5 @@
 import { sha256 } from '../../core/hashing.ts';
-import { RawDocument, type CrawledDocument } from '../../core/types/raw-document.ts';
+import { type CrawledDocument, RawDocument } from '../../core/types/raw-document.ts';
 
 /**
  * Gives a crawled document its identity. The id hashes the author and the source URL, so crawling

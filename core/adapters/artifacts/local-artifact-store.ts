@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { ArtifactStore } from '../../ports/artifact-store.ts';
@@ -26,7 +26,8 @@ export class LocalArtifactStore implements ArtifactStore {
     try {
       return new Uint8Array(await readFile(this.pathOf(key)));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`artifact ${key} not found`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError(`artifact ${key} not found`);
       throw error;
     }
   }
@@ -51,7 +52,8 @@ export class LocalArtifactStore implements ArtifactStore {
       for (const entry of entries) {
         const path = join(folder, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (entry.isFile() && !entry.name.endsWith('.tmp')) keys.push(relative(this.root, path).split(sep).join('/'));
+        else if (entry.isFile() && !entry.name.endsWith('.tmp'))
+          keys.push(relative(this.root, path).split(sep).join('/'));
       }
     };
     await walk(this.root);

@@ -1,5 +1,5 @@
-import { silentLogger } from '../../logger.ts';
 import { runJobQueueContract } from '../../contracts/job-queue-contract.ts';
+import { silentLogger } from '../../logger.ts';
 import { openSqliteDatabase } from '../sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../sqlite/sqlite-metadata-store.ts';
 import { InProcessJobQueue } from './in-process-job-queue.ts';

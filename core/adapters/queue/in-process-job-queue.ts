@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, ValidationError, errorMessage } from '../../errors.ts';
+import { errorMessage, NotFoundError, ValidationError } from '../../errors.ts';
 import { type JobName, type JobPayload, jobContracts } from '../../jobs/job-contracts.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobContext, JobHandler, JobQueue } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
-import { type JobRecord, finishedStatuses } from '../../types/job-record.ts';
+import { finishedStatuses, type JobRecord } from '../../types/job-record.ts';
 
 type Pending = { record: JobRecord; controller: AbortController };
 
@@ -97,7 +97,10 @@ export class InProcessJobQueue implements JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.waiting.splice(0)) {
-      await this.finish(pending.record.id, { status: 'cancelled', error: 'queue closed before the job started' });
+      await this.finish(pending.record.id, {
+        status: 'cancelled',
+        error: 'queue closed before the job started',
+      });
     }
     for (const running of this.active.values()) running.controller.abort(new Error('queue closed'));
     await Promise.all([...this.active.keys()].map((id) => this.finished.get(id)));
@@ -116,7 +119,11 @@ export class InProcessJobQueue implements JobQueue {
     const logger = this.options.logger.child({ job: record.id, name: record.name });
     try {
       if (!handler) throw new ValidationError(`no handler registered for ${record.name}`);
-      await this.jobs.update(record.id, { status: 'running', startedAt: new Date().toISOString(), attempts: 1 });
+      await this.jobs.update(record.id, {
+        status: 'running',
+        startedAt: new Date().toISOString(),
+        attempts: 1,
+      });
       const context: JobContext = {
         jobId: record.id,
         signal: controller.signal,
@@ -134,11 +141,18 @@ export class InProcessJobQueue implements JobQueue {
       const contract = jobContracts[record.name as JobName];
       const result = await handler(contract.payload.parse(record.payload) as never, context);
       if (controller.signal.aborted) throw controller.signal.reason;
-      await this.finish(record.id, { status: 'completed', result: contract.result.parse(result), progress: 1 });
+      await this.finish(record.id, {
+        status: 'completed',
+        result: contract.result.parse(result),
+        progress: 1,
+      });
     } catch (error) {
       const cancelled = controller.signal.aborted;
       if (!cancelled) logger.error('job failed', { error: errorMessage(error) });
-      await this.finish(record.id, { status: cancelled ? 'cancelled' : 'failed', error: errorMessage(error) });
+      await this.finish(record.id, {
+        status: cancelled ? 'cancelled' : 'failed',
+        error: errorMessage(error),
+      });
     } finally {
       this.active.delete(record.id);
       this.pump();

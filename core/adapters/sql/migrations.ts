@@ -34,7 +34,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('last_seen_at', 'text', (column) => column.notNull())
         .addColumn('updated_at', 'text', (column) => column.notNull())
         .execute();
-      await db.schema.createIndex('documents_author').on('documents').columns(['author_id', 'platform']).execute();
+      await db.schema
+        .createIndex('documents_author')
+        .on('documents')
+        .columns(['author_id', 'platform'])
+        .execute();
       await db.schema
         .createTable('feature_sets')
         .addColumn('id', 'text', (column) => column.primaryKey())
@@ -57,7 +61,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('chunk_count', 'integer', (column) => column.notNull())
         .addPrimaryKeyConstraint('cleaned_documents_pk', ['feature_set_id', 'document_id'])
         .execute();
-      await db.schema.createIndex('cleaned_documents_document').on('cleaned_documents').column('document_id').execute();
+      await db.schema
+        .createIndex('cleaned_documents_document')
+        .on('cleaned_documents')
+        .column('document_id')
+        .execute();
       await db.schema
         .createTable('jobs')
         .addColumn('id', 'text', (column) => column.primaryKey())

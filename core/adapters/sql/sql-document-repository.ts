@@ -23,7 +23,11 @@ export class SqlDocumentRepository implements DocumentRepository {
       .values({ id, name, created_at: now })
       .onConflict((conflict) => conflict.column('id').doNothing())
       .execute();
-    const row = await this.db.selectFrom('authors').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('authors')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     return { id: row.id, name: row.name, createdAt: row.created_at };
   }
 
@@ -41,14 +45,20 @@ export class SqlDocumentRepository implements DocumentRepository {
         .where('id', '=', parsed.id)
         .executeTakeFirst();
       if (existing && existing.content_hash === parsed.contentHash) {
-        await transaction.updateTable('documents').set({ last_seen_at: seenAt }).where('id', '=', parsed.id).execute();
+        await transaction
+          .updateTable('documents')
+          .set({ last_seen_at: seenAt })
+          .where('id', '=', parsed.id)
+          .execute();
         return 'unchanged';
       }
       const row = toRow(parsed, existing?.first_seen_at ?? seenAt, seenAt);
       await transaction
         .insertInto('documents')
         .values(row)
-        .onConflict((conflict) => conflict.column('id').doUpdateSet({ ...row, first_seen_at: row.first_seen_at }))
+        .onConflict((conflict) =>
+          conflict.column('id').doUpdateSet({ ...row, first_seen_at: row.first_seen_at }),
+        )
         .execute();
       return existing ? 'updated' : 'created';
     });
@@ -59,8 +69,15 @@ export class SqlDocumentRepository implements DocumentRepository {
     return row ? fromRow(row) : null;
   }
 
-  async list(filter: DocumentFilter = {}, page: { limit?: number; offset?: number } = {}): Promise<StoredDocument[]> {
-    let query = this.filtered(filter).selectAll().orderBy('author_id').orderBy('published_at', 'desc').orderBy('id');
+  async list(
+    filter: DocumentFilter = {},
+    page: { limit?: number; offset?: number } = {},
+  ): Promise<StoredDocument[]> {
+    let query = this.filtered(filter)
+      .selectAll()
+      .orderBy('author_id')
+      .orderBy('published_at', 'desc')
+      .orderBy('id');
     if (page.limit !== undefined) query = query.limit(page.limit).offset(page.offset ?? 0);
     const rows = await query.execute();
     return rows.map(fromRow);
@@ -86,7 +103,8 @@ export class SqlDocumentRepository implements DocumentRepository {
     if (filter.authorId) query = query.where('author_id', '=', filter.authorId);
     if (filter.platform) query = query.where('platform', '=', filter.platform);
     if (filter.category) query = query.where('category', '=', filter.category);
-    if (filter.ids) query = filter.ids.length > 0 ? query.where('id', 'in', filter.ids) : query.where('id', '=', '');
+    if (filter.ids)
+      query = filter.ids.length > 0 ? query.where('id', 'in', filter.ids) : query.where('id', '=', '');
     if (filter.notSeenSince) query = query.where('last_seen_at', '<', filter.notSeenSince);
     return query;
   }
@@ -130,7 +148,9 @@ function fromRow(row: DocumentRow): StoredDocument {
     publishedAt: row.published_at,
     fetchedAt: row.fetched_at,
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    ...(row.category === 'repository' ? { repository: row.repository, path: row.path, language: row.language } : {}),
+    ...(row.category === 'repository'
+      ? { repository: row.repository, path: row.path, language: row.language }
+      : {}),
   };
   return {
     ...RawDocument.parse(base),

@@ -28,7 +28,9 @@ export class SqlFeatureSetRepository implements FeatureSetRepository {
 
   async get(id: string): Promise<FeatureSet | null> {
     const row = await this.db.selectFrom('feature_sets').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? { id: row.id, spec: FeatureSetSpec.parse(JSON.parse(row.spec)), createdAt: row.created_at } : null;
+    return row
+      ? { id: row.id, spec: FeatureSetSpec.parse(JSON.parse(row.spec)), createdAt: row.created_at }
+      : null;
   }
 
   async list(): Promise<FeatureSetStats[]> {
@@ -40,7 +42,9 @@ export class SqlFeatureSetRepository implements FeatureSetRepository {
         'feature_sets.spec',
         'feature_sets.created_at',
         builder.fn.count<number>('cleaned_documents.document_id').as('documents'),
-        builder.fn.coalesce(builder.fn.sum<number>('cleaned_documents.chunk_count'), builder.lit(0)).as('chunks'),
+        builder.fn
+          .coalesce(builder.fn.sum<number>('cleaned_documents.chunk_count'), builder.lit(0))
+          .as('chunks'),
         builder.fn.max('cleaned_documents.cleaned_at').as('updated_at'),
       ])
       .groupBy(['feature_sets.id', 'feature_sets.spec', 'feature_sets.created_at'])
@@ -107,12 +111,18 @@ export class SqlFeatureSetRepository implements FeatureSetRepository {
   }
 
   async listCleaned(featureSetId: string, filter: CleanedDocumentFilter = {}): Promise<CleanedDocument[]> {
-    let query = this.db.selectFrom('cleaned_documents').selectAll().where('feature_set_id', '=', featureSetId);
+    let query = this.db
+      .selectFrom('cleaned_documents')
+      .selectAll()
+      .where('feature_set_id', '=', featureSetId);
     if (filter.authorId) query = query.where('author_id', '=', filter.authorId);
     if (filter.platform) query = query.where('platform', '=', filter.platform);
     if (filter.category) query = query.where('category', '=', filter.category);
     if (filter.ids) {
-      query = filter.ids.length > 0 ? query.where('document_id', 'in', filter.ids) : query.where('document_id', '=', '');
+      query =
+        filter.ids.length > 0
+          ? query.where('document_id', 'in', filter.ids)
+          : query.where('document_id', '=', '');
     }
     const rows = await query.orderBy('document_id').execute();
     return rows.map(fromRow);

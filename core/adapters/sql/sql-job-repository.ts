@@ -49,7 +49,8 @@ export class SqlJobRepository implements JobRepository {
     if (patch.attempts !== undefined) set.attempts = patch.attempts;
     if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
     if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
-    if (Object.keys(set).length > 0) await this.db.updateTable('jobs').set(set).where('id', '=', id).execute();
+    if (Object.keys(set).length > 0)
+      await this.db.updateTable('jobs').set(set).where('id', '=', id).execute();
     const job = await this.get(id);
     if (!job) throw new NotFoundError(`job ${id} not found`);
     return job;

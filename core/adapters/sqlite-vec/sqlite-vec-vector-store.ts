@@ -4,7 +4,12 @@ import { ChunkPayload } from '../../types/chunk.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
 import type { SqliteDatabase } from '../sqlite/open-sqlite-database.ts';
 
-const filterColumns = { authorId: 'author_id', platform: 'platform', category: 'category', documentId: 'document_id' };
+const filterColumns = {
+  authorId: 'author_id',
+  platform: 'platform',
+  category: 'category',
+  documentId: 'document_id',
+};
 
 /**
  * The embedded vector store: one sqlite-vec `vec0` table per feature set, in the same database file
@@ -59,7 +64,9 @@ export class SqliteVecVectorStore implements VectorStore {
     );
     for (const point of points) {
       if (point.vector.length !== dimensions) {
-        throw new ValidationError(`point ${point.id} has ${point.vector.length} dimensions, expected ${dimensions}`);
+        throw new ValidationError(
+          `point ${point.id} has ${point.vector.length} dimensions, expected ${dimensions}`,
+        );
       }
     }
     // vec0 has no UPSERT; delete + insert inside one transaction is atomic for readers.
@@ -96,7 +103,9 @@ export class SqliteVecVectorStore implements VectorStore {
   ): Promise<VectorHit[]> {
     const dimensions = this.requireCollection(featureSetId);
     if (vector.length !== dimensions) {
-      throw new ValidationError(`query has ${vector.length} dimensions, collection ${featureSetId} has ${dimensions}`);
+      throw new ValidationError(
+        `query has ${vector.length} dimensions, collection ${featureSetId} has ${dimensions}`,
+      );
     }
     if (!Number.isInteger(options.k) || options.k < 1 || options.k > 4096) {
       throw new ValidationError(`k must be an integer from 1 to 4096, got ${options.k}`);
@@ -139,9 +148,9 @@ export class SqliteVecVectorStore implements VectorStore {
 
   async getVector(featureSetId: string, id: string): Promise<Float32Array | null> {
     if (this.collectionDimensions(featureSetId) === null) return null;
-    const row = this.database.prepare(`select embedding from ${tableName(featureSetId)} where id = ?`).get(id) as
-      | { embedding: Buffer }
-      | undefined;
+    const row = this.database
+      .prepare(`select embedding from ${tableName(featureSetId)} where id = ?`)
+      .get(id) as { embedding: Buffer } | undefined;
     if (!row) return null;
     const bytes = row.embedding;
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -179,7 +188,8 @@ export class SqliteVecVectorStore implements VectorStore {
 
 /** Feature set ids are validated (`fs_` + hex) before they reach SQL, so the name is safe to inline. */
 function tableName(featureSetId: string): string {
-  if (!/^fs_[0-9a-f]{12}$/.test(featureSetId)) throw new ValidationError(`invalid feature set id ${featureSetId}`);
+  if (!/^fs_[0-9a-f]{12}$/.test(featureSetId))
+    throw new ValidationError(`invalid feature set id ${featureSetId}`);
   return `vectors_${featureSetId}`;
 }
 

@@ -34,7 +34,9 @@ describe('sqlite metadata store on disk', () => {
     const reopened = createSqliteMetadataStore(second);
     await reopened.migrate();
     expect((await reopened.documents.listAuthors()).map((author) => author.name)).toEqual(['Ada Quill']);
-    const migrations = second.prepare('select count(*) as count from kysely_migration').get() as { count: number };
+    const migrations = second.prepare('select count(*) as count from kysely_migration').get() as {
+      count: number;
+    };
     expect(migrations.count).toBe(1);
     await reopened.close();
     second.close();
