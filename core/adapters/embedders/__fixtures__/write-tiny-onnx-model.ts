@@ -1,0 +1,359 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Writes a tiny but real BERT-shaped model folder (config.json, tokenizer.json,
+ * tokenizer_config.json, onnx/model.onnx) that transformers.js loads like any exported
+ * Hugging Face model. Tests and benchmarks use it because no real weights can be downloaded.
+ *
+ * The graph: token vectors from an embedding table, plus the masked mean of the sentence's token
+ * vectors (so the [CLS] position also depends on the whole text), through a small dense layer and
+ * tanh, zeroed at padding. A bag of words, so texts sharing words land close together.
+ */
+export interface TinyModelOptions {
+  /** Width of last_hidden_state. */
+  hidden?: number;
+  /** Seed of the weights; another seed gives another model.onnx (and so another embedder id). */
+  seed?: number;
+  /** Also write onnx/model_quantized.onnx (same float graph, other seed) for `quantized: true`. */
+  quantized?: boolean;
+}
+
+export const tinyModelVocabulary: readonly string[] = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  ...". , ! ? ' - : ;".split(' '),
+  ...[
+    'the',
+    'a',
+    'an',
+    'cat',
+    'cats',
+    'dog',
+    'dogs',
+    'sat',
+    'sits',
+    'on',
+    'mat',
+    'ran',
+    'in',
+    'park',
+    'quantum',
+    'physics',
+    'is',
+    'are',
+    'hard',
+    'easy',
+    'i',
+    'you',
+    'we',
+    'love',
+    'like',
+    'writing',
+    'write',
+    'code',
+    'type',
+    '##script',
+    'every',
+    'day',
+    'hello',
+    'world',
+    'embed',
+    '##ding',
+    '##s',
+    'vector',
+    'vectors',
+    'text',
+    'texts',
+    'and',
+    'of',
+    'to',
+    'for',
+    'with',
+    'model',
+    'models',
+    'small',
+    'large',
+    'language',
+    'search',
+    'feature',
+    'store',
+    'training',
+    'inference',
+    'pipeline',
+    'data',
+    'rust',
+    'go',
+    'python',
+    'fast',
+    'slow',
+    'bread',
+    'bake',
+    'oven',
+    'warm',
+    'loyal',
+    'animals',
+    'sentence',
+    'number',
+    'about',
+    'topic',
+    'words',
+    'more',
+    'some',
+    'here',
+  ],
+];
+
+export async function writeTinyOnnxModel(folder: string, options: TinyModelOptions = {}): Promise<string> {
+  const hidden = options.hidden ?? 8;
+  const seed = options.seed ?? 1;
+  await mkdir(join(folder, 'onnx'), { recursive: true });
+  await writeFile(join(folder, 'onnx', 'model.onnx'), encodeTinyModel(hidden, seed));
+  if (options.quantized) {
+    await writeFile(join(folder, 'onnx', 'model_quantized.onnx'), encodeTinyModel(hidden, seed + 1000));
+  }
+  await writeFile(
+    join(folder, 'config.json'),
+    JSON.stringify(
+      {
+        architectures: ['BertModel'],
+        model_type: 'bert',
+        hidden_size: hidden,
+        vocab_size: tinyModelVocabulary.length,
+        max_position_embeddings: 64,
+        num_attention_heads: 1,
+        num_hidden_layers: 1,
+        pad_token_id: 0,
+      },
+      null,
+      2,
+    ),
+  );
+  await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizerJson(), null, 2));
+  await writeFile(
+    join(folder, 'tokenizer_config.json'),
+    JSON.stringify(
+      {
+        tokenizer_class: 'BertTokenizer',
+        do_lower_case: true,
+        model_max_length: 64,
+        cls_token: '[CLS]',
+        sep_token: '[SEP]',
+        pad_token: '[PAD]',
+        unk_token: '[UNK]',
+        mask_token: '[MASK]',
+      },
+      null,
+      2,
+    ),
+  );
+  return folder;
+}
+
+function tokenizerJson(): Record<string, unknown> {
+  const vocab = Object.fromEntries(tinyModelVocabulary.map((token, id) => [token, id]));
+  const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: special.map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
+      pair: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } },
+      ],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
+  };
+}
+
+// ---- ONNX protobuf, hand-encoded: only the handful of messages and fields the graph needs ----
+
+const FLOAT = 1;
+const INT64 = 7;
+const ATTRIBUTE_INT = 2;
+
+function encodeTinyModel(hidden: number, seed: number): Uint8Array {
+  const random = mulberry32(seed);
+  const vocabularySize = tinyModelVocabulary.length;
+  const embeddings = Float32Array.from({ length: vocabularySize * hidden }, () => random() * 2 - 1);
+  // Scaled so tanh stays in its responsive range.
+  const weight = Float32Array.from({ length: hidden * hidden }, () => (random() * 2 - 1) / Math.sqrt(hidden));
+  const dynamic = ['batch_size', 'sequence_length'];
+
+  const graph = message([
+    ...[
+      node('Gather', ['embeddings', 'input_ids'], ['token_vectors']),
+      node('Cast', ['attention_mask'], ['mask_float'], [intAttribute('to', FLOAT)]),
+      node('Unsqueeze', ['mask_float', 'last_axis'], ['mask_column']),
+      node('Mul', ['token_vectors', 'mask_column'], ['masked_vectors']),
+      node('ReduceSum', ['masked_vectors', 'sequence_axis'], ['vector_sum']),
+      node('ReduceSum', ['mask_column', 'sequence_axis'], ['token_count']),
+      node('Div', ['vector_sum', 'token_count'], ['context']),
+      node('Add', ['token_vectors', 'context'], ['mixed']),
+      node('MatMul', ['mixed', 'weight'], ['projected']),
+      node('Tanh', ['projected'], ['activated']),
+      node('Mul', ['activated', 'mask_column'], ['last_hidden_state']),
+    ].map((encoded) => bytesField(1, encoded)),
+    stringField(2, 'tiny_bert'),
+    bytesField(5, floatTensor('embeddings', [vocabularySize, hidden], embeddings)),
+    bytesField(5, floatTensor('weight', [hidden, hidden], weight)),
+    bytesField(5, int64Tensor('last_axis', [2])),
+    bytesField(5, int64Tensor('sequence_axis', [1])),
+    bytesField(11, valueInfo('input_ids', INT64, dynamic)),
+    bytesField(11, valueInfo('attention_mask', INT64, dynamic)),
+    bytesField(12, valueInfo('last_hidden_state', FLOAT, [...dynamic, hidden])),
+  ]);
+
+  return message([
+    varintField(1, 8), // ir_version
+    stringField(2, 'llm-twin-tests'),
+    bytesField(7, graph),
+    bytesField(8, message([stringField(1, ''), varintField(2, 17)])), // opset_import: ai.onnx 17
+  ]);
+}
+
+function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Uint8Array[] = [],
+): Uint8Array {
+  return message([
+    ...inputs.map((input) => stringField(1, input)),
+    ...outputs.map((output) => stringField(2, output)),
+    stringField(3, `${opType}_${outputs[0] ?? ''}`),
+    stringField(4, opType),
+    ...attributes.map((attribute) => bytesField(5, attribute)),
+  ]);
+}
+
+function intAttribute(name: string, value: number): Uint8Array {
+  return message([stringField(1, name), varintField(3, value), varintField(20, ATTRIBUTE_INT)]);
+}
+
+function floatTensor(name: string, dims: number[], values: Float32Array): Uint8Array {
+  const raw = new Uint8Array(values.length * 4);
+  const view = new DataView(raw.buffer);
+  values.forEach((value, index) => {
+    view.setFloat32(index * 4, value, true);
+  });
+  return message([
+    ...dims.map((dim) => varintField(1, dim)),
+    varintField(2, FLOAT),
+    stringField(8, name),
+    bytesField(9, raw),
+  ]);
+}
+
+function int64Tensor(name: string, values: number[]): Uint8Array {
+  const raw = new Uint8Array(values.length * 8);
+  const view = new DataView(raw.buffer);
+  values.forEach((value, index) => {
+    view.setBigInt64(index * 8, BigInt(value), true);
+  });
+  return message([
+    varintField(1, values.length),
+    varintField(2, INT64),
+    stringField(8, name),
+    bytesField(9, raw),
+  ]);
+}
+
+function valueInfo(name: string, elementType: number, dims: (number | string)[]): Uint8Array {
+  const shape = message(
+    dims.map((dim) =>
+      bytesField(
+        1,
+        typeof dim === 'number' ? message([varintField(1, dim)]) : message([stringField(2, dim)]),
+      ),
+    ),
+  );
+  const tensorType = message([varintField(1, elementType), bytesField(2, shape)]);
+  return message([stringField(1, name), bytesField(2, message([bytesField(1, tensorType)]))]);
+}
+
+function varint(value: number): number[] {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return bytes;
+}
+
+function varintField(field: number, value: number): Uint8Array {
+  return Uint8Array.from([...varint(field << 3), ...varint(value)]);
+}
+
+function bytesField(field: number, bytes: Uint8Array): Uint8Array {
+  return message([Uint8Array.from([...varint((field << 3) | 2), ...varint(bytes.length)]), bytes]);
+}
+
+function stringField(field: number, text: string): Uint8Array {
+  return bytesField(field, new TextEncoder().encode(text));
+}
+
+function message(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Small seeded PRNG, so the fixture model (and its hash) is the same on every run. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
