@@ -47,7 +47,10 @@ function makeVectors(count: number, seed: number): Float32Array {
       norm += value * value;
     }
     norm = Math.sqrt(norm);
-    for (let column = 0; column < dimensions; column++) data[row * dimensions + column] /= norm;
+    for (let column = 0; column < dimensions; column++) {
+      const index = row * dimensions + column;
+      data[index] = (data[index] as number) / norm;
+    }
   }
   return data;
 }
