@@ -65,25 +65,14 @@ export function crawlSummary(crawl: CrawlResult): string {
   const lines = [
     `Crawl finished in ${formatDuration(crawl.durationMs)}: ${crawl.fetched} fetched (${crawl.created} new, ${crawl.updated} updated, ${crawl.unchanged} unchanged), ${crawl.skipped.length} skipped, ${crawl.failed.length} failed.`,
   ];
-  if (crawl.skipped.length > 0) {
-    lines.push(
-      '',
-      formatTable(
-        ['skipped', 'reason'],
-        crawl.skipped.map((entry) => [entry.url, entry.reason]),
-        80,
-      ),
-    );
-  }
-  if (crawl.failed.length > 0) {
-    lines.push(
-      '',
-      formatTable(
-        ['failed', 'error'],
-        crawl.failed.map((entry) => [entry.url, entry.reason]),
-        80,
-      ),
-    );
+  for (const [label, entries] of [
+    ['Skipped', crawl.skipped],
+    ['Failed', crawl.failed],
+  ] as const) {
+    if (entries.length === 0) continue;
+    lines.push('', `${label}:`);
+    for (const entry of entries)
+      lines.push(`  - ${entry.url}`, `      ${withoutUrlPrefix(entry.reason, entry.url)}`);
   }
   return lines.join('\n');
 }
@@ -103,4 +92,9 @@ export function featureSummary(result: FeatureBuildResult): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Errors name their URL already; the summary lists it on the line above. */
+function withoutUrlPrefix(reason: string, url: string): string {
+  return reason.startsWith(`${url}: `) ? reason.slice(url.length + 2) : reason;
 }

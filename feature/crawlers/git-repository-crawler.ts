@@ -231,6 +231,8 @@ async function readBlobs(
     timeoutMs,
     signal,
     input: `${ids.join('\n')}\n`,
+    // Sizes are known from ls-tree, so the bound is exact: the blobs plus a header line each.
+    maxOutputBytes: entries.reduce((total, entry) => total + entry.size + 128, 0),
   });
   const blobs = new Map<string, Uint8Array>();
   let offset = 0;

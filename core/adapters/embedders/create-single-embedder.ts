@@ -1,9 +1,6 @@
 import type { EmbedderConfig } from '../../config/config-schema.ts';
 import type { Logger } from '../../logger.ts';
 import type { Embedder } from '../../ports/embedder.ts';
-import { OpenAIEmbedder } from './openai-embedder.ts';
-import { TransformersEmbedder } from './transformers-embedder.ts';
-import { UseLiteEmbedder } from './use-lite-embedder.ts';
 
 /** Providers that run in this process and so can be spread over worker threads. */
 export type LocalEmbedderConfig = Extract<EmbedderConfig, { provider: 'use-lite' | 'transformers' }>;
@@ -12,15 +9,22 @@ export function isLocalEmbedderConfig(config: EmbedderConfig): config is LocalEm
   return config.provider === 'use-lite' || config.provider === 'transformers';
 }
 
-/** One in-process embedder for the configured provider; what queries use and what each pool worker runs. */
+/**
+ * One in-process embedder for the configured provider; what queries use and what each pool worker
+ * runs. Adapters are imported on demand: loading transformers.js and onnxruntime costs most of a
+ * second, which every CLI command would otherwise pay whichever provider is configured.
+ */
 export async function createSingleEmbedder(
   config: EmbedderConfig,
   options: { logger?: Logger; threads?: number } = {},
 ): Promise<Embedder> {
   switch (config.provider) {
-    case 'use-lite':
+    case 'use-lite': {
+      const { UseLiteEmbedder } = await import('./use-lite-embedder.ts');
       return UseLiteEmbedder.create({ maxBatchSize: config.batchSize });
-    case 'transformers':
+    }
+    case 'transformers': {
+      const { TransformersEmbedder } = await import('./transformers-embedder.ts');
       return TransformersEmbedder.create({
         modelPath: config.modelPath,
         pooling: config.pooling,
@@ -29,7 +33,9 @@ export async function createSingleEmbedder(
         maxBatchSize: config.batchSize,
         ...(options.threads ? { threads: options.threads } : {}),
       });
-    case 'openai':
+    }
+    case 'openai': {
+      const { OpenAIEmbedder } = await import('./openai-embedder.ts');
       return OpenAIEmbedder.create({
         baseUrl: config.baseUrl,
         model: config.model,
@@ -40,5 +46,6 @@ export async function createSingleEmbedder(
         retries: config.retries,
         ...(options.logger ? { logger: options.logger } : {}),
       });
+    }
   }
 }
