@@ -96,6 +96,72 @@ const StoresConfig = z
   })
   .strict();
 
+/** An OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, llama.cpp server, LM Studio). */
+const ChatEndpointConfig = z
+  .object({
+    baseUrl: z.string().url(),
+    model: z.string().min(1),
+    apiKey: z.string().nullable(),
+    temperature: z.number().min(0).max(2),
+    timeoutMs: z.number().int().min(100),
+    retries: z.number().int().min(0).max(10),
+    /** Requests in flight at once. */
+    concurrency: z.number().int().min(1).max(64),
+    /** USD per million tokens, for the usage summary; null when unknown (local servers). */
+    inputCostPerMillion: z.number().nonnegative().nullable(),
+    outputCostPerMillion: z.number().nonnegative().nullable(),
+  })
+  .strict();
+export type ChatEndpointConfig = z.infer<typeof ChatEndpointConfig>;
+
+const TrainingConfig = z
+  .object({
+    /** Registry name new models get unless `--name` says otherwise. */
+    modelName: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+    /** Who registry changes are recorded as, unless a command says otherwise. */
+    actor: z.string().min(1),
+    datasets: z
+      .object({
+        minAnswerCharacters: z.number().int().min(1),
+        maxAnswerCharacters: z.number().int().min(1),
+        /** Jaccard similarity of word shingles above which two answers count as near-duplicates. */
+        nearDuplicateThreshold: z.number().min(0).max(1),
+        testFraction: z.number().min(0).max(0.9),
+        seed: z.string().min(1),
+      })
+      .strict(),
+    /** LLM that writes instruction/answer pairs and generic "rejected" answers; null = offline generator. */
+    generator: ChatEndpointConfig.nullable(),
+    /** LLM-as-judge for evaluation; null = no judge scores. */
+    judge: ChatEndpointConfig.nullable(),
+    backends: z
+      .object({
+        local: z.object({ preset: z.enum(['ci', 'demo']) }).strict(),
+        openai: z
+          .object({
+            baseUrl: z.string().url(),
+            apiKey: z.string().nullable(),
+            baseModel: z.string().min(1),
+            pollIntervalMs: z.number().int().min(10),
+            maxPollIntervalMs: z.number().int().min(10),
+            timeoutMs: z.number().int().min(100),
+          })
+          .strict(),
+        command: z
+          .object({
+            /** argv of an external trainer, e.g. ["python", "train.py"]; it gets the dataset and output paths. */
+            argv: z.array(z.string().min(1)).nullable(),
+            timeoutMs: z.number().int().min(1000),
+          })
+          .strict(),
+      })
+      .strict(),
+    /** Promotion gate: the candidate must beat production on this metric. */
+    gate: z.object({ metric: z.string().min(1), higherIsBetter: z.boolean() }).strict(),
+  })
+  .strict();
+export type TrainingConfig = z.infer<typeof TrainingConfig>;
+
 /** The whole configuration, after defaults, environment file and environment variables are merged. */
 export const TwinConfig = z
   .object({
@@ -106,6 +172,7 @@ export const TwinConfig = z
     features: FeaturesConfig,
     embedder: EmbedderConfig,
     stores: StoresConfig,
+    training: TrainingConfig,
   })
   .strict();
 export type TwinConfig = z.infer<typeof TwinConfig>;

@@ -99,13 +99,38 @@ function environmentOverrides(env: Record<string, string | undefined>, problems:
   return result;
 }
 
-/** Well-known variables users already have set: OPENAI_API_KEY fills an empty embedder key. */
+/**
+ * Well-known variables users already have set: OPENAI_API_KEY fills an empty key of the OpenAI
+ * embedder and of any endpoint that talks to api.openai.com.
+ */
 function applyShortcuts(config: Record<string, unknown>, env: Record<string, string | undefined>) {
-  const embedder = config.embedder;
-  if (isPlainObject(embedder) && embedder.provider === 'openai' && !embedder.apiKey && env.OPENAI_API_KEY) {
-    return { ...config, embedder: { ...embedder, apiKey: env.OPENAI_API_KEY } };
+  const key = env.OPENAI_API_KEY;
+  if (!key) return config;
+  const result = { ...config };
+  const embedder = result.embedder;
+  if (isPlainObject(embedder) && embedder.provider === 'openai' && !embedder.apiKey) {
+    result.embedder = { ...embedder, apiKey: key };
   }
-  return config;
+  const training = result.training;
+  if (isPlainObject(training)) {
+    const filled = { ...training };
+    for (const name of ['generator', 'judge'] as const) {
+      const endpoint = filled[name];
+      if (
+        isPlainObject(endpoint) &&
+        !endpoint.apiKey &&
+        String(endpoint.baseUrl).includes('api.openai.com')
+      ) {
+        filled[name] = { ...endpoint, apiKey: key };
+      }
+    }
+    const backends = filled.backends;
+    if (isPlainObject(backends) && isPlainObject(backends.openai) && !backends.openai.apiKey) {
+      filled.backends = { ...backends, openai: { ...backends.openai, apiKey: key } };
+    }
+    result.training = filled;
+  }
+  return result;
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {

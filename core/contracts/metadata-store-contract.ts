@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../hashing.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
+import type { NewModelVersion } from '../ports/model-registry.ts';
 import type { CleanedDocument } from '../types/cleaned-document.ts';
+import type { Dataset } from '../types/dataset.ts';
 import type { JobRecord } from '../types/job-record.ts';
 import type { RawDocument } from '../types/raw-document.ts';
 import { contractFeatureSet } from './vector-store-contract.ts';
@@ -55,6 +57,50 @@ function job(id: string, overrides: Partial<JobRecord> = {}): JobRecord {
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,
+    ...overrides,
+  };
+}
+
+function dataset(id: string, featureSetId = contractFeatureSet.id): Dataset {
+  return {
+    id,
+    recipe: {
+      kind: 'instruction',
+      featureSetId,
+      authorId: 'ada-quill',
+      generator: {
+        name: 'offline',
+        version: '1',
+        model: null,
+        prompts: { title: 'Write an article titled "{title}"' },
+      },
+      filters: { minAnswerCharacters: 40, maxAnswerCharacters: 4000, nearDuplicateThreshold: 0.9 },
+      split: { testFraction: 0.1, seed: 'twin' },
+    },
+    sourceDocumentIds: ['a1', 'a2'],
+    sizes: { train: 9, test: 1 },
+    dropped: { 'too short': 2 },
+    usage: null,
+    artifactKey: `datasets/${id}.json`,
+    createdAt: '2026-03-03T00:00:00.000Z',
+  };
+}
+
+function modelVersion(overrides: Partial<NewModelVersion> = {}): NewModelVersion {
+  return {
+    name: 'twin',
+    backend: 'local',
+    baseModel: null,
+    hyperparameters: { steps: 10 },
+    datasetId: 'ds_0123456789ab',
+    featureSetId: contractFeatureSet.id,
+    parentVersion: null,
+    metrics: { validationLoss: 2.5 },
+    lossCurve: [{ step: 0, trainLoss: 5, validationLoss: null }],
+    artifact: { kind: 'local', key: 'models/twin/j1', sha256: 'f'.repeat(64) },
+    lossCurveKey: null,
+    jobId: null,
+    createdBy: 'tester',
     ...overrides,
   };
 }
@@ -171,6 +217,87 @@ export function runMetadataStoreContract(name: string, create: () => Promise<Met
       await store.jobs.appendLog('j1', 'second');
       expect((await store.jobs.logs('j1')).map((line) => line.message)).toEqual(['first', 'second']);
       await expect(store.jobs.update('missing', { status: 'failed' })).rejects.toThrow(/missing/);
+    });
+
+    it('saves content-addressed datasets once and lists them', async () => {
+      const first = await store.datasets.save(dataset('ds_0123456789ab'));
+      const again = await store.datasets.save({
+        ...dataset('ds_0123456789ab'),
+        createdAt: '2030-01-01T00:00:00.000Z',
+      });
+      expect(again).toEqual(first);
+      await store.datasets.save(dataset('ds_ba9876543210', 'fs_ffffffffffff'));
+      expect((await store.datasets.list()).map((entry) => entry.id).sort()).toEqual([
+        'ds_0123456789ab',
+        'ds_ba9876543210',
+      ]);
+      expect(
+        (await store.datasets.list({ featureSetId: 'fs_ffffffffffff' })).map((entry) => entry.id),
+      ).toEqual(['ds_ba9876543210']);
+      expect(await store.datasets.get('ds_000000000000')).toBeNull();
+    });
+
+    it('numbers model versions per name, once per job, and merges metrics', async () => {
+      const one = await store.models.register(modelVersion({ jobId: 'job-1' }));
+      const two = await store.models.register(modelVersion({ jobId: 'job-2', parentVersion: 1 }));
+      const retried = await store.models.register(modelVersion({ jobId: 'job-2' }));
+      const other = await store.models.register(modelVersion({ name: 'other', jobId: 'job-3' }));
+      expect([one.version, two.version, retried.version, other.version]).toEqual([1, 2, 2, 1]);
+      expect((await store.models.list('twin')).map((version) => version.version)).toEqual([2, 1]);
+      expect(await store.models.get('twin', 2)).toMatchObject({
+        parentVersion: 1,
+        artifact: { kind: 'local' },
+      });
+      const evaluated = await store.models.updateMetrics('twin', 1, { rougeL: 0.4 });
+      expect(evaluated.metrics).toEqual({ validationLoss: 2.5, rougeL: 0.4 });
+      await expect(store.models.updateMetrics('twin', 9, {})).rejects.toThrow(/twin:9 not found/);
+    });
+
+    it('moves aliases atomically with an audit trail and compare-and-set', async () => {
+      await store.models.register(modelVersion());
+      await store.models.register(modelVersion());
+      const promoted = await store.models.moveAlias({
+        name: 'twin',
+        alias: 'production',
+        toVersion: 1,
+        movedBy: 'ada',
+      });
+      expect(promoted).toMatchObject({ fromVersion: null, toVersion: 1, movedBy: 'ada' });
+      await store.models.moveAlias({
+        name: 'twin',
+        alias: 'production',
+        toVersion: 2,
+        movedBy: 'bob',
+        reason: 'better',
+      });
+      expect(await store.models.getAlias('twin', 'production')).toMatchObject({
+        version: 2,
+        updatedBy: 'bob',
+      });
+      await expect(
+        store.models.moveAlias({
+          name: 'twin',
+          alias: 'production',
+          toVersion: 1,
+          movedBy: 'eve',
+          expectedVersion: 1,
+        }),
+      ).rejects.toThrow(/someone else moved it/);
+      await expect(
+        store.models.moveAlias({ name: 'twin', alias: 'production', toVersion: 7, movedBy: 'x' }),
+      ).rejects.toThrow(/twin:7 not found/);
+      await expect(
+        store.models.moveAlias({ name: 'twin', alias: 'Bad Alias', toVersion: 1, movedBy: 'x' }),
+      ).rejects.toThrow(/invalid alias/);
+      expect(await store.models.getAlias('twin', 'production')).toMatchObject({ version: 2 });
+      const history = await store.models.aliasHistory('twin', 'production');
+      expect(history.map((event) => [event.fromVersion, event.toVersion, event.movedBy])).toEqual([
+        [1, 2, 'bob'],
+        [null, 1, 'ada'],
+      ]);
+      await store.models.moveAlias({ name: 'twin', alias: 'staging', toVersion: 1, movedBy: 'ada' });
+      await store.models.moveAlias({ name: 'twin', alias: 'staging', toVersion: null, movedBy: 'ada' });
+      expect((await store.models.listAliases('twin')).map((alias) => alias.alias)).toEqual(['production']);
     });
   });
 }

@@ -52,4 +52,44 @@ export type DatabaseSchema = {
     finished_at: string | null;
   };
   job_logs: { job_id: string; seq: number; at: string; message: string };
+  datasets: {
+    id: string;
+    kind: string;
+    feature_set_id: string;
+    recipe: string;
+    source_document_ids: string;
+    sizes: string;
+    dropped: string;
+    usage: string | null;
+    artifact_key: string;
+    created_at: string;
+  };
+  model_versions: {
+    name: string;
+    version: number;
+    backend: string;
+    base_model: string | null;
+    hyperparameters: string;
+    dataset_id: string | null;
+    feature_set_id: string | null;
+    parent_version: number | null;
+    metrics: string;
+    loss_curve: string;
+    artifact: string;
+    loss_curve_key: string | null;
+    job_id: string | null;
+    created_at: string;
+    created_by: string;
+  };
+  model_aliases: { name: string; alias: string; version: number; updated_at: string; updated_by: string };
+  alias_events: {
+    name: string;
+    alias: string;
+    seq: number;
+    from_version: number | null;
+    to_version: number | null;
+    moved_by: string;
+    reason: string | null;
+    at: string;
+  };
 };

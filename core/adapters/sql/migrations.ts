@@ -93,6 +93,70 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_datasets_model_registry': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('datasets')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('feature_set_id', 'text', (column) => column.notNull())
+        .addColumn('recipe', 'text', (column) => column.notNull())
+        .addColumn('source_document_ids', 'text', (column) => column.notNull())
+        .addColumn('sizes', 'text', (column) => column.notNull())
+        .addColumn('dropped', 'text', (column) => column.notNull())
+        .addColumn('usage', 'text')
+        .addColumn('artifact_key', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('model_versions')
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('backend', 'text', (column) => column.notNull())
+        .addColumn('base_model', 'text')
+        .addColumn('hyperparameters', 'text', (column) => column.notNull())
+        .addColumn('dataset_id', 'text')
+        .addColumn('feature_set_id', 'text')
+        .addColumn('parent_version', 'integer')
+        .addColumn('metrics', 'text', (column) => column.notNull())
+        .addColumn('loss_curve', 'text', (column) => column.notNull())
+        .addColumn('artifact', 'text', (column) => column.notNull())
+        .addColumn('loss_curve_key', 'text')
+        .addColumn('job_id', 'text')
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .addColumn('created_by', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('model_versions_pk', ['name', 'version'])
+        .execute();
+      // One version per fine-tune job: a job that is retried after a crash cannot register twice.
+      await db.schema
+        .createIndex('model_versions_job')
+        .unique()
+        .on('model_versions')
+        .column('job_id')
+        .execute();
+      await db.schema
+        .createTable('model_aliases')
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('alias', 'text', (column) => column.notNull())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('updated_at', 'text', (column) => column.notNull())
+        .addColumn('updated_by', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('model_aliases_pk', ['name', 'alias'])
+        .execute();
+      await db.schema
+        .createTable('alias_events')
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('alias', 'text', (column) => column.notNull())
+        .addColumn('seq', 'bigint', (column) => column.notNull())
+        .addColumn('from_version', 'integer')
+        .addColumn('to_version', 'integer')
+        .addColumn('moved_by', 'text', (column) => column.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('at', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('alias_events_pk', ['name', 'alias', 'seq'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,15 +3,9 @@ import { NotFoundError } from '../../errors.ts';
 import type { JobPatch, JobRepository } from '../../ports/job-repository.ts';
 import { JobRecord, type JobStatus } from '../../types/job-record.ts';
 import type { DatabaseSchema } from './database-schema.ts';
+import { nextSequence } from './next-sequence.ts';
 
 type JobRow = Selectable<DatabaseSchema['jobs']>;
-
-let lastSequence = 0;
-/** Log order key: milliseconds scaled up with a per-process counter, so lines written in one ms keep order. */
-function nextSequence(): number {
-  lastSequence = Math.max(lastSequence + 1, Date.now() * 1000);
-  return lastSequence;
-}
 
 /** Job records and their log lines on any Kysely dialect. */
 export class SqlJobRepository implements JobRepository {

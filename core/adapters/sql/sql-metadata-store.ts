@@ -3,15 +3,19 @@ import { TwinError } from '../../errors.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { DatabaseSchema } from './database-schema.ts';
 import { migrationProvider } from './migrations.ts';
+import { SqlDatasetRepository } from './sql-dataset-repository.ts';
 import { SqlDocumentRepository } from './sql-document-repository.ts';
 import { SqlFeatureSetRepository } from './sql-feature-set-repository.ts';
 import { SqlJobRepository } from './sql-job-repository.ts';
+import { SqlModelRegistry } from './sql-model-registry.ts';
 
 /** The metadata store over one Kysely instance; the dialect (SQLite, PostgreSQL) is the caller's choice. */
 export class SqlMetadataStore implements MetadataStore {
   readonly documents: SqlDocumentRepository;
   readonly featureSets: SqlFeatureSetRepository;
   readonly jobs: SqlJobRepository;
+  readonly datasets: SqlDatasetRepository;
+  readonly models: SqlModelRegistry;
 
   constructor(
     readonly db: Kysely<DatabaseSchema>,
@@ -20,6 +24,8 @@ export class SqlMetadataStore implements MetadataStore {
     this.documents = new SqlDocumentRepository(db);
     this.featureSets = new SqlFeatureSetRepository(db);
     this.jobs = new SqlJobRepository(db);
+    this.datasets = new SqlDatasetRepository(db);
+    this.models = new SqlModelRegistry(db);
   }
 
   async migrate(): Promise<void> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMetadataStoreContract } from '../../contracts/metadata-store-contract.ts';
+import { migrationProvider } from '../sql/migrations.ts';
 import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { createSqliteMetadataStore } from './sqlite-metadata-store.ts';
 
@@ -37,7 +38,7 @@ describe('sqlite metadata store on disk', () => {
     const migrations = second.prepare('select count(*) as count from kysely_migration').get() as {
       count: number;
     };
-    expect(migrations.count).toBe(1);
+    expect(migrations.count).toBe(Object.keys(await migrationProvider.getMigrations()).length);
     await reopened.close();
     second.close();
   });

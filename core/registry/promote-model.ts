@@ -1,0 +1,110 @@
+import { NotFoundError, ValidationError } from '../errors.ts';
+import type { ModelRegistry } from '../ports/model-registry.ts';
+import type { AliasEvent } from '../types/model-version.ts';
+import { defaultAlias } from './model-reference.ts';
+
+export type GateResult = {
+  metric: string;
+  higherIsBetter: boolean;
+  candidate: number | null;
+  current: number | null;
+  currentVersion: number | null;
+  passed: boolean;
+  reason: string;
+};
+
+/**
+ * Whether a candidate may replace what an alias serves: it must have the metric and beat the
+ * current version's value (a first promotion passes when the candidate has the metric).
+ */
+export async function checkGate(
+  registry: ModelRegistry,
+  options: { name: string; version: number; alias?: string; metric: string; higherIsBetter: boolean },
+): Promise<GateResult> {
+  const alias = options.alias ?? defaultAlias;
+  const candidate = await registry.get(options.name, options.version);
+  if (!candidate) throw new NotFoundError(`model ${options.name}:${options.version} not found`);
+  const current = await registry.getAlias(options.name, alias);
+  const currentVersion = current ? await registry.get(options.name, current.version) : null;
+  const candidateValue = candidate.metrics[options.metric] ?? null;
+  const currentValue = currentVersion?.metrics[options.metric] ?? null;
+  const base = {
+    metric: options.metric,
+    higherIsBetter: options.higherIsBetter,
+    candidate: candidateValue,
+    current: currentValue,
+    currentVersion: current?.version ?? null,
+  };
+  const direction = options.higherIsBetter ? 'higher' : 'lower';
+  if (candidateValue === null) {
+    return {
+      ...base,
+      passed: false,
+      reason: `${options.name}:${options.version} has no ${options.metric}: run \`twin eval\` first`,
+    };
+  }
+  if (!current || currentValue === null) {
+    return { ...base, passed: true, reason: `no current ${alias} ${options.metric} to beat` };
+  }
+  const better = options.higherIsBetter ? candidateValue > currentValue : candidateValue < currentValue;
+  return {
+    ...base,
+    passed: better,
+    reason: better
+      ? `${options.metric} ${candidateValue.toFixed(4)} beats ${currentValue.toFixed(4)} of ${options.name}:${current.version} (${direction} is better)`
+      : `${options.metric} ${candidateValue.toFixed(4)} does not beat ${currentValue.toFixed(4)} of ${options.name}:${current.version} (${direction} is better)`,
+  };
+}
+
+/** Points an alias at a version: one atomic move, recorded with who and why. */
+export async function promoteModel(
+  registry: ModelRegistry,
+  options: { name: string; version: number; alias?: string; movedBy: string; reason?: string },
+): Promise<AliasEvent> {
+  const alias = options.alias ?? defaultAlias;
+  const current = await registry.getAlias(options.name, alias);
+  if (current?.version === options.version) {
+    throw new ValidationError(`${options.name}@${alias} already points at version ${options.version}`);
+  }
+  return registry.moveAlias({
+    name: options.name,
+    alias,
+    toVersion: options.version,
+    movedBy: options.movedBy,
+    reason: options.reason ?? 'promote',
+    expectedVersion: current?.version ?? null,
+  });
+}
+
+const rollbackReason = 'rollback';
+
+/**
+ * Moves an alias back to the version it served before the current one: the one-step rollback.
+ * The alias history is replayed as a stack (promotions push, rollbacks pop), so rolling back twice
+ * goes two versions back instead of undoing the first rollback.
+ */
+export async function rollbackModel(
+  registry: ModelRegistry,
+  options: { name: string; alias?: string; movedBy: string; reason?: string },
+): Promise<AliasEvent> {
+  const alias = options.alias ?? defaultAlias;
+  const current = await registry.getAlias(options.name, alias);
+  if (!current) throw new ValidationError(`${options.name}@${alias} is not set: nothing to roll back`);
+  const stack: number[] = [];
+  for (const event of (await registry.aliasHistory(options.name, alias)).reverse()) {
+    if (event.reason?.startsWith(rollbackReason)) stack.pop();
+    else if (event.toVersion === null) stack.length = 0;
+    else stack.push(event.toVersion);
+  }
+  const target = stack[stack.length - 2];
+  if (target === undefined)
+    throw new ValidationError(`${options.name}@${alias} has no earlier version to roll back to`);
+  return registry.moveAlias({
+    name: options.name,
+    alias,
+    toVersion: target,
+    movedBy: options.movedBy,
+    reason: `${rollbackReason} from ${current.version}${options.reason ? `: ${options.reason}` : ''}`,
+    expectedVersion: current.version,
+  });
+}
