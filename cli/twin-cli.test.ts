@@ -45,7 +45,7 @@ describe('twin CLI end to end', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  it('has --help for every command', async () => {
+  it('has --help for every command', { timeout: 180_000 }, async () => {
     const commands = [
       [],
       ['config'],
@@ -98,7 +98,8 @@ describe('twin CLI end to end', () => {
     expect(refused.stdout).toMatch(/loopback/i);
   });
 
-  it('crawls, lists, searches, shows and removes', async () => {
+  // Ten real CLI processes in a row, each loading the embedder: slow on a loaded 2-core machine.
+  it('crawls, lists, searches, shows and removes', { timeout: 300_000 }, async () => {
     const crawled = await twin(['crawl', sites.urls.blogFeed, '--author', 'Sample Author', ...global]);
     expect(crawled.code, crawled.stderr).toBe(0);
     expect(crawled.stdout).toMatch(/Crawl finished in .*: \d+ fetched \(\d+ new/);
