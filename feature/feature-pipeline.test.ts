@@ -212,15 +212,15 @@ describe('feature pipeline on the embedded stores', () => {
     await crawl();
     const stale = await metadata.documents.list({ notSeenSince: cutoff });
     expect(stale.map((document) => document.sourceUrl)).toEqual([`${base}/copy.html`]);
-    const skewDocument = (await metadata.documents.list()).find((document) =>
+    const removedDocument = (await metadata.documents.list()).find((document) =>
       document.sourceUrl.endsWith('/skew.html'),
     );
     const featureSetId = (await metadata.featureSets.list())[0]?.id as string;
     const before = await vectors.count(featureSetId);
-    const removed = await removeDocument(skewDocument?.id as string, { metadata, vectors });
+    const removed = await removeDocument(removedDocument?.id as string, { metadata, vectors });
     expect(removed.vectors).toBeGreaterThan(0);
     expect(await vectors.count(featureSetId)).toBe(before - removed.vectors);
-    expect(await metadata.documents.get(skewDocument?.id as string)).toBeNull();
-    expect(await metadata.featureSets.getCleaned(featureSetId, skewDocument?.id as string)).toBeNull();
+    expect(await metadata.documents.get(removedDocument?.id as string)).toBeNull();
+    expect(await metadata.featureSets.getCleaned(featureSetId, removedDocument?.id as string)).toBeNull();
   });
 });
