@@ -5,12 +5,13 @@ import { crawlCommand } from './commands/crawl-command.ts';
 import { documentsCommand } from './commands/documents-command.ts';
 import { featuresCommand } from './commands/features-command.ts';
 import { jobsCommand } from './commands/jobs-command.ts';
+import { modelsCommand } from './commands/models-command.ts';
 import { searchCommand } from './commands/search-command.ts';
 
 /** The `twin` command: the composition root that reads config, builds adapters and runs pipelines. */
 export function buildProgram(): Command {
   const program = new Command('twin')
-    .description('LLM Twin: crawl what a person published, build versioned features, search them')
+    .description('LLM Twin: crawl what a person published, build versioned features, train and register a twin')
     .option('--config <file>', 'YAML file merged over configs/default.yaml (also TWIN_CONFIG)')
     .option('--data-dir <dir>', 'folder for the embedded stores (default ./.twin)')
     .addOption(
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     featuresCommand(),
     documentsCommand(),
     searchCommand(),
+    modelsCommand(),
     jobsCommand(),
   ]) {
     program.addCommand(command);

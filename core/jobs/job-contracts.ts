@@ -62,10 +62,31 @@ export const FeatureBuildResult = z.object({
   embedMs: z.number(),
 });
 
+export const FineTunePayload = z.object({
+  datasetId: z.string().regex(/^ds_[0-9a-f]{12}$/),
+  backend: z.string().min(1),
+  modelName: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+  baseModel: z.string().min(1).nullable().default(null),
+  /** Warm-start from this version of the same model (a fine-tune of a fine-tune). */
+  parentVersion: z.number().int().positive().nullable().default(null),
+  hyperparameters: z.record(z.string(), z.unknown()).default({}),
+  requestedBy: z.string().min(1),
+});
+
+export const FineTuneResult = z.object({
+  modelName: z.string(),
+  version: z.number().int().positive(),
+  backend: z.string(),
+  metrics: z.record(z.string(), z.number()),
+  lossCurveKey: z.string().nullable(),
+  durationMs: z.number(),
+});
+
 /** Every job the system knows: its queue, payload schema and result schema. */
 export const jobContracts = {
   'feature.crawl': { queue: 'feature', payload: CrawlPayload, result: CrawlResult },
   'feature.build': { queue: 'feature', payload: FeatureBuildPayload, result: FeatureBuildResult },
+  'training.finetune': { queue: 'training', payload: FineTunePayload, result: FineTuneResult },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType; result: z.ZodType }>;
 
 export type JobName = keyof typeof jobContracts;
@@ -74,3 +95,4 @@ export type ParsedJobPayload<N extends JobName> = z.output<(typeof jobContracts)
 export type JobResult<N extends JobName> = z.input<(typeof jobContracts)[N]['result']>;
 export type CrawlResult = z.input<typeof CrawlResult>;
 export type FeatureBuildResult = z.output<typeof FeatureBuildResult>;
+export type FineTuneResult = z.output<typeof FineTuneResult>;

@@ -1,11 +1,6 @@
-import { type ArticlePageOptions, articleOutcome, htmlAccept } from './article-crawler.ts';
-import { contentKind } from './assert-textual.ts';
-import type { CrawlContext, CrawlOutcome } from './crawler.ts';
-import { FeedCrawler, feedAccept } from './feed-crawler.ts';
-import { assertAllowedUrl } from './host-guard.ts';
-import type { FetchedPage } from './http-fetcher.ts';
-import { outcomeForError } from './outcome-for-error.ts';
-import type { PageCrawler } from './page-crawler.ts';
+import type { ArticlePageOptions } from './article-crawler.ts';
+import { FeedCrawler } from './feed-crawler.ts';
+import { PlatformCrawler } from './platform-crawler.ts';
 
 const mediumArticle: ArticlePageOptions = {
   platform: 'medium',
@@ -59,44 +54,20 @@ export function isMediumPage(html: string): boolean {
 }
 
 /** medium.com profiles and publications (through their feeds) and Medium article pages. */
-export class MediumCrawler implements PageCrawler {
-  readonly name = 'medium';
-  private readonly feeds = new FeedCrawler({
-    name: 'medium',
-    platform: 'medium',
-    preferFeedContent: true,
-    extraction: mediumArticle.extraction,
-    cleanFeedText: stripMediumFooter,
-    normalizeLink: withoutTracking,
-  });
-
-  async *crawl(target: string, context: CrawlContext): AsyncGenerator<CrawlOutcome> {
-    let feedUrl: string | null;
-    try {
-      feedUrl = mediumFeedUrl(assertAllowedUrl(target, context.config));
-    } catch (error) {
-      yield outcomeForError(target, error, context.signal);
-      return;
-    }
-    if (feedUrl) {
-      yield* this.feeds.crawl(feedUrl, context);
-      return;
-    }
-    let page: FetchedPage;
-    try {
-      page = await context.fetcher.fetch(target, {
-        accept: `${htmlAccept},${feedAccept}`,
-        signal: context.signal,
-      });
-    } catch (error) {
-      yield outcomeForError(target, error, context.signal);
-      return;
-    }
-    yield* this.crawlFetched(page, context);
-  }
-
-  async *crawlFetched(page: FetchedPage, context: CrawlContext): AsyncGenerator<CrawlOutcome> {
-    if (contentKind(page) === 'xml') yield* this.feeds.crawlFetched(page, context);
-    else yield articleOutcome(page, mediumArticle);
+export class MediumCrawler extends PlatformCrawler {
+  constructor() {
+    super({
+      name: 'medium',
+      feeds: new FeedCrawler({
+        name: 'medium',
+        platform: 'medium',
+        preferFeedContent: true,
+        extraction: mediumArticle.extraction,
+        cleanFeedText: stripMediumFooter,
+        normalizeLink: withoutTracking,
+      }),
+      page: mediumArticle,
+      feedUrlOf: mediumFeedUrl,
+    });
   }
 }

@@ -1,11 +1,6 @@
-import { type ArticlePageOptions, articleOutcome, htmlAccept } from './article-crawler.ts';
-import { contentKind } from './assert-textual.ts';
-import type { CrawlContext, CrawlOutcome } from './crawler.ts';
-import { FeedCrawler, feedAccept } from './feed-crawler.ts';
-import { assertAllowedUrl } from './host-guard.ts';
-import type { FetchedPage } from './http-fetcher.ts';
-import { outcomeForError } from './outcome-for-error.ts';
-import type { PageCrawler } from './page-crawler.ts';
+import type { ArticlePageOptions } from './article-crawler.ts';
+import { FeedCrawler } from './feed-crawler.ts';
+import { PlatformCrawler } from './platform-crawler.ts';
 
 const substackPost: ArticlePageOptions = {
   platform: 'substack',
@@ -52,42 +47,18 @@ export function isSubstackPage(html: string): boolean {
 }
 
 /** Substack publications (through their feed) and post pages (`/p/slug`). */
-export class SubstackCrawler implements PageCrawler {
-  readonly name = 'substack';
-  private readonly feeds = new FeedCrawler({
-    name: 'substack',
-    platform: 'substack',
-    preferFeedContent: true,
-    extraction: substackPost.extraction,
-  });
-
-  async *crawl(target: string, context: CrawlContext): AsyncGenerator<CrawlOutcome> {
-    let feedUrl: string | null;
-    try {
-      feedUrl = substackFeedUrl(assertAllowedUrl(target, context.config));
-    } catch (error) {
-      yield outcomeForError(target, error, context.signal);
-      return;
-    }
-    if (feedUrl) {
-      yield* this.feeds.crawl(feedUrl, context);
-      return;
-    }
-    let page: FetchedPage;
-    try {
-      page = await context.fetcher.fetch(target, {
-        accept: `${htmlAccept},${feedAccept}`,
-        signal: context.signal,
-      });
-    } catch (error) {
-      yield outcomeForError(target, error, context.signal);
-      return;
-    }
-    yield* this.crawlFetched(page, context);
-  }
-
-  async *crawlFetched(page: FetchedPage, context: CrawlContext): AsyncGenerator<CrawlOutcome> {
-    if (contentKind(page) === 'xml') yield* this.feeds.crawlFetched(page, context);
-    else yield articleOutcome(page, substackPost);
+export class SubstackCrawler extends PlatformCrawler {
+  constructor() {
+    super({
+      name: 'substack',
+      feeds: new FeedCrawler({
+        name: 'substack',
+        platform: 'substack',
+        preferFeedContent: true,
+        extraction: substackPost.extraction,
+      }),
+      page: substackPost,
+      feedUrlOf: substackFeedUrl,
+    });
   }
 }

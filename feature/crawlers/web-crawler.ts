@@ -1,13 +1,13 @@
-import { ArticleCrawler, htmlAccept } from './article-crawler.ts';
+import { ArticleCrawler } from './article-crawler.ts';
 import { contentKind, xmlRootName } from './assert-textual.ts';
 import type { CrawlContext, CrawlOutcome } from './crawler.ts';
 import { parseHtmlDocument } from './extract-article.ts';
-import { FeedCrawler, feedAccept } from './feed-crawler.ts';
+import { FeedCrawler } from './feed-crawler.ts';
 import type { FetchedPage } from './http-fetcher.ts';
 import { isMediumPage, MediumCrawler } from './medium-crawler.ts';
-import { outcomeForError } from './outcome-for-error.ts';
 import type { PageCrawler } from './page-crawler.ts';
 import { readPageMetadata } from './page-metadata.ts';
+import { fetchAndCrawl } from './platform-crawler.ts';
 import { SitemapCrawler } from './sitemap-crawler.ts';
 import { isSubstackPage, SubstackCrawler } from './substack-crawler.ts';
 
@@ -47,18 +47,8 @@ export class WebCrawler implements PageCrawler {
     substack: new SubstackCrawler(),
   } satisfies Record<PageKind, PageCrawler>;
 
-  async *crawl(target: string, context: CrawlContext): AsyncGenerator<CrawlOutcome> {
-    let page: FetchedPage;
-    try {
-      page = await context.fetcher.fetch(target, {
-        accept: `${htmlAccept},${feedAccept}`,
-        signal: context.signal,
-      });
-    } catch (error) {
-      yield outcomeForError(target, error, context.signal);
-      return;
-    }
-    yield* this.crawlFetched(page, context);
+  crawl(target: string, context: CrawlContext): AsyncGenerator<CrawlOutcome> {
+    return fetchAndCrawl(this, target, context);
   }
 
   async *crawlFetched(page: FetchedPage, context: CrawlContext): AsyncGenerator<CrawlOutcome> {

@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { lineageOf } from '../../core/registry/lineage.ts';
+import { parseModelReference } from '../../core/registry/model-reference.ts';
+import { checkGate, promoteModel, rollbackModel } from '../../core/registry/promote-model.ts';
+import { resolveModel } from '../../core/registry/resolve-model.ts';
+import type { ModelArtifact, ModelVersion } from '../../core/types/model-version.ts';
+import { print, withRuntime } from '../cli-context.ts';
+import { formatTable } from '../format-table.ts';
+import { positiveInteger } from './documents-command.ts';
+
+export function modelsCommand(): Command {
+  const models = new Command('models').description(
+    'the model registry: versions, lineage, aliases, promotion and rollback',
+  );
+  models
+    .command('list')
+    .description('list model versions with their backend, dataset, feature set, metrics and aliases')
+    .argument('[name]', 'only this model')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, name: string | undefined, options: { json?: boolean }) {
+      await withRuntime(this, async (runtime) => {
+        const versions = await runtime.metadata.models.list(name);
+        const aliases = await runtime.metadata.models.listAliases(name);
+        if (options.json) {
+          print(JSON.stringify({ versions, aliases }, null, 2));
+          return;
+        }
+        if (versions.length === 0) {
+          print('No models yet: build a dataset (`twin datasets build`) and train one (`twin train`).');
+          return;
+        }
+        print(
+          formatTable(
+            ['model', 'aliases', 'backend', 'dataset', 'feature set', 'parent', 'metrics', 'created'],
+            versions.map((version) => [
+              `${version.name}:${version.version}`,
+              aliases
+                .filter((alias) => alias.name === version.name && alias.version === version.version)
+                .map((alias) => `@${alias.alias}`)
+                .join(' '),
+              version.backend,
+              version.datasetId,
+              version.featureSetId,
+              version.parentVersion,
+              formatMetrics(version.metrics),
+              version.createdAt.slice(0, 19),
+            ]),
+            70,
+          ),
+        );
+      });
+    });
+  models
+    .command('show')
+    .description('show one version: hyper-parameters, artifact, metrics, loss curve')
+    .argument('<model>', 'NAME:VERSION, NAME@ALIAS or NAME (production)')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, reference: string, options: { json?: boolean }) {
+      await withRuntime(this, async (runtime) => {
+        const version = await resolveModel(runtime.metadata.models, reference);
+        if (options.json) {
+          print(JSON.stringify(version, null, 2));
+          return;
+        }
+        print(describeVersion(version));
+        if (version.lossCurveKey) print(`loss curve     ${runtime.artifacts.locate(version.lossCurveKey)}`);
+      });
+    });
+  models
+    .command('lineage')
+    .description('print model → parent versions → dataset → feature set → source documents')
+    .argument('<model>', 'NAME:VERSION, NAME@ALIAS or NAME (production)')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, reference: string, options: { json?: boolean }) {
+      await withRuntime(this, async (runtime) => {
+        const resolved = await resolveModel(runtime.metadata.models, reference);
+        const lineage = await lineageOf(runtime.metadata, resolved.name, resolved.version);
+        if (options.json) {
+          print(JSON.stringify(lineage, null, 2));
+          return;
+        }
+        const { model, parents, dataset, featureSet, documents } = lineage;
+        print(
+          `model        ${model.name}:${model.version} (${model.backend}, base ${model.baseModel ?? '—'})`,
+        );
+        for (const parent of parents)
+          print(`  ↳ parent   ${parent.name}:${parent.version} (${parent.backend})`);
+        print(
+          `dataset      ${dataset ? `${dataset.id} (${dataset.recipe.kind}, ${dataset.recipe.generator.name}, ${dataset.sizes.train} train / ${dataset.sizes.test} test)` : '—'}`,
+        );
+        print(
+          `feature set  ${featureSet ? `${featureSet.id} (${featureSet.spec.embedder.id}, ${featureSet.spec.embedder.dimensions}-d, ${featureSet.spec.cleanerVersion})` : (model.featureSetId ?? '—')}`,
+        );
+        print(`documents    ${documents.length}`);
+        for (const document of documents) {
+          print(
+            `  - ${document.id}  ${document.platform.padEnd(9)} ${document.title}${document.present ? '' : ' (removed since)'}`,
+          );
+        }
+      });
+    });
+  models
+    .command('promote')
+    .description('point an alias (default production) at a version: one atomic move, audited')
+    .argument('<name>', 'model name')
+    .argument('<version>', 'version number', (value) => positiveInteger(value, 'version'))
+    .option('--alias <alias>', 'alias to move', 'production')
+    .option(
+      '--gate',
+      'only promote if the version beats the alias’s current version on the configured metric',
+    )
+    .option('--by <who>', 'recorded as the mover (default: training.actor from config)')
+    .option('--reason <text>', 'recorded in the audit trail')
+    .action(async function (
+      this: Command,
+      name: string,
+      version: number,
+      options: { alias: string; gate?: boolean; by?: string; reason?: string },
+    ) {
+      await withRuntime(this, async (runtime) => {
+        if (options.gate) {
+          const gate = await checkGate(runtime.metadata.models, {
+            name,
+            version,
+            alias: options.alias,
+            metric: runtime.config.training.gate.metric,
+            higherIsBetter: runtime.config.training.gate.higherIsBetter,
+          });
+          if (!gate.passed) throw new ValidationError(`promotion refused by the gate: ${gate.reason}`);
+          print(`gate passed: ${gate.reason}`);
+        }
+        const event = await promoteModel(runtime.metadata.models, {
+          name,
+          version,
+          alias: options.alias,
+          movedBy: options.by ?? runtime.config.training.actor,
+          ...(options.reason ? { reason: options.reason } : {}),
+        });
+        print(`${name}@${event.alias}: ${event.fromVersion ?? '—'} → ${event.toVersion}`);
+      });
+    });
+  models
+    .command('rollback')
+    .description('move an alias (default production) back to the version it served before')
+    .argument('<name>', 'model name')
+    .option('--alias <alias>', 'alias to move back', 'production')
+    .option('--by <who>', 'recorded as the mover (default: training.actor from config)')
+    .option('--reason <text>', 'recorded in the audit trail')
+    .action(async function (
+      this: Command,
+      name: string,
+      options: { alias: string; by?: string; reason?: string },
+    ) {
+      await withRuntime(this, async (runtime) => {
+        const event = await rollbackModel(runtime.metadata.models, {
+          name,
+          alias: options.alias,
+          movedBy: options.by ?? runtime.config.training.actor,
+          ...(options.reason ? { reason: options.reason } : {}),
+        });
+        print(`${name}@${event.alias}: ${event.fromVersion} → ${event.toVersion} (rolled back)`);
+      });
+    });
+  models
+    .command('history')
+    .description('the audit trail of alias moves: who moved what, when and why')
+    .argument('<name>', 'model name')
+    .option('--alias <alias>', 'only this alias')
+    .action(async function (this: Command, name: string, options: { alias?: string }) {
+      await withRuntime(this, async (runtime) => {
+        const events = await runtime.metadata.models.aliasHistory(name, options.alias);
+        print(
+          formatTable(
+            ['at', 'alias', 'from', 'to', 'by', 'reason'],
+            events.map((event) => [
+              event.at.slice(0, 19),
+              event.alias,
+              event.fromVersion,
+              event.toVersion,
+              event.movedBy,
+              event.reason,
+            ]),
+          ),
+        );
+      });
+    });
+  models
+    .command('register')
+    .description('register a model not trained here: an OpenAI-compatible model or a local GGUF file')
+    .argument('<name>', 'model name')
+    .option('--openai-model <model>', 'model id served by an OpenAI-compatible endpoint')
+    .option('--base-url <url>', 'the endpoint’s base URL (with --openai-model)', 'https://api.openai.com/v1')
+    .option('--gguf <path>', 'a local GGUF file')
+    .option('--feature-set <id>', 'feature set to serve it with (default: the current one)')
+    .option('--by <who>', 'recorded as the creator (default: training.actor from config)')
+    .action(async function (
+      this: Command,
+      name: string,
+      options: { openaiModel?: string; baseUrl: string; gguf?: string; featureSet?: string; by?: string },
+    ) {
+      parseModelReference(name);
+      if (Boolean(options.openaiModel) === Boolean(options.gguf)) {
+        throw new ValidationError('give exactly one of --openai-model or --gguf');
+      }
+      await withRuntime(this, async (runtime) => {
+        let artifact: ModelArtifact;
+        if (options.gguf) {
+          const path = resolve(options.gguf);
+          if (!existsSync(path) || !statSync(path).isFile())
+            throw new NotFoundError(`GGUF file ${path} not found`);
+          artifact = { kind: 'gguf', path, sha256: await fileSha256(path) };
+        } else {
+          let baseUrl: URL;
+          try {
+            baseUrl = new URL(options.baseUrl);
+          } catch {
+            throw new ValidationError(`--base-url is not a URL: ${options.baseUrl}`);
+          }
+          artifact = {
+            kind: 'openai-compatible',
+            baseUrl: baseUrl.toString().replace(/\/$/, ''),
+            model: options.openaiModel as string,
+          };
+        }
+        const featureSetId = options.featureSet ?? (await runtime.currentFeatureSet()).id;
+        if (!(await runtime.metadata.featureSets.get(featureSetId))) {
+          throw new NotFoundError(`feature set ${featureSetId} not found (see \`twin features list\`)`);
+        }
+        const version = await runtime.metadata.models.register({
+          name,
+          backend: artifact.kind === 'gguf' ? 'gguf' : 'openai-compatible',
+          baseModel: artifact.kind === 'gguf' ? null : artifact.model,
+          hyperparameters: {},
+          datasetId: null,
+          featureSetId,
+          parentVersion: null,
+          metrics: {},
+          lossCurve: [],
+          artifact,
+          lossCurveKey: null,
+          jobId: null,
+          createdBy: options.by ?? runtime.config.training.actor,
+        });
+        print(
+          `registered ${version.name}:${version.version} (${version.backend}) serving feature set ${featureSetId}`,
+        );
+      });
+    });
+  return models;
+}
+
+export function formatMetrics(metrics: Record<string, number>): string {
+  return Object.entries(metrics)
+    .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toFixed(3)}`)
+    .join(' ');
+}
+
+function describeVersion(version: ModelVersion): string {
+  const artifact =
+    version.artifact.kind === 'local'
+      ? `local checkpoint ${version.artifact.key}`
+      : version.artifact.kind === 'openai-compatible'
+        ? `${version.artifact.model} at ${version.artifact.baseUrl}`
+        : `${version.artifact.kind} ${version.artifact.path}`;
+  const last = version.lossCurve[version.lossCurve.length - 1];
+  return [
+    `model          ${version.name}:${version.version}`,
+    `backend        ${version.backend} (base ${version.baseModel ?? '—'})`,
+    `parent         ${version.parentVersion ?? '—'}`,
+    `dataset        ${version.datasetId ?? '—'}`,
+    `feature set    ${version.featureSetId ?? '—'}`,
+    `artifact       ${artifact}`,
+    `hyperparams    ${JSON.stringify(version.hyperparameters)}`,
+    `metrics        ${formatMetrics(version.metrics) || '—'}`,
+    `loss           ${last ? `step ${last.step}: train ${last.trainLoss.toFixed(3)}, validation ${last.validationLoss?.toFixed(3) ?? '—'}` : '—'}`,
+    `created        ${version.createdAt} by ${version.createdBy}${version.jobId ? ` (job ${version.jobId})` : ''}`,
+  ].join('\n');
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
