@@ -41,8 +41,11 @@ export class InProcessJobQueue implements JobQueue {
     }
     const id = options.jobId ?? randomUUID();
     const existing = await this.jobs.get(id);
-    // Same id while queued or running: hand back the job in flight (dedupe), like BullMQ does.
-    if (existing && !finishedStatuses.includes(existing.status)) return existing;
+    // Same id while queued or running here: hand back the job in flight (dedupe), like BullMQ does.
+    // A record left "running" by a process that died is not in flight: in-process jobs die with
+    // their process, so it is run again.
+    const inFlight = this.active.has(id) || this.waiting.some((pending) => pending.record.id === id);
+    if (existing && inFlight) return existing;
     const record: JobRecord = {
       id,
       queue: contract.queue,
