@@ -38,6 +38,23 @@ try {
     if (code !== 0) throw new Error(`twin ${args[0]} exited with ${code}`);
   };
 
+  /** Runs a command and returns what it printed, for the steps that need an id from the output. */
+  const capture = async (...args: string[]): Promise<string> => {
+    const write = process.stdout.write.bind(process.stdout);
+    let output = '';
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const code = await main(['node', 'twin', '--config', demoConfig, ...args]);
+      if (code !== 0) throw new Error(`twin ${args.join(' ')} exited with ${code}`);
+    } finally {
+      process.stdout.write = write;
+    }
+    return output;
+  };
+
   step(`Sample sites for ${sampleAuthor.name} are served at ${sites.baseUrl}`);
   step('Crawl the blog through its RSS feed (robots.txt keeps /private/ out)');
   await twin('crawl', sites.urls.blogFeed, '--author', sampleAuthor.name);
@@ -54,9 +71,34 @@ try {
   await twin('features', 'list');
   step('Ask the feature store a question');
   await twin('search', 'How do I stop training-serving skew?', '-k', '3');
+
+  step('Training: an instruction dataset from the cleaned documents (offline generator, no LLM)');
+  const built = await capture('datasets', 'build', '--json');
+  const datasetId = (JSON.parse(built) as { id: string }).id;
+  await twin('datasets', 'show', datasetId, '--examples', '2');
+  step('Fine-tune the local twin on CPU (demo preset) and register it as a new version');
+  await twin('train', '--dataset', datasetId, '--backend', 'local');
+  const versions = JSON.parse(await capture('models', 'list', 'twin', '--json')) as {
+    versions: { version: number }[];
+  };
+  const latest = Math.max(...versions.versions.map((entry) => entry.version));
+  step('Evaluate it on the held-out split, then promote it through the gate');
+  await twin(
+    'eval',
+    `twin:${latest}`,
+    '--dataset',
+    datasetId,
+    '--limit',
+    '8',
+    '--max-tokens',
+    '80',
+    '--gate',
+  );
+  step('Lineage: model → dataset → feature set → source documents');
+  await twin('models', 'lineage', 'twin');
   step('Done');
   process.stdout.write(
-    `Data is in ${dataDir}. Try:\n  npx twin documents list\n  npx twin search "rollback" --platform linkedin\n  npx twin features list\n`,
+    `Data is in ${dataDir}. Try:\n  npx twin documents list\n  npx twin search "rollback" --platform linkedin\n  npx twin models list\n  npx twin models show twin\n  npx twin models history twin\n`,
   );
 } finally {
   await sites.close();

@@ -2,16 +2,21 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, TwinError } from '../core/errors.ts';
 import { configCommand } from './commands/config-command.ts';
 import { crawlCommand } from './commands/crawl-command.ts';
+import { datasetsCommand } from './commands/datasets-command.ts';
 import { documentsCommand } from './commands/documents-command.ts';
+import { evalCommand } from './commands/eval-command.ts';
 import { featuresCommand } from './commands/features-command.ts';
 import { jobsCommand } from './commands/jobs-command.ts';
 import { modelsCommand } from './commands/models-command.ts';
 import { searchCommand } from './commands/search-command.ts';
+import { trainCommand } from './commands/train-command.ts';
 
 /** The `twin` command: the composition root that reads config, builds adapters and runs pipelines. */
 export function buildProgram(): Command {
   const program = new Command('twin')
-    .description('LLM Twin: crawl what a person published, build versioned features, train and register a twin')
+    .description(
+      'LLM Twin: crawl what a person published, build versioned features, train and register a twin',
+    )
     .option('--config <file>', 'YAML file merged over configs/default.yaml (also TWIN_CONFIG)')
     .option('--data-dir <dir>', 'folder for the embedded stores (default ./.twin)')
     .addOption(
@@ -31,6 +36,9 @@ export function buildProgram(): Command {
     featuresCommand(),
     documentsCommand(),
     searchCommand(),
+    datasetsCommand(),
+    trainCommand(),
+    evalCommand(),
     modelsCommand(),
     jobsCommand(),
   ]) {

@@ -15,6 +15,12 @@ import type { MetadataStore } from '../core/ports/metadata-store.ts';
 import type { VectorStore } from '../core/ports/vector-store.ts';
 import type { FeatureSet } from '../core/types/feature-set.ts';
 import { registerFeatureJobs } from '../feature/index.ts';
+import {
+  CommandFineTuneBackend,
+  LocalFineTuneBackend,
+  OpenAIFineTuneBackend,
+  registerTrainingJobs,
+} from '../training/index.ts';
 
 /** Every adapter the configuration selects, wired together. The only place that picks engines. */
 export type Runtime = {
@@ -58,6 +64,18 @@ export async function openRuntime(config: TwinConfig, logger: Logger): Promise<R
   const bulk = lazily(true);
 
   registerFeatureJobs({ config, metadata, vectors, embedder: bulk.get, queue, logger });
+  registerTrainingJobs({
+    config,
+    metadata,
+    artifacts,
+    queue,
+    logger,
+    backends: {
+      local: new LocalFineTuneBackend({ preset: config.training.backends.local.preset }),
+      openai: new OpenAIFineTuneBackend(config.training.backends.openai),
+      command: new CommandFineTuneBackend(config.training.backends.command),
+    },
+  });
 
   return {
     config,

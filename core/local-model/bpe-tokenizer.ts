@@ -111,9 +111,9 @@ export class BpeTokenizer {
         pairCounts.set(key, (pairCounts.get(key) ?? 0) + weight);
         changed.add(key);
         if (sign > 0) {
-          let holders = pairWords.get(key);
-          if (!holders) pairWords.set(key, (holders = new Set()));
-          holders.add(word);
+          const holders = pairWords.get(key);
+          if (holders) holders.add(word);
+          else pairWords.set(key, new Set([word]));
         }
       }
     };

@@ -59,11 +59,8 @@ export const localModelPresets: Record<LocalModelPreset, LocalModelConfig> = {
  * cross-field checks together (so a user fixes a config in one go, not one error at a time).
  */
 export function parseLocalModelConfig(input: unknown): LocalModelConfig {
+  const problems = localModelConfigProblems(input);
   const parsed = LocalModelConfig.safeParse(input);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
-  problems.push(...crossFieldProblems(input));
   if (problems.length > 0 || !parsed.success) {
     throw new ValidationError(
       `invalid local model config:\n${problems.map((line) => `  - ${line}`).join('\n')}`,
@@ -72,7 +69,17 @@ export function parseLocalModelConfig(input: unknown): LocalModelConfig {
   return parsed.data;
 }
 
-function crossFieldProblems(input: unknown): string[] {
+/** Every problem of a would-be config, as `field: message` lines; empty when it is valid. */
+export function localModelConfigProblems(input: unknown): string[] {
+  const parsed = LocalModelConfig.safeParse(input);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
+  return [...problems, ...localModelCrossFieldProblems(input)];
+}
+
+/** Problems between fields (dModel vs heads), checked wherever the fields involved are integers. */
+export function localModelCrossFieldProblems(input: unknown): string[] {
   if (typeof input !== 'object' || input === null) return [];
   const { dModel, heads } = input as Record<string, unknown>;
   const problems: string[] = [];

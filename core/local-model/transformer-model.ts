@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '../errors.ts';
-import { gatherRows, matMul, softmaxCrossEntropy } from './fast-ops.ts';
+import { causalAttention, packedLayout } from './causal-attention.ts';
+import { gatherRows, gelu, layerNorm, linear, matMul, softmaxCrossEntropy } from './fast-ops.ts';
 import type { LocalModelConfig } from './model-config.ts';
-import { createSeededRandom, deriveSeed, type SeededRandom } from './seeded-random.ts';
-
-/** A weight's name and shape, in the fixed order checkpoints store them. */
-export type WeightSpec = { name: string; shape: number[] };
+import type { SeededRandom } from './seeded-random.ts';
+import { initialWeights, type WeightSpec, weightSpecs } from './weight-specs.ts';
 
 /**
  * Rows of tokens for one forward pass, flattened row-major: `inputs[r·length + t]`. `targets` and
@@ -17,6 +16,13 @@ export type TokenBatch = {
   inputs: Int32Array;
   targets: Int32Array;
   weights: Float32Array;
+  /**
+   * For rows packed with several sequences: per input token, the number of its sequence within
+   * the row. A token attends only to earlier tokens of its own sequence and positions restart at
+   * each sequence, so a packed example is seen exactly as it would be alone (as at serving time).
+   * Omitted: one sequence per row.
+   */
+  segments?: Int32Array;
 };
 
 const layerNormEpsilon = 1e-5;
@@ -39,7 +45,11 @@ export class TransformerModel {
     for (const spec of weightSpecs(config)) {
       const data = values.get(spec.name);
       if (!data) throw new ValidationError(`missing weight ${spec.name}`);
-      this.weights.set(spec.name, tf.variable(tf.tensor(data, spec.shape, 'float32'), true));
+      // tidy: the variable shares the tensor's data; the temporary tensor itself must not linger.
+      this.weights.set(
+        spec.name,
+        tf.tidy(() => tf.variable(tf.tensor(data, spec.shape, 'float32'), true)),
+      );
     }
     const length = config.contextLength;
     // 0 on and below the diagonal, a large negative number above: added to scores before softmax.
@@ -58,7 +68,9 @@ export class TransformerModel {
     for (const spec of weightSpecs(config)) {
       const data = values.get(spec.name);
       const size = spec.shape.reduce((product, dimension) => product * dimension, 1);
-      if (data && data.length !== size) {
+      // Checked before any variable exists, so a bad checkpoint leaks no tensors.
+      if (!data) throw new ValidationError(`missing weight ${spec.name}`);
+      if (data.length !== size) {
         throw new ValidationError(`weight ${spec.name} has ${data.length} values, expected ${size}`);
       }
     }
@@ -68,10 +80,6 @@ export class TransformerModel {
   /** Trainable variables in checkpoint order. */
   get variables(): tf.Variable[] {
     return [...this.weights.values()];
-  }
-
-  get weightNames(): string[] {
-    return [...this.weights.keys()];
   }
 
   /** A copy of every weight, in checkpoint order. */
@@ -85,7 +93,7 @@ export class TransformerModel {
   /** Weighted cross-entropy of a batch (see TokenBatch); call inside tf.variableGrads to train. */
   loss(batch: TokenBatch, options: { random?: SeededRandom } = {}): tf.Scalar {
     return tf.tidy(() => {
-      const hidden = this.hidden(batch.inputs, batch.rows, batch.length, options.random);
+      const hidden = this.hidden(batch.inputs, batch.rows, batch.length, batch.segments, options.random);
       const logits = this.head(hidden);
       const targets = tf.tensor1d(batch.targets, 'int32');
       const weights = tf.tensor1d(batch.weights, 'float32');
@@ -122,22 +130,41 @@ export class TransformerModel {
   }
 
   /** Final-LayerNorm hidden states [rows·length, dModel]. */
-  private hidden(inputs: Int32Array, rows: number, length: number, random?: SeededRandom): tf.Tensor2D {
-    const { dModel, contextLength, vocabSize, layers, dropout } = this.config;
+  private hidden(
+    inputs: Int32Array,
+    rows: number,
+    length: number,
+    segments?: Int32Array,
+    random?: SeededRandom,
+  ): tf.Tensor2D {
+    const { contextLength, vocabSize, layers, dropout } = this.config;
     if (length > contextLength) throw new ValidationError(`sequence of ${length} exceeds ${contextLength}`);
     if (inputs.length !== rows * length) throw new ValidationError('inputs do not match rows × length');
     for (const id of inputs) {
       if (id < 0 || id >= vocabSize) throw new ValidationError(`token id ${id} is outside the vocabulary`);
     }
     const drop = (tensor: tf.Tensor2D): tf.Tensor2D =>
-      random && dropout > 0 ? (tf.dropout(tensor, dropout, undefined, random.integer(2 ** 31)) as tf.Tensor2D) : tensor;
+      random && dropout > 0
+        ? (tf.dropout(tensor, dropout, undefined, random.integer(2 ** 31)) as tf.Tensor2D)
+        : tensor;
 
+    if (segments && segments.length !== inputs.length)
+      throw new ValidationError('segments do not match inputs');
+    const packed = segments ? packedLayout(segments, rows, length, this.config.heads) : undefined;
+    const mask = packed
+      ? tf.tensor3d(packed.mask, [rows * this.config.heads, length, length])
+      : (tf.slice(this.causalMask, [0, 0], [length, length]) as tf.Tensor2D);
+    const positionIds =
+      packed?.positions ?? Int32Array.from({ length: rows * length }, (_, index) => index % length);
     const tokens = gatherRows(this.weight('token_embedding') as tf.Tensor2D, tf.tensor1d(inputs, 'int32'));
-    const positions = tf.slice(this.weight('position_embedding'), [0, 0], [length, dModel]);
-    let x = drop(tf.reshape(tf.add(tf.reshape(tokens, [rows, length, dModel]), positions), [rows * length, dModel]));
+    const positions = gatherRows(
+      this.weight('position_embedding') as tf.Tensor2D,
+      tf.tensor1d(positionIds, 'int32'),
+    );
+    let x = drop(tf.add(tokens, positions));
     for (let layer = 0; layer < layers; layer++) {
       const prefix = `layers.${layer}`;
-      const attention = this.attention(this.layerNorm(x, `${prefix}.ln1`), prefix, rows, length);
+      const attention = this.attention(this.layerNorm(x, `${prefix}.ln1`), prefix, rows, length, mask);
       x = tf.add(x, drop(attention));
       const mlp = this.mlp(this.layerNorm(x, `${prefix}.ln2`), prefix);
       x = tf.add(x, drop(mlp));
@@ -145,7 +172,13 @@ export class TransformerModel {
     return this.layerNorm(x, 'final_ln');
   }
 
-  private attention(x: tf.Tensor2D, prefix: string, rows: number, length: number): tf.Tensor2D {
+  private attention(
+    x: tf.Tensor2D,
+    prefix: string,
+    rows: number,
+    length: number,
+    mask: tf.Tensor2D | tf.Tensor3D,
+  ): tf.Tensor2D {
     const { dModel, heads } = this.config;
     const headSize = dModel / heads;
     const qkv = this.linear(x, `${prefix}.attention.qkv`);
@@ -158,17 +191,11 @@ export class TransformerModel {
       ]) as tf.Tensor3D;
     // Scaling the queries is cheaper than scaling the [length × length] scores.
     const queries = toHeads(tf.mul(query, 1 / Math.sqrt(headSize)));
-    // Batched matmuls take wasm's naive loop whatever the transposes (XNNPACK only serves batch 1);
-    // measured, slicing per head to reach XNNPACK was no faster for these small products.
-    const scores = tf.add(
-      tf.matMul(queries, toHeads(key), false, true),
-      tf.slice(this.causalMask, [0, 0], [length, length]),
-    );
-    const mixed = tf.matMul(tf.softmax(scores), toHeads(value));
-    const merged = tf.reshape(tf.transpose(tf.reshape(mixed, [rows, heads, length, headSize]), [0, 2, 1, 3]), [
-      rows * length,
-      dModel,
-    ]) as tf.Tensor2D;
+    const mixed = causalAttention(queries, toHeads(key), toHeads(value), mask);
+    const merged = tf.reshape(
+      tf.transpose(tf.reshape(mixed, [rows, heads, length, headSize]), [0, 2, 1, 3]),
+      [rows * length, dModel],
+    ) as tf.Tensor2D;
     return this.linear(merged, `${prefix}.attention.output`);
   }
 
@@ -177,15 +204,16 @@ export class TransformerModel {
   }
 
   private linear(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return tf.add(matMul(x, this.weight(`${name}.weight`) as tf.Tensor2D), this.weight(`${name}.bias`));
+    return linear(
+      x,
+      this.weight(`${name}.weight`) as tf.Tensor2D,
+      this.weight(`${name}.bias`) as tf.Tensor1D,
+    );
   }
 
   private layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    const mean = tf.mean(x, 1, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), 1, true);
-    const normalised = tf.mul(centered, tf.rsqrt(tf.add(variance, layerNormEpsilon)));
-    return tf.add(tf.mul(normalised, this.weight(`${name}.gamma`)), this.weight(`${name}.beta`));
+    const gamma = this.weight(`${name}.gamma`) as tf.Tensor1D;
+    return layerNorm(x, gamma, this.weight(`${name}.beta`) as tf.Tensor1D, layerNormEpsilon);
   }
 
   private head(hidden: tf.Tensor2D): tf.Tensor2D {
@@ -200,63 +228,4 @@ export class TransformerModel {
     if (!variable) throw new ValidationError(`the model has no weight ${name}`);
     return variable;
   }
-}
-
-/** GELU, tanh approximation (as GPT-2): tfjs has no GELU kernel. */
-function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  const cubic = tf.mul(tf.pow(x, 3), 0.044715);
-  const inner = tf.mul(tf.add(x, cubic), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-}
-
-/** Every weight of a config, in the order checkpoints store them. */
-export function weightSpecs(config: LocalModelConfig): WeightSpec[] {
-  const { vocabSize, contextLength, dModel, layers, ffnHidden, tieEmbeddings } = config;
-  const specs: WeightSpec[] = [
-    { name: 'token_embedding', shape: [vocabSize, dModel] },
-    { name: 'position_embedding', shape: [contextLength, dModel] },
-  ];
-  for (let layer = 0; layer < layers; layer++) {
-    const prefix = `layers.${layer}`;
-    specs.push(
-      { name: `${prefix}.ln1.gamma`, shape: [dModel] },
-      { name: `${prefix}.ln1.beta`, shape: [dModel] },
-      { name: `${prefix}.attention.qkv.weight`, shape: [dModel, 3 * dModel] },
-      { name: `${prefix}.attention.qkv.bias`, shape: [3 * dModel] },
-      { name: `${prefix}.attention.output.weight`, shape: [dModel, dModel] },
-      { name: `${prefix}.attention.output.bias`, shape: [dModel] },
-      { name: `${prefix}.ln2.gamma`, shape: [dModel] },
-      { name: `${prefix}.ln2.beta`, shape: [dModel] },
-      { name: `${prefix}.mlp.up.weight`, shape: [dModel, ffnHidden] },
-      { name: `${prefix}.mlp.up.bias`, shape: [ffnHidden] },
-      { name: `${prefix}.mlp.down.weight`, shape: [ffnHidden, dModel] },
-      { name: `${prefix}.mlp.down.bias`, shape: [dModel] },
-    );
-  }
-  specs.push({ name: 'final_ln.gamma', shape: [dModel] }, { name: 'final_ln.beta', shape: [dModel] });
-  if (!tieEmbeddings) specs.push({ name: 'head.weight', shape: [dModel, vocabSize] });
-  return specs;
-}
-
-/**
- * GPT-2's initialisation: N(0, 0.02) for matrices and embeddings, residual output projections
- * scaled by 1/√(2·layers) so the residual stream does not grow with depth, LayerNorm at identity,
- * biases zero. Each weight draws from its own seeded stream.
- */
-function initialWeights(config: LocalModelConfig): Map<string, Float32Array> {
-  const values = new Map<string, Float32Array>();
-  const residualScale = 1 / Math.sqrt(2 * config.layers);
-  for (const spec of weightSpecs(config)) {
-    const size = spec.shape.reduce((product, dimension) => product * dimension, 1);
-    const data = new Float32Array(size);
-    if (spec.name.endsWith('.gamma')) data.fill(1);
-    else if (!spec.name.endsWith('.bias') && !spec.name.endsWith('.beta')) {
-      const random = createSeededRandom(deriveSeed(config.seed, spec.name));
-      const residual = spec.name.endsWith('attention.output.weight') || spec.name.endsWith('mlp.down.weight');
-      const deviation = 0.02 * (residual ? residualScale : 1);
-      for (let index = 0; index < size; index++) data[index] = random.normal() * deviation;
-    }
-    values.set(spec.name, data);
-  }
-  return values;
 }
