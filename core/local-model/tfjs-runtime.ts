@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
+// Must come before the wasm backend import: see tfjs-prod-mode.ts.
+import './tfjs-prod-mode.ts';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { errorMessage } from '../errors.ts';
@@ -24,8 +26,6 @@ export function initTfjs(options: { logger?: Logger; backend?: TfjsBackendName }
 }
 
 async function start(logger: Logger, preferred: TfjsBackendName): Promise<TfjsRuntime> {
-  // Production mode skips tfjs's debug checks on every op; our own code validates inputs instead.
-  tf.enableProdMode();
   if (preferred === 'wasm') {
     try {
       setWasmPaths(wasmFolder());

@@ -49,3 +49,21 @@ describe('splitDataset', () => {
     expect(splitDataset([], { testFraction: 0.5, seed: 'twin' })).toEqual({ train: [], test: [] });
   });
 });
+
+describe('splitDataset by example count', () => {
+  it('fills the test side to about the asked fraction of examples, whatever documents yield', () => {
+    // Documents with very different yields: one long article with 40 pairs, many posts with 1–5.
+    const examples = [
+      ...Array.from({ length: 40 }, () => ({ sourceDocumentId: 'long-article' })),
+      ...Array.from({ length: 60 }, (_, index) => ({ sourceDocumentId: `post-${index % 30}` })),
+    ];
+    for (const seed of ['twin', 'other', 'third']) {
+      const { train, test } = splitDataset(examples, { testFraction: 0.1, seed });
+      expect(train.length + test.length).toBe(100);
+      expect(test.length).toBeGreaterThanOrEqual(6);
+      expect(test.length).toBeLessThanOrEqual(14);
+      const testDocuments = new Set(test.map((example) => example.sourceDocumentId));
+      expect(train.some((example) => testDocuments.has(example.sourceDocumentId))).toBe(false);
+    }
+  });
+});
