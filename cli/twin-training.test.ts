@@ -98,6 +98,21 @@ describe('twin training end to end', { timeout: 600_000 }, () => {
     expect(lineage.stdout).toMatch(/documents {4}\d+/);
   });
 
+  it('builds a preference dataset with rejected answers from a registered base model', async () => {
+    const built = await twin(['datasets', 'build', '--kind', 'preference', '--rejected-from', 'twin:1', '--json', ...global]);
+    expect(built.code, built.stderr).toBe(0);
+    const dataset = JSON.parse(built.stdout);
+    expect(dataset.recipe.kind).toBe('preference');
+    expect(dataset.recipe.generator.prompts['rejected:source']).toBe('model:twin:1');
+    expect(dataset.sizes.train).toBeGreaterThan(0);
+    const exported = await twin(['datasets', 'export', dataset.id, '--format', 'openai', ...global]);
+    const first = JSON.parse(exported.stdout.trim().split('\n')[0] as string);
+    expect(first.preferred_output[0].content).not.toBe(first.non_preferred_output[0].content);
+    // Fine-tuning needs instruction pairs: a preference dataset is refused with a clear reason.
+    const refused = await twin(['train', '--dataset', dataset.id, ...ci, ...global]);
+    expect(refused.stderr).toMatch(/is a preference dataset; fine-tuning needs an instruction dataset/);
+  });
+
   it('evaluates, promotes, rolls back, and keeps the audit trail', async () => {
     const evaluated = await twin([
       'eval',

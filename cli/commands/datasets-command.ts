@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { NotFoundError } from '../../core/errors.ts';
+import { resolveModel } from '../../core/registry/resolve-model.ts';
 import type { Dataset, DatasetKind } from '../../core/types/dataset.ts';
 import {
   buildDataset,
@@ -9,6 +10,7 @@ import {
   type ExportSplit,
   exportDataset,
   loadDatasetExamples,
+  modelRejectedAnswerSource,
 } from '../../training/datasets/index.ts';
 import { print, withRuntime } from '../cli-context.ts';
 import { formatTable } from '../format-table.ts';
@@ -42,6 +44,10 @@ export function datasetsCommand(): Command {
         .default('offline'),
     )
     .option('-a, --author <id>', 'only this author’s documents')
+    .option(
+      '--rejected-from <model>',
+      'preference datasets: take the generic (rejected) answers from this registered model (e.g. a base model) instead of training.generator',
+    )
     .option('--json', 'print the dataset record as JSON')
     .action(async function (
       this: Command,
@@ -50,11 +56,18 @@ export function datasetsCommand(): Command {
         kind: DatasetKind;
         generator: 'offline' | 'llm';
         author?: string;
+        rejectedFrom?: string;
         json?: boolean;
       },
     ) {
       await withRuntime(this, async (runtime) => {
         const featureSetId = options.featureSet ?? (await runtime.currentFeatureSet()).id;
+        const rejected = options.rejectedFrom
+          ? await modelRejectedAnswerSource(
+              await resolveModel(runtime.metadata.models, options.rejectedFrom),
+              runtime,
+            )
+          : null;
         const progress = progressLine(process.stderr, options.json === true);
         const { dataset, created } = await buildDataset(
           { featureSetId, kind: options.kind, authorId: options.author, generator: options.generator },
@@ -64,8 +77,12 @@ export function datasetsCommand(): Command {
             config: runtime.config.training,
             logger: runtime.logger,
             progress: progress.update,
+            ...(rejected ? { rejectedSource: rejected.source } : {}),
           },
-        ).finally(progress.done);
+        ).finally(() => {
+          progress.done();
+          rejected?.close();
+        });
         if (options.json) {
           print(JSON.stringify({ ...dataset, created }, null, 2));
           return;

@@ -24,6 +24,7 @@ export {
 } from './llm-instruction-generator.ts';
 export { genericAnswerPrompts, LlmRejectedAnswerSource } from './llm-rejected-answer-source.ts';
 export { type DatasetExamples, loadDatasetExamples } from './load-dataset-examples.ts';
+export { modelRejectedAnswerSource } from './model-rejected-answer-source.ts';
 export {
   generateOfflineInstructions,
   type OfflineGeneratorOptions,
