@@ -162,6 +162,25 @@ const TrainingConfig = z
   .strict();
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
 
+const ServerConfig = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    /** Bearer keys accepted on the chat/search routes; empty = those routes are open. */
+    apiKeys: z.array(z.string().min(8)),
+    /** Bearer keys for admin routes (crawl, training, aliases); admin routes always need one. */
+    adminKeys: z.array(z.string().min(8)),
+    bodyLimitBytes: z.number().int().min(1024),
+    /** Requests per minute per key (or per client address when no key is used); 0 = unlimited. */
+    rateLimitPerMinute: z.number().int().min(0),
+    /** Allowed CORS origins; empty = no cross-origin access. */
+    corsOrigins: z.array(z.string().min(1)),
+    /** The model name `twin` in API requests resolves to. */
+    modelName: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+  })
+  .strict();
+export type ServerConfig = z.infer<typeof ServerConfig>;
+
 /** The whole configuration, after defaults, environment file and environment variables are merged. */
 export const TwinConfig = z
   .object({
@@ -173,6 +192,7 @@ export const TwinConfig = z
     embedder: EmbedderConfig,
     stores: StoresConfig,
     training: TrainingConfig,
+    server: ServerConfig,
   })
   .strict();
 export type TwinConfig = z.infer<typeof TwinConfig>;

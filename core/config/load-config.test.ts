@@ -83,6 +83,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ file: join(folder, 'missing.yaml'), env: {} })).toThrow(/cannot read/);
   });
 
+  it('masks every key in a list of keys', () => {
+    expect(maskSecrets({ server: { apiKeys: ['key-one-12345678', 'key-two-87654321'] } })).toEqual({
+      server: { apiKeys: ['****5678', '****4321'] },
+    });
+  });
+
   it('masks passwords inside URLs', () => {
     expect(maskSecrets({ url: 'postgres://twin:hunter2@db:5432/twin' })).toEqual({
       url: 'postgres://twin:****@db:5432/twin',

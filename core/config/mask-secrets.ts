@@ -1,8 +1,8 @@
-const secretKey = /(api[-_]?key|secret|password|token|credentials?)$/i;
+const secretKey = /(api[-_]?keys?|admin[-_]?keys?|secrets?|passwords?|tokens?|credentials?)$/i;
 
 /** A copy of the config safe to print: secret fields and passwords inside URLs are masked. */
 export function maskSecrets(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) return value.map((entry) => maskSecrets(entry));
+  if (Array.isArray(value)) return value.map((entry) => maskSecrets(entry, key));
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, maskSecrets(entry, name)]));
   }
