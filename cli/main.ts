@@ -9,6 +9,7 @@ import { featuresCommand } from './commands/features-command.ts';
 import { jobsCommand } from './commands/jobs-command.ts';
 import { modelsCommand } from './commands/models-command.ts';
 import { searchCommand } from './commands/search-command.ts';
+import { serveCommand } from './commands/serve-command.ts';
 import { trainCommand } from './commands/train-command.ts';
 
 /** The `twin` command: the composition root that reads config, builds adapters and runs pipelines. */
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     evalCommand(),
     modelsCommand(),
     jobsCommand(),
+    serveCommand(),
   ]) {
     program.addCommand(command);
   }

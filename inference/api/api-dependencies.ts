@@ -1,0 +1,19 @@
+import type { TwinConfig } from '../../core/config/config-schema.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ArtifactStore } from '../../core/ports/artifact-store.ts';
+import type { Embedder } from '../../core/ports/embedder.ts';
+import type { JobQueue } from '../../core/ports/job-queue.ts';
+import type { MetadataStore } from '../../core/ports/metadata-store.ts';
+import type { VectorStore } from '../../core/ports/vector-store.ts';
+
+/** What the HTTP API needs; the CLI's `twin serve` builds it from configuration. */
+export type ApiDependencies = {
+  config: TwinConfig;
+  metadata: MetadataStore;
+  vectors: VectorStore;
+  artifacts: ArtifactStore;
+  queue: JobQueue;
+  /** The in-process query embedder (the same one the feature set was built with, or a clear error). */
+  embedder: () => Promise<Embedder>;
+  logger: Logger;
+};

@@ -1,0 +1,271 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
+import { createEmbedder } from '../../core/adapters/embedders/create-embedder.ts';
+import { InProcessJobQueue } from '../../core/adapters/queue/in-process-job-queue.ts';
+import { openSqliteDatabase, type SqliteDatabase } from '../../core/adapters/sqlite/open-sqlite-database.ts';
+import { createSqliteMetadataStore } from '../../core/adapters/sqlite/sqlite-metadata-store.ts';
+import { SqliteVecVectorStore } from '../../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
+import type { TwinConfig } from '../../core/config/config-schema.ts';
+import { loadConfig } from '../../core/config/load-config.ts';
+import { embedQuery } from '../../core/features/embed-texts.ts';
+import { featureSetFromConfig } from '../../core/features/feature-set-from-config.ts';
+import { silentLogger } from '../../core/logger.ts';
+import type { Embedder } from '../../core/ports/embedder.ts';
+import type { MetadataStore } from '../../core/ports/metadata-store.ts';
+import type { FeatureSet } from '../../core/types/feature-set.ts';
+import type { ApiDependencies } from './api-dependencies.ts';
+import { createApp } from './create-app.ts';
+
+const adminKey = 'admin-key-0123456789';
+const apiKey = 'api-key-0123456789';
+
+describe('HTTP API', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'twin-api-'));
+  let database: SqliteDatabase;
+  let metadata: MetadataStore;
+  let queue: InProcessJobQueue;
+  let embedder: Embedder;
+  let featureSet: FeatureSet;
+  let base: ApiDependencies;
+
+  const appWith = (server: Partial<TwinConfig['server']> = {}) =>
+    createApp({ ...base, config: { ...base.config, server: { ...base.config.server, ...server } } }).app;
+  const json = (body: unknown, headers: Record<string, string> = {}) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+
+  beforeAll(async () => {
+    const config = loadConfig({ env: {}, overrides: { dataDir: folder } });
+    database = openSqliteDatabase(join(folder, 'twin.db'));
+    metadata = createSqliteMetadataStore(database);
+    await metadata.migrate();
+    const vectors = new SqliteVecVectorStore(database);
+    queue = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
+    embedder = await createEmbedder({ provider: 'use-lite', workers: 1, batchSize: 16 });
+    featureSet = await metadata.featureSets.register(
+      featureSetFromConfig(config.features.chunking, embedder),
+    );
+    await vectors.ensureCollection(featureSet);
+    for (const version of [1, 2]) {
+      await metadata.models.register({
+        name: 'twin',
+        backend: 'openai-compatible',
+        baseModel: 'gpt-4o-mini',
+        hyperparameters: {},
+        datasetId: null,
+        featureSetId: featureSet.id,
+        parentVersion: null,
+        metrics: { rougeL: version === 1 ? 0.3 : 0.2 },
+        lossCurve: [],
+        artifact: {
+          kind: 'openai-compatible',
+          baseUrl: 'http://127.0.0.1:9/v1',
+          model: `ft:twin-${version}`,
+        },
+        lossCurveKey: null,
+        jobId: null,
+        createdBy: 'test',
+      });
+    }
+    await metadata.models.moveAlias({ name: 'twin', alias: 'production', toVersion: 1, movedBy: 'test' });
+    base = {
+      config,
+      metadata,
+      vectors,
+      artifacts: new LocalArtifactStore(join(folder, 'artifacts')),
+      queue,
+      embedder: async () => embedder,
+      logger: silentLogger,
+    };
+  });
+  afterAll(async () => {
+    await queue.close();
+    await embedder.close();
+    await metadata.close();
+    database.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('answers health, readiness, metrics and its OpenAPI document', async () => {
+    const app = appWith();
+    expect(await (await app.request('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await app.request('/readyz');
+    expect(ready.status).toBe(200);
+    expect((await ready.json()).checks).toMatchObject({ metadata: { ok: true }, vectors: { ok: true } });
+    const document = await (await app.request('/openapi.json')).json();
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/models',
+        '/v1/embeddings',
+        '/api/models',
+        '/api/models/{name}/aliases',
+        '/api/jobs/{id}',
+        '/api/crawl',
+        '/api/training/jobs',
+        '/healthz',
+        '/readyz',
+      ]),
+    );
+    const metrics = await (await app.request('/metrics')).text();
+    expect(metrics).toMatch(/twin_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1/);
+    expect(metrics).toMatch(
+      /twin_http_request_duration_seconds_bucket\{method="GET",route="\/openapi.json",le="0.005"\}/,
+    );
+  });
+
+  it('lists the registry the OpenAI way and in full', async () => {
+    const app = appWith();
+    const models = await (await app.request('/v1/models')).json();
+    expect(models.data.map((model: { id: string }) => model.id)).toEqual(['twin', 'twin:2', 'twin:1']);
+    const registry = await (await app.request('/api/models')).json();
+    expect(registry.aliases).toEqual([expect.objectContaining({ alias: 'production', version: 1 })]);
+  });
+
+  it('serves embeddings to the official openai client, equal to the feature pipeline’s query vectors', async () => {
+    const server = serve({ fetch: appWith().fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const response = await client.embeddings.create({
+        model: 'twin',
+        input: ['Training-serving skew is a pipeline bug.'],
+      });
+      expect(response.data[0]?.embedding).toHaveLength(512);
+      const expected = await embedQuery('Training-serving skew is a pipeline bug.', embedder, featureSet);
+      expect(Float32Array.from(response.data[0]?.embedding ?? [])).toEqual(expected);
+      expect(response.model).toBe('twin:1');
+      await expect(client.embeddings.create({ model: 'ghost', input: 'x' })).rejects.toMatchObject({
+        status: 404,
+        error: expect.objectContaining({ message: expect.stringMatching(/model ghost not found/) }),
+      });
+      await expect(client.embeddings.create({ model: 'twin', input: '\u200b ' })).rejects.toMatchObject({
+        status: 400,
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers bad input with OpenAI-shaped errors and the right status', async () => {
+    const app = appWith({ bodyLimitBytes: 2048 });
+    const malformed = await app.request('/v1/embeddings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"input": [',
+    });
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).error).toMatchObject({ type: 'invalid_request_error' });
+    const missing = await app.request('/v1/embeddings', json({ input: 'x' }));
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).error.message).toMatch(/model/);
+    const huge = await app.request('/v1/embeddings', json({ model: 'twin', input: 'x'.repeat(5000) }));
+    expect(huge.status).toBe(413);
+    expect((await huge.json()).error.code).toBe('request_too_large');
+    const nowhere = await app.request('/v2/nothing');
+    expect(nowhere.status).toBe(404);
+    const body = await nowhere.text();
+    expect(body).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('requires keys where configured, and always for admin routes', async () => {
+    const open = appWith();
+    const refused = await open.request('/api/models/twin/aliases', json({ action: 'rollback' }));
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error.message).toMatch(/server.adminKeys/);
+    const keyed = appWith({ apiKeys: [apiKey], adminKeys: [adminKey] });
+    expect((await keyed.request('/v1/embeddings', json({ model: 'twin', input: 'x' }))).status).toBe(401);
+    const wrong = await keyed.request(
+      '/v1/embeddings',
+      json({ model: 'twin', input: 'x' }, { authorization: 'Bearer nope-nope-nope' }),
+    );
+    expect(wrong.status).toBe(401);
+    expect((await wrong.json()).error.code).toBe('invalid_api_key');
+    expect(
+      (
+        await keyed.request(
+          '/v1/embeddings',
+          json({ model: 'twin', input: 'hello' }, { authorization: `Bearer ${apiKey}` }),
+        )
+      ).status,
+    ).toBe(200);
+    // An API key is not an admin key.
+    expect(
+      (await keyed.request('/api/jobs/x', { headers: { authorization: `Bearer ${apiKey}` } })).status,
+    ).toBe(401);
+  });
+
+  it('promotes (gated) and rolls back through the admin API', async () => {
+    const app = appWith({ adminKeys: [adminKey] });
+    const auth = { authorization: `Bearer ${adminKey}` };
+    const gated = await app.request(
+      '/api/models/twin/aliases',
+      json({ action: 'promote', version: 2, gate: true }, auth),
+    );
+    expect(gated.status).toBe(400);
+    expect((await gated.json()).error.message).toMatch(
+      /refused by the gate: rougeL 0.2000 does not beat 0.3000/,
+    );
+    const promoted = await app.request(
+      '/api/models/twin/aliases',
+      json({ action: 'promote', version: 2, movedBy: 'ops' }, auth),
+    );
+    expect((await promoted.json()).event).toMatchObject({ fromVersion: 1, toVersion: 2, movedBy: 'ops' });
+    expect((await (await app.request('/v1/models')).json()).data[0]).toMatchObject({ id: 'twin' });
+    const rolled = await app.request('/api/models/twin/aliases', json({ action: 'rollback' }, auth));
+    expect((await rolled.json()).event).toMatchObject({ fromVersion: 2, toVersion: 1 });
+    const invalid = await app.request('/api/models/twin/aliases', json({ action: 'promote' }, auth));
+    expect(invalid.status).toBe(400);
+    expect((await invalid.json()).error.message).toMatch(/version is required to promote/);
+  });
+
+  it('enqueues crawls and fine-tunes through the job queue and shows their records', async () => {
+    const app = appWith({ adminKeys: [adminKey] });
+    const auth = { authorization: `Bearer ${adminKey}` };
+    const badCrawl = await app.request('/api/crawl', json({ targets: [], authorName: '' }, auth));
+    expect(badCrawl.status).toBe(400);
+    const submitted = await app.request(
+      '/api/training/jobs',
+      json({ datasetId: 'ds_0123456789ab', hyperparameters: { steps: 5 } }, auth),
+    );
+    expect(submitted.status).toBe(202);
+    const job = await submitted.json();
+    expect(job).toMatchObject({ name: 'training.finetune', queue: 'training', reused: false });
+    expect(job.id).toMatch(/^ft_[0-9a-f]{16}$/);
+    await queue.waitFor(job.id);
+    const record = await (await app.request(`/api/jobs/${job.id}`, { headers: auth })).json();
+    // No training worker runs in this test process, so the job fails with that reason.
+    expect(record).toMatchObject({
+      id: job.id,
+      status: 'failed',
+      error: 'no handler registered for training.finetune',
+    });
+    expect((await app.request('/api/jobs/unknown', { headers: auth })).status).toBe(404);
+  });
+
+  it('rate-limits per key with Retry-After', async () => {
+    const app = appWith({ rateLimitPerMinute: 2 });
+    const statuses = [];
+    for (let index = 0; index < 3; index++) statuses.push((await app.request('/v1/models')).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const limited = await app.request('/v1/models');
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await limited.json()).error.code).toBe('rate_limit_exceeded');
+  });
+
+  it('sends CORS headers only to configured origins', async () => {
+    const app = appWith({ corsOrigins: ['http://localhost:3000'] });
+    const allowed = await app.request('/healthz', { headers: { origin: 'http://localhost:3000' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    const other = await app.request('/healthz', { headers: { origin: 'http://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
