@@ -99,7 +99,16 @@ describe('twin training end to end', { timeout: 600_000 }, () => {
   });
 
   it('builds a preference dataset with rejected answers from a registered base model', async () => {
-    const built = await twin(['datasets', 'build', '--kind', 'preference', '--rejected-from', 'twin:1', '--json', ...global]);
+    const built = await twin([
+      'datasets',
+      'build',
+      '--kind',
+      'preference',
+      '--rejected-from',
+      'twin:1',
+      '--json',
+      ...global,
+    ]);
     expect(built.code, built.stderr).toBe(0);
     const dataset = JSON.parse(built.stdout);
     expect(dataset.recipe.kind).toBe('preference');
