@@ -29,7 +29,7 @@ function point(
   documentId: string,
   chunkIndex: number,
   vector: number[],
-  fields: { authorId?: string; platform?: Platform; category?: Category } = {},
+  fields: { authorId?: string; platform?: Platform; category?: Category; text?: string; title?: string } = {},
 ): VectorPoint {
   return {
     id: deterministicUuid(contractFeatureSet.id, documentId, String(chunkIndex)),
@@ -40,11 +40,11 @@ function point(
       category: fields.category ?? 'article',
       documentId,
       url: `https://example.com/${documentId}`,
-      title: `Title of ${documentId}`,
+      title: fields.title ?? `Title of ${documentId}`,
       publishedAt: '2026-01-02T00:00:00.000Z',
       chunkIndex,
       featureSetId: contractFeatureSet.id,
-      text: `chunk ${chunkIndex} of ${documentId}`,
+      text: fields.text ?? `chunk ${chunkIndex} of ${documentId}`,
     },
   };
 }
@@ -169,6 +169,150 @@ export function runVectorStoreContract(name: string, create: () => Promise<Vecto
     it('searching an unknown feature set is a clear error', async () => {
       await expect(store.search('fs_ffffffffffff', unit(axis(0)), { k: 1 })).rejects.toThrow(
         /fs_ffffffffffff/,
+      );
+      await expect(store.keywordSearch('fs_ffffffffffff', 'rollback', { k: 1 })).rejects.toThrow(
+        /fs_ffffffffffff/,
+      );
+    });
+
+    runKeywordSearchContract(() => store);
+  });
+}
+
+const texts = {
+  rollback: 'Rollback is one alias move: point production back at the previous model version.',
+  rollbackAgain:
+    'A rollback drill every quarter. The rollback must take seconds, and rollback rights belong to on-call.',
+  skew: 'Training-serving skew hides in time zones: the features at serving differ from training.',
+  crawler: 'A polite crawler reads robots.txt and waits between requests to the same host.',
+  code: 'export function pointInTimeJoin(labels, features) { /* binary search per entity */ }',
+};
+
+/** Keyword (BM25) search: the second retrieval signal of hybrid search. */
+function runKeywordSearchContract(current: () => VectorStore) {
+  const keywordPoints = () => [
+    point('rollback', 0, axis(0), { text: texts.rollback }),
+    point('rollback-again', 0, axis(1), {
+      text: texts.rollbackAgain,
+      platform: 'linkedin',
+      category: 'post',
+    }),
+    point('skew', 0, axis(2), { text: texts.skew, authorId: 'bob', platform: 'medium' }),
+    point('crawler', 0, axis(3), { text: texts.crawler }),
+    point('code', 0, axis(4), { text: texts.code, platform: 'github', category: 'repository' }),
+  ];
+  const documents = (hits: { payload: { documentId: string } }[]) =>
+    hits.map((hit) => hit.payload.documentId);
+
+  describe('keyword search', () => {
+    beforeEach(async () => {
+      await current().upsert(contractFeatureSet.id, keywordPoints());
+    });
+
+    it('ranks by BM25: more and rarer matching words first, positive scores best first, with payloads', async () => {
+      const hits = await current().keywordSearch(contractFeatureSet.id, 'how fast is a rollback?', { k: 10 });
+      expect(documents(hits)).toEqual(['rollback-again', 'rollback']);
+      expect(hits[0]?.score).toBeGreaterThan(hits[1]?.score ?? Number.POSITIVE_INFINITY);
+      expect(hits[1]?.score).toBeGreaterThan(0);
+      expect(hits[0]?.payload).toMatchObject({ text: texts.rollbackAgain, chunkIndex: 0 });
+      const skew = await current().keywordSearch(contractFeatureSet.id, 'serving skew in time zones', {
+        k: 1,
+      });
+      expect(documents(skew)).toEqual(['skew']);
+      expect(await current().keywordSearch(contractFeatureSet.id, 'kubernetes', { k: 5 })).toEqual([]);
+    });
+
+    it('matches word forms and ignores case and punctuation', async () => {
+      const hits = await current().keywordSearch(contractFeatureSet.id, 'CRAWLERS, Robots', { k: 5 });
+      expect(documents(hits)).toEqual(['crawler']);
+      const code = await current().keywordSearch(contractFeatureSet.id, 'pointInTimeJoin', { k: 5 });
+      expect(documents(code)).toEqual(['code']);
+    });
+
+    it('keeps k and applies the same filters as vector search', async () => {
+      const query = 'rollback skew crawler binary';
+      expect(await current().keywordSearch(contractFeatureSet.id, query, { k: 2 })).toHaveLength(2);
+      const byAuthor = await current().keywordSearch(contractFeatureSet.id, query, {
+        k: 10,
+        filter: { authorId: 'bob' },
+      });
+      expect(documents(byAuthor)).toEqual(['skew']);
+      const byPlatform = await current().keywordSearch(contractFeatureSet.id, query, {
+        k: 10,
+        filter: { platform: ['linkedin', 'github'] },
+      });
+      expect(documents(byPlatform).sort()).toEqual(['code', 'rollback-again']);
+      const byCategory = await current().keywordSearch(contractFeatureSet.id, query, {
+        k: 10,
+        filter: { authorId: 'ada', category: 'article' },
+      });
+      expect(documents(byCategory).sort()).toEqual(['crawler', 'rollback']);
+      const byDocument = await current().keywordSearch(contractFeatureSet.id, query, {
+        k: 10,
+        filter: { documentId: ['crawler', 'skew'] },
+      });
+      expect(documents(byDocument).sort()).toEqual(['crawler', 'skew']);
+      expect(
+        await current().keywordSearch(contractFeatureSet.id, query, { k: 10, filter: { platform: [] } }),
+      ).toEqual([]);
+    });
+
+    it('an upsert replaces the indexed text', async () => {
+      await current().upsert(contractFeatureSet.id, [
+        point('crawler', 0, axis(3), { text: 'Sourdough needs a warm kitchen and patience.' }),
+      ]);
+      expect(await current().keywordSearch(contractFeatureSet.id, 'robots requests', { k: 5 })).toEqual([]);
+      const hits = await current().keywordSearch(contractFeatureSet.id, 'sourdough', { k: 5 });
+      expect(documents(hits)).toEqual(['crawler']);
+      expect(hits[0]?.payload.text).toBe('Sourdough needs a warm kitchen and patience.');
+      expect(await current().count(contractFeatureSet.id)).toBe(5);
+    });
+
+    it('deleting a document removes it from keyword results', async () => {
+      expect(await current().deleteByDocument(contractFeatureSet.id, 'rollback-again')).toBe(1);
+      const hits = await current().keywordSearch(contractFeatureSet.id, 'rollback', { k: 10 });
+      expect(documents(hits)).toEqual(['rollback']);
+    });
+
+    it('dropping the collection drops its keyword index', async () => {
+      await current().dropCollection(contractFeatureSet.id);
+      await current().ensureCollection(contractFeatureSet);
+      expect(await current().keywordSearch(contractFeatureSet.id, 'rollback', { k: 10 })).toEqual([]);
+    });
+
+    it('treats FTS query syntax in user text as plain words', async () => {
+      const hostile = [
+        '"rollback',
+        'rollback"',
+        'rollback AND',
+        'NOT rollback',
+        'NEAR(rollback alias)',
+        'text:rollback',
+        '{text title}: rollback',
+        'rollback*',
+        '^rollback',
+        '-rollback +alias',
+        "rollback'); drop table x; --",
+        '(rollback OR',
+      ];
+      for (const query of hostile) {
+        const hits = await current().keywordSearch(contractFeatureSet.id, query, { k: 10 });
+        expect(documents(hits), query).toContain('rollback');
+      }
+      // A column filter must not restrict the search: `title:` is only the word "title".
+      const title = await current().keywordSearch(contractFeatureSet.id, 'title:skew', { k: 10 });
+      expect(documents(title)).toContain('skew');
+    });
+
+    it('a query without words returns nothing', async () => {
+      for (const query of ['', '   ', '?!', '"" * ^ :', '()']) {
+        expect(await current().keywordSearch(contractFeatureSet.id, query, { k: 5 }), query).toEqual([]);
+      }
+    });
+
+    it('rejects a bad k with a clear error', async () => {
+      await expect(current().keywordSearch(contractFeatureSet.id, 'rollback', { k: 0 })).rejects.toThrow(
+        /k must/,
       );
     });
   });

@@ -3,21 +3,24 @@ import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../po
 import { ChunkPayload } from '../../types/chunk.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
 import type { SqliteDatabase } from '../sqlite/open-sqlite-database.ts';
-
-const filterColumns = {
-  authorId: 'author_id',
-  platform: 'platform',
-  category: 'category',
-  documentId: 'document_id',
-};
+import { toFts5Query } from './fts5-query.ts';
+import { bm25Weights, createKeywordIndex, fillKeywordIndex, keywordTableNames } from './keyword-index.ts';
+import { assertK, whereClause } from './vector-filter-sql.ts';
 
 /**
  * The embedded vector store: one sqlite-vec `vec0` table per feature set, in the same database file
  * as the metadata. Search is an exact KNN in C with the payload filters applied inside the scan
  * (vec0 metadata columns), so a filter never cuts the result below k the way post-filtering would.
+ *
+ * Keyword search uses an FTS5 index per feature set, written in the same transactions as the
+ * vectors. The index is contentless (the text lives once, in the vector payload) and keyed by
+ * the rowid of a small table that maps point ids and holds the filter columns, so an upsert or a
+ * delete touches index rows by key instead of scanning the index for a point id.
  */
 export class SqliteVecVectorStore implements VectorStore {
   private readonly dimensions = new Map<string, number>();
+  /** Feature sets whose keyword index is known to exist (created or backfilled). */
+  private readonly keywordIndexes = new Set<string>();
 
   constructor(
     private readonly database: SqliteDatabase,
@@ -37,6 +40,7 @@ export class SqliteVecVectorStore implements VectorStore {
           `collection ${featureSet.id} has ${existing} dimensions, the feature set says ${dimensions}`,
         );
       }
+      this.ensureKeywordIndex(featureSet.id);
       return;
     }
     this.database.transaction(() => {
@@ -47,20 +51,34 @@ export class SqliteVecVectorStore implements VectorStore {
           author_id text, platform text, category text, document_id text,
           +chunk_index integer, +payload text)`,
       );
+      createKeywordIndex(this.database, featureSet.id);
       this.database
         .prepare('insert into vector_collections (feature_set_id, dimensions) values (?, ?)')
         .run(featureSet.id, dimensions);
     })();
     this.dimensions.set(featureSet.id, dimensions);
+    this.keywordIndexes.add(featureSet.id);
   }
 
   async upsert(featureSetId: string, points: readonly VectorPoint[]): Promise<void> {
     const dimensions = this.requireCollection(featureSetId);
+    this.ensureKeywordIndex(featureSetId);
     const table = tableName(featureSetId);
+    const { index, rows } = keywordTableNames(featureSetId);
     const remove = this.database.prepare(`delete from ${table} where id = ?`);
     const insert = this.database.prepare(
       `insert into ${table} (id, embedding, author_id, platform, category, document_id, chunk_index, payload)
        values (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const removeKeywords = this.database.prepare(
+      `delete from ${index} where rowid = (select entry from ${rows} where id = ?)`,
+    );
+    const removeRow = this.database.prepare(`delete from ${rows} where id = ?`);
+    const insertRow = this.database.prepare(
+      `insert into ${rows} (id, author_id, platform, category, document_id) values (?, ?, ?, ?, ?)`,
+    );
+    const insertKeywords = this.database.prepare(
+      `insert into ${index} (rowid, text, title) values (?, ?, ?)`,
     );
     for (const point of points) {
       if (point.vector.length !== dimensions) {
@@ -84,16 +102,33 @@ export class SqliteVecVectorStore implements VectorStore {
           BigInt(payload.chunkIndex),
           JSON.stringify(payload),
         );
+        removeKeywords.run(point.id);
+        removeRow.run(point.id);
+        const { lastInsertRowid } = insertRow.run(
+          point.id,
+          payload.authorId,
+          payload.platform,
+          payload.category,
+          payload.documentId,
+        );
+        insertKeywords.run(lastInsertRowid, payload.text, payload.title);
       }
     })();
   }
 
   async deleteByDocument(featureSetId: string, documentId: string): Promise<number> {
     if (this.collectionDimensions(featureSetId) === null) return 0;
-    const result = this.database
-      .prepare(`delete from ${tableName(featureSetId)} where document_id = ?`)
-      .run(documentId);
-    return result.changes;
+    this.ensureKeywordIndex(featureSetId);
+    const { index, rows } = keywordTableNames(featureSetId);
+    return this.database.transaction(() => {
+      this.database
+        .prepare(`delete from ${index} where rowid in (select entry from ${rows} where document_id = ?)`)
+        .run(documentId);
+      this.database.prepare(`delete from ${rows} where document_id = ?`).run(documentId);
+      return this.database
+        .prepare(`delete from ${tableName(featureSetId)} where document_id = ?`)
+        .run(documentId).changes;
+    })();
   }
 
   async search(
@@ -107,9 +142,7 @@ export class SqliteVecVectorStore implements VectorStore {
         `query has ${vector.length} dimensions, collection ${featureSetId} has ${dimensions}`,
       );
     }
-    if (!Number.isInteger(options.k) || options.k < 1 || options.k > 4096) {
-      throw new ValidationError(`k must be an integer from 1 to 4096, got ${options.k}`);
-    }
+    assertK(options.k);
     const where = whereClause(options.filter);
     if (!where) return [];
     const { clause, values } = where;
@@ -124,6 +157,41 @@ export class SqliteVecVectorStore implements VectorStore {
       id: row.id,
       score: 1 - row.distance,
       payload: ChunkPayload.parse(JSON.parse(row.payload)),
+    }));
+  }
+
+  async keywordSearch(
+    featureSetId: string,
+    query: string,
+    options: { k: number; filter?: VectorFilter },
+  ): Promise<VectorHit[]> {
+    this.requireCollection(featureSetId);
+    assertK(options.k);
+    this.ensureKeywordIndex(featureSetId);
+    const match = toFts5Query(query);
+    const where = whereClause(options.filter, 'point.');
+    if (match === null || !where) return [];
+    const { index, rows } = keywordTableNames(featureSetId);
+    // Rank inside the index first; only the k best are joined to their payloads.
+    const ranked = this.database.prepare(
+      `select best.id as id, best.rank as rank, vector.payload as payload
+       from (select point.id as id, bm25(${index}, ${bm25Weights}) as rank
+             from ${index} join ${rows} as point on point.entry = ${index}.rowid
+             where ${index} match ?${where.clause ? ` and ${where.clause}` : ''}
+             order by rank limit ?) as best
+       join ${tableName(featureSetId)} as vector on vector.id = best.id
+       order by best.rank`,
+    );
+    const hits = ranked.all(match, ...where.values, options.k) as {
+      id: string;
+      rank: number;
+      payload: string;
+    }[];
+    // FTS5's bm25() is negative, lower is better; the port wants higher-is-better.
+    return hits.map((hit) => ({
+      id: hit.id,
+      score: -hit.rank,
+      payload: ChunkPayload.parse(JSON.parse(hit.payload)),
     }));
   }
 
@@ -157,11 +225,15 @@ export class SqliteVecVectorStore implements VectorStore {
   }
 
   async dropCollection(featureSetId: string): Promise<void> {
+    const { index, rows } = keywordTableNames(featureSetId);
     this.database.transaction(() => {
       this.database.exec(`drop table if exists ${tableName(featureSetId)}`);
+      this.database.exec(`drop table if exists ${index}`);
+      this.database.exec(`drop table if exists ${rows}`);
       this.database.prepare('delete from vector_collections where feature_set_id = ?').run(featureSetId);
     })();
     this.dimensions.delete(featureSetId);
+    this.keywordIndexes.delete(featureSetId);
   }
 
   async close(): Promise<void> {
@@ -179,6 +251,27 @@ export class SqliteVecVectorStore implements VectorStore {
     return row.dimensions;
   }
 
+  /**
+   * Collections made before keyword search existed have vectors but no keyword index: build it
+   * from the stored payloads. Immediate mode takes the write lock first, so when two processes
+   * open the same old collection only one of them fills the index.
+   */
+  private ensureKeywordIndex(featureSetId: string): void {
+    if (this.keywordIndexes.has(featureSetId)) return;
+    const { index } = keywordTableNames(featureSetId);
+    this.database
+      .transaction(() => {
+        const exists = this.database
+          .prepare("select 1 from sqlite_master where type = 'table' and name = ?")
+          .get(index);
+        if (exists) return;
+        createKeywordIndex(this.database, featureSetId);
+        fillKeywordIndex(this.database, featureSetId, tableName(featureSetId));
+      })
+      .immediate();
+    this.keywordIndexes.add(featureSetId);
+  }
+
   private requireCollection(featureSetId: string): number {
     const dimensions = this.collectionDimensions(featureSetId);
     if (dimensions === null) throw new NotFoundError(`no vector collection for feature set ${featureSetId}`);
@@ -191,21 +284,6 @@ function tableName(featureSetId: string): string {
   if (!/^fs_[0-9a-f]{12}$/.test(featureSetId))
     throw new ValidationError(`invalid feature set id ${featureSetId}`);
   return `vectors_${featureSetId}`;
-}
-
-/** SQL conditions for a filter; null when the filter can match nothing (an empty "any of" list). */
-function whereClause(filter: VectorFilter | undefined): { clause: string; values: string[] } | null {
-  const parts: string[] = [];
-  const values: string[] = [];
-  for (const [key, column] of Object.entries(filterColumns)) {
-    const wanted = filter?.[key as keyof VectorFilter];
-    if (wanted === undefined) continue;
-    const list = Array.isArray(wanted) ? wanted : [wanted];
-    if (list.length === 0) return null;
-    parts.push(list.length === 1 ? `${column} = ?` : `${column} in (${list.map(() => '?').join(', ')})`);
-    values.push(...list);
-  }
-  return { clause: parts.join(' and '), values };
 }
 
 function toBlob(vector: Float32Array): Buffer {

@@ -1,0 +1,309 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Writes a tiny but real cross-encoder folder (config.json, tokenizer.json, tokenizer_config.json,
+ * onnx/model.onnx) shaped like an exported ms-marco MiniLM reranker: a BertForSequenceClassification
+ * taking `input_ids`, `attention_mask` and `token_type_ids` of a (query, passage) pair and returning
+ * `logits` of shape [batch, 1]. No real weights can be downloaded here, so the graph is hand-made:
+ * one-hot token vectors, averaged over the query segment (type 0) and the passage segment (type 1),
+ * and the logit is their scaled dot product. Content words shared by query and passage raise it;
+ * special tokens, stop words and unknown words count for nothing.
+ * Same pattern as core's `write-tiny-onnx-model.ts` (ONNX protobuf encoded by hand).
+ */
+export const tinyCrossEncoderVocabulary: readonly string[] = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  ...". , ! ? ' - : ;".split(' '),
+  ...'the a an of to and is are in on for with how why what do does i my you'.split(' '),
+  ...[
+    'rollback',
+    'roll',
+    'back',
+    'model',
+    'version',
+    'alias',
+    'production',
+    'crawler',
+    'robots',
+    'polite',
+    'host',
+    'chunk',
+    'chunks',
+    'code',
+    'size',
+    'bread',
+    'oven',
+    'dog',
+    'walk',
+    'park',
+    'feature',
+    'store',
+    'skew',
+    'training',
+    'serving',
+    'fast',
+    'seconds',
+    'minutes',
+  ],
+];
+
+/** Tokens whose vectors are zero: they never make a pair look relevant. */
+const silent = new Set([
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  ...". , ! ? ' - : ;".split(' '),
+  ...'the a an of to and is are in on for with how why what do does i my you'.split(' '),
+]);
+
+export async function writeTinyCrossEncoder(folder: string): Promise<string> {
+  await mkdir(join(folder, 'onnx'), { recursive: true });
+  await writeFile(join(folder, 'onnx', 'model.onnx'), encodeTinyCrossEncoder());
+  await writeFile(
+    join(folder, 'config.json'),
+    JSON.stringify(
+      {
+        architectures: ['BertForSequenceClassification'],
+        model_type: 'bert',
+        hidden_size: tinyCrossEncoderVocabulary.length,
+        vocab_size: tinyCrossEncoderVocabulary.length,
+        max_position_embeddings: 128,
+        num_attention_heads: 1,
+        num_hidden_layers: 1,
+        pad_token_id: 0,
+        id2label: { 0: 'LABEL_0' },
+        label2id: { LABEL_0: 0 },
+      },
+      null,
+      2,
+    ),
+  );
+  await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizerJson(), null, 2));
+  await writeFile(
+    join(folder, 'tokenizer_config.json'),
+    JSON.stringify(
+      {
+        tokenizer_class: 'BertTokenizer',
+        do_lower_case: true,
+        model_max_length: 128,
+        cls_token: '[CLS]',
+        sep_token: '[SEP]',
+        pad_token: '[PAD]',
+        unk_token: '[UNK]',
+        mask_token: '[MASK]',
+      },
+      null,
+      2,
+    ),
+  );
+  return folder;
+}
+
+function tokenizerJson(): Record<string, unknown> {
+  const vocab = Object.fromEntries(tinyCrossEncoderVocabulary.map((token, id) => [token, id]));
+  const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: special.map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
+      pair: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } },
+      ],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
+  };
+}
+
+// ---- ONNX protobuf, hand-encoded: only the messages and fields this graph needs ----
+
+const FLOAT = 1;
+const INT64 = 7;
+const ATTRIBUTE_INT = 2;
+
+function encodeTinyCrossEncoder(): Uint8Array {
+  const size = tinyCrossEncoderVocabulary.length;
+  const oneHot = new Float32Array(size * size);
+  tinyCrossEncoderVocabulary.forEach((token, index) => {
+    if (!silent.has(token)) oneHot[index * size + index] = 1;
+  });
+  const dynamic = ['batch_size', 'sequence_length'];
+  const segmentMean = (mask: string, name: string) => [
+    node('Unsqueeze', [mask, 'last_axis'], [`${name}_column`]),
+    node('Mul', ['token_vectors', `${name}_column`], [`${name}_vectors`]),
+    node('ReduceSum', [`${name}_vectors`, 'sequence_axis'], [`${name}_sum`]),
+    node('ReduceSum', [`${name}_column`, 'sequence_axis'], [`${name}_count`]),
+    node('Add', [`${name}_count`, 'epsilon'], [`${name}_safe_count`]),
+    node('Div', [`${name}_sum`, `${name}_safe_count`], [`${name}_mean`]),
+  ];
+
+  const graph = message([
+    ...[
+      node('Gather', ['embeddings', 'input_ids'], ['token_vectors']),
+      node('Cast', ['attention_mask'], ['mask'], [intAttribute('to', FLOAT)]),
+      node('Cast', ['token_type_ids'], ['types'], [intAttribute('to', FLOAT)]),
+      node('Mul', ['mask', 'types'], ['passage_mask']),
+      node('Sub', ['mask', 'passage_mask'], ['query_mask']),
+      ...segmentMean('query_mask', 'query'),
+      ...segmentMean('passage_mask', 'passage'),
+      node('Mul', ['query_mean', 'passage_mean'], ['products']),
+      node('ReduceSum', ['products', 'hidden_axis'], ['overlap'], [intAttribute('keepdims', 0)]),
+      node('Mul', ['overlap', 'scale'], ['logits']),
+    ].map((encoded) => bytesField(1, encoded)),
+    stringField(2, 'tiny_cross_encoder'),
+    bytesField(5, floatTensor('embeddings', [size, size], oneHot)),
+    bytesField(5, floatTensor('epsilon', [], Float32Array.of(1e-6))),
+    bytesField(5, floatTensor('scale', [], Float32Array.of(100))),
+    bytesField(5, int64Tensor('last_axis', [2])),
+    bytesField(5, int64Tensor('sequence_axis', [1])),
+    bytesField(5, int64Tensor('hidden_axis', [2])),
+    bytesField(11, valueInfo('input_ids', INT64, dynamic)),
+    bytesField(11, valueInfo('attention_mask', INT64, dynamic)),
+    bytesField(11, valueInfo('token_type_ids', INT64, dynamic)),
+    bytesField(12, valueInfo('logits', FLOAT, ['batch_size', 1])),
+  ]);
+
+  return message([
+    varintField(1, 8), // ir_version
+    stringField(2, 'llm-twin-tests'),
+    bytesField(7, graph),
+    bytesField(8, message([stringField(1, ''), varintField(2, 17)])), // opset_import: ai.onnx 17
+  ]);
+}
+
+function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Uint8Array[] = [],
+): Uint8Array {
+  return message([
+    ...inputs.map((input) => stringField(1, input)),
+    ...outputs.map((output) => stringField(2, output)),
+    stringField(3, `${opType}_${outputs[0] ?? ''}`),
+    stringField(4, opType),
+    ...attributes.map((attribute) => bytesField(5, attribute)),
+  ]);
+}
+
+function intAttribute(name: string, value: number): Uint8Array {
+  return message([stringField(1, name), varintField(3, value), varintField(20, ATTRIBUTE_INT)]);
+}
+
+function floatTensor(name: string, dims: number[], values: Float32Array): Uint8Array {
+  const raw = new Uint8Array(values.length * 4);
+  const view = new DataView(raw.buffer);
+  values.forEach((value, index) => {
+    view.setFloat32(index * 4, value, true);
+  });
+  return message([
+    ...dims.map((dim) => varintField(1, dim)),
+    varintField(2, FLOAT),
+    stringField(8, name),
+    bytesField(9, raw),
+  ]);
+}
+
+function int64Tensor(name: string, values: number[]): Uint8Array {
+  const raw = new Uint8Array(values.length * 8);
+  const view = new DataView(raw.buffer);
+  values.forEach((value, index) => {
+    view.setBigInt64(index * 8, BigInt(value), true);
+  });
+  return message([
+    varintField(1, values.length),
+    varintField(2, INT64),
+    stringField(8, name),
+    bytesField(9, raw),
+  ]);
+}
+
+function valueInfo(name: string, elementType: number, dims: (number | string)[]): Uint8Array {
+  const shape = message(
+    dims.map((dim) =>
+      bytesField(
+        1,
+        typeof dim === 'number' ? message([varintField(1, dim)]) : message([stringField(2, dim)]),
+      ),
+    ),
+  );
+  const tensorType = message([varintField(1, elementType), bytesField(2, shape)]);
+  return message([stringField(1, name), bytesField(2, message([bytesField(1, tensorType)]))]);
+}
+
+function varint(value: number): number[] {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return bytes;
+}
+
+function varintField(field: number, value: number): Uint8Array {
+  return Uint8Array.from([...varint(field << 3), ...varint(value)]);
+}
+
+function bytesField(field: number, bytes: Uint8Array): Uint8Array {
+  return message([Uint8Array.from([...varint((field << 3) | 2), ...varint(bytes.length)]), bytes]);
+}
+
+function stringField(field: number, text: string): Uint8Array {
+  return bytesField(field, new TextEncoder().encode(text));
+}
+
+function message(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
