@@ -24,6 +24,8 @@ export function serveCommand(): Command {
           artifacts: runtime.artifacts,
           queue: runtime.queue,
           embedder: runtime.queryEmbedder,
+          currentFeatureSet: async () =>
+            runtime.metadata.featureSets.get((await runtime.currentFeatureSet()).id),
           logger: runtime.logger,
         });
         const hostname = options.host ?? runtime.config.server.host;

@@ -5,6 +5,7 @@ import type { Embedder } from '../../core/ports/embedder.ts';
 import type { JobQueue } from '../../core/ports/job-queue.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import type { VectorStore } from '../../core/ports/vector-store.ts';
+import type { FeatureSet } from '../../core/types/feature-set.ts';
 
 /** What the HTTP API needs; the CLI's `twin serve` builds it from configuration. */
 export type ApiDependencies = {
@@ -15,5 +16,7 @@ export type ApiDependencies = {
   queue: JobQueue;
   /** The in-process query embedder (the same one the feature set was built with, or a clear error). */
   embedder: () => Promise<Embedder>;
+  /** The feature set the configured code and embedder build; served while no model is registered. */
+  currentFeatureSet: () => Promise<FeatureSet | null>;
   logger: Logger;
 };

@@ -15,6 +15,7 @@ import type { TwinConfig } from '../../core/config/config-schema.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
 import { embedQuery } from '../../core/features/embed-texts.ts';
 import { featureSetFromConfig } from '../../core/features/feature-set-from-config.ts';
+import { deterministicUuid } from '../../core/hashing.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Embedder } from '../../core/ports/embedder.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
@@ -83,8 +84,58 @@ describe('HTTP API', () => {
       artifacts: new LocalArtifactStore(join(folder, 'artifacts')),
       queue,
       embedder: async () => embedder,
+      currentFeatureSet: async () => featureSet,
       logger: silentLogger,
     };
+    const texts = [
+      ['rollback', 'If you cannot roll a model back with one alias move, you did not ship it: you gambled.'],
+      ['skew', 'Training-serving skew happens when serving computes features differently from training.'],
+      ['crawl', 'Polite crawlers read robots.txt, wait between requests and never hammer a small blog.'],
+    ] as const;
+    const embedded = await embedder.embed(texts.map(([, text]) => text));
+    await vectors.upsert(
+      featureSet.id,
+      texts.map(([documentId, text], index) => ({
+        id: deterministicUuid(documentId),
+        vector: embedded[index] as Float32Array,
+        payload: {
+          authorId: 'noor-halvorsen',
+          platform: 'web' as const,
+          category: 'article' as const,
+          documentId,
+          url: `https://example.com/${documentId}`,
+          title: documentId,
+          publishedAt: '2026-03-01T00:00:00.000Z',
+          chunkIndex: 0,
+          featureSetId: featureSet.id,
+          text,
+        },
+      })),
+    );
+    // A version whose features were built by another embedder: serving it must be refused.
+    const foreign = await metadata.featureSets.register({
+      ...featureSet,
+      id: 'fs_00000000f0f0',
+      spec: {
+        ...featureSet.spec,
+        embedder: { id: 'openai:text-embedding-3-small@api.openai.com', dimensions: 512 },
+      },
+    });
+    await metadata.models.register({
+      name: 'other',
+      backend: 'openai-compatible',
+      baseModel: null,
+      hyperparameters: {},
+      datasetId: null,
+      featureSetId: foreign.id,
+      parentVersion: null,
+      metrics: {},
+      lossCurve: [],
+      artifact: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1', model: 'x' },
+      lossCurveKey: null,
+      jobId: null,
+      createdBy: 'test',
+    });
   });
   afterAll(async () => {
     await queue.close();
@@ -124,7 +175,12 @@ describe('HTTP API', () => {
   it('lists the registry the OpenAI way and in full', async () => {
     const app = appWith();
     const models = await (await app.request('/v1/models')).json();
-    expect(models.data.map((model: { id: string }) => model.id)).toEqual(['twin', 'twin:2', 'twin:1']);
+    expect(models.data.map((model: { id: string }) => model.id)).toEqual([
+      'twin',
+      'other:1',
+      'twin:2',
+      'twin:1',
+    ]);
     const registry = await (await app.request('/api/models')).json();
     expect(registry.aliases).toEqual([expect.objectContaining({ alias: 'production', version: 1 })]);
   });
@@ -249,6 +305,29 @@ describe('HTTP API', () => {
       error: 'no handler registered for training.finetune',
     });
     expect((await app.request('/api/jobs/unknown', { headers: auth })).status).toBe(404);
+  });
+
+  it('searches the serving feature set with stage timings, and refuses a feature set of another embedder', async () => {
+    const app = appWith();
+    const response = await app.request('/api/search', json({ query: 'how do I roll back a model?', k: 2 }));
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body).toMatchObject({ model: 'twin:1', featureSetId: featureSet.id });
+    expect(body.results[0].payload.documentId).toBe('rollback');
+    expect(body.results).toHaveLength(2);
+    expect(body.timings.totalMs).toBeGreaterThanOrEqual(body.timings.embedMs);
+    const filtered = await app.request(
+      '/api/search',
+      json({ query: 'crawler', filters: { platform: ['linkedin'] } }),
+    );
+    expect((await filtered.json()).results).toEqual([]);
+    const skewed = await app.request('/api/search', json({ query: 'rollback', model: 'other:1' }));
+    expect(skewed.status).toBe(400);
+    expect((await skewed.json()).error.message).toMatch(
+      /was built with embedder openai:text-embedding-3-small/,
+    );
+    const metrics = await (await app.request('/metrics')).text();
+    expect(metrics).toMatch(/twin_retrieval_stage_seconds_count\{stage="embed"\} [1-9]/);
   });
 
   it('rate-limits per key with Retry-After', async () => {

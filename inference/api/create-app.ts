@@ -10,6 +10,7 @@ import { embeddingsRoutes } from './routes/embeddings-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
 import { modelsRoutes } from './routes/models-routes.ts';
+import { searchRoutes } from './routes/search-routes.ts';
 
 /**
  * The inference pipeline's HTTP API. Every request body is validated by its zod schema (which
@@ -83,6 +84,7 @@ export function createApp(dependencies: ApiDependencies, options: { metrics?: Me
   modelsRoutes(app, dependencies);
   embeddingsRoutes(app, dependencies);
   jobsRoutes(app, dependencies);
+  searchRoutes(app, dependencies, metrics);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

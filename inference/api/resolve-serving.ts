@@ -1,0 +1,38 @@
+import { NotFoundError } from '../../core/errors.ts';
+import { assertEmbedderMatches } from '../../core/features/embed-texts.ts';
+import type { Embedder } from '../../core/ports/embedder.ts';
+import { parseModelReference } from '../../core/registry/model-reference.ts';
+import { resolveModel } from '../../core/registry/resolve-model.ts';
+import type { FeatureSet } from '../../core/types/feature-set.ts';
+import type { ModelVersion } from '../../core/types/model-version.ts';
+import type { ApiDependencies } from './api-dependencies.ts';
+
+export type Serving = { version: ModelVersion | null; featureSet: FeatureSet; embedder: Embedder };
+
+/**
+ * What answers a request: the model version the reference points at now (aliases are read per
+ * request, so a promotion or rollback takes effect without a restart) and the feature set that
+ * version was trained on, with the embedder checked against it (the skew guard). `twin` with no
+ * production version yet serves the current feature set with no generator (extractive answers).
+ */
+export async function resolveServing(
+  dependencies: ApiDependencies,
+  model: string | undefined,
+): Promise<Serving> {
+  const requested = model === undefined || model === 'twin' ? dependencies.config.server.modelName : model;
+  const reference = parseModelReference(requested);
+  let version: ModelVersion | null = null;
+  try {
+    version = await resolveModel(dependencies.metadata.models, requested);
+  } catch (error) {
+    const isDefault = requested === dependencies.config.server.modelName && !('version' in reference);
+    if (!(error instanceof NotFoundError) || !isDefault) throw error;
+  }
+  const featureSet = version?.featureSetId
+    ? await dependencies.metadata.featureSets.get(version.featureSetId)
+    : await dependencies.currentFeatureSet();
+  if (!featureSet) throw new NotFoundError(`feature set ${version?.featureSetId} of ${requested} not found`);
+  const embedder = await dependencies.embedder();
+  assertEmbedderMatches(featureSet, embedder);
+  return { version, featureSet, embedder };
+}

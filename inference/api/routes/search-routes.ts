@@ -1,0 +1,113 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { ChunkPayload } from '../../../core/types/chunk.ts';
+import { RetrievalFilters } from '../../retrieval/retrieval-filters.ts';
+import { retrieve } from '../../retrieval/retrieve.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import type { MetricsRegistry } from '../metrics-registry.ts';
+import { requireKey } from '../require-key.ts';
+import { resolveServing } from '../resolve-serving.ts';
+import { ErrorResponse } from './error-response.ts';
+
+const SearchRequest = z.object({
+  query: z.string().min(1).max(4000),
+  k: z.number().int().min(1).max(50).default(5),
+  /** Whose feature set to search: `twin` (production), `twin@staging`, `twin:3`. */
+  model: z.string().min(1).optional(),
+  filters: RetrievalFilters.optional(),
+  mode: z.enum(['hybrid', 'dense', 'keyword']).default('hybrid'),
+  selfQuery: z.boolean().default(true),
+});
+const SearchResult = z.object({
+  id: z.string(),
+  payload: ChunkPayload,
+  scores: z.object({
+    dense: z.number().nullable(),
+    keyword: z.number().nullable(),
+    fused: z.number(),
+    rerank: z.number().nullable(),
+  }),
+});
+
+/** Retrieval only, with the filters it applied and how long each stage took. */
+export function searchRoutes(
+  app: OpenAPIHono,
+  dependencies: ApiDependencies,
+  metrics: MetricsRegistry,
+): void {
+  app.use('/api/search', requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/search',
+      summary: 'Hybrid retrieval over the serving feature set, with stage timings',
+      request: { body: { content: { 'application/json': { schema: SearchRequest } }, required: true } },
+      responses: {
+        200: {
+          description: 'results',
+          content: {
+            'application/json': {
+              schema: z.object({
+                model: z.string().nullable(),
+                featureSetId: z.string(),
+                filters: z.any(),
+                queries: z.array(z.string()),
+                results: z.array(SearchResult),
+                timings: z.record(z.string(), z.number()),
+              }),
+            },
+          },
+        },
+        400: { description: 'bad request', content: { 'application/json': { schema: ErrorResponse } } },
+      },
+    }),
+    async (context) => {
+      const body = context.req.valid('json');
+      const serving = await resolveServing(dependencies, body.model);
+      const authors = await dependencies.metadata.documents.listAuthors();
+      const retrieved = await retrieve(
+        body.query,
+        {
+          k: body.k,
+          mode: body.mode,
+          selfQuery: body.selfQuery,
+          authors: authors.map((author) => ({ id: author.id, name: author.name })),
+          ...(body.filters ? { filters: body.filters } : {}),
+        },
+        {
+          vectors: dependencies.vectors,
+          featureSet: serving.featureSet,
+          embedder: serving.embedder,
+          logger: dependencies.logger,
+        },
+      );
+      for (const [stage, milliseconds] of Object.entries(retrieved.timings)) {
+        metrics.observe(
+          'twin_retrieval_stage_seconds',
+          'Retrieval time per stage',
+          { stage: stage.replace(/Ms$/, '') },
+          milliseconds / 1000,
+        );
+      }
+      return context.json(
+        {
+          model: serving.version ? `${serving.version.name}:${serving.version.version}` : null,
+          featureSetId: serving.featureSet.id,
+          filters: retrieved.filters,
+          queries: retrieved.queries,
+          results: retrieved.chunks.map((chunk) => ({
+            id: chunk.id,
+            payload: chunk.payload,
+            scores: {
+              dense: chunk.scores.dense ?? null,
+              keyword: chunk.scores.keyword ?? null,
+              fused: chunk.scores.fused,
+              rerank: chunk.scores.rerank ?? null,
+            },
+          })),
+          timings: retrieved.timings,
+        },
+        200,
+      );
+    },
+  );
+}
