@@ -31,7 +31,11 @@ export interface VectorStore {
    * Keyword (BM25) search over the stored chunk texts, with the same filters; scores are relevance
    * (higher is better) and only comparable within one result list. For hybrid retrieval.
    */
-  keywordSearch(featureSetId: string, query: string, options: { k: number; filter?: VectorFilter }): Promise<VectorHit[]>;
+  keywordSearch(
+    featureSetId: string,
+    query: string,
+    options: { k: number; filter?: VectorFilter },
+  ): Promise<VectorHit[]>;
   count(featureSetId: string, filter?: VectorFilter): Promise<number>;
   /** Point ids of one document, in chunk order. */
   listDocumentPoints(featureSetId: string, documentId: string): Promise<string[]>;

@@ -330,6 +330,90 @@ describe('HTTP API', () => {
     expect(metrics).toMatch(/twin_retrieval_stage_seconds_count\{stage="embed"\} [1-9]/);
   });
 
+  it('chats through the official openai client, plain and streaming, with sources and the serving version', async () => {
+    const { app, generators } = createApp({ ...base });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
+      // twin:1's endpoint (127.0.0.1:9) is unreachable: the answer falls back to the sources' own sentences.
+      const plain = await client.chat.completions.create({
+        model: 'twin',
+        messages: [{ role: 'user', content: 'How do I roll back a model?' }],
+      });
+      const answer = plain.choices[0]?.message.content ?? '';
+      expect(answer).toMatch(/ft:twin-1@127.0.0.1:9 cannot be reached right now/);
+      expect(answer).toContain('alias move');
+      expect(answer).toMatch(/\[1\]/);
+      const extra = plain as unknown as {
+        sources: { documentId: string; index: number }[];
+        twin: { model_version: string; feature_set: string };
+      };
+      expect(extra.sources[0]).toMatchObject({ index: 1, documentId: 'rollback' });
+      expect(extra.twin).toMatchObject({ model_version: 'twin:1', feature_set: featureSet.id });
+      expect(plain.usage?.completion_tokens).toBeGreaterThan(0);
+
+      const stream = await client.chat.completions.create({
+        model: 'twin',
+        messages: [{ role: 'user', content: 'What is training-serving skew?' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let streamed = '';
+      let sources: unknown = null;
+      let finish: string | null = null;
+      let usage: unknown = null;
+      for await (const chunk of stream) {
+        sources ??= (chunk as unknown as { sources?: unknown }).sources ?? null;
+        streamed += chunk.choices[0]?.delta.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        usage = chunk.usage ?? usage;
+      }
+      expect(streamed).toContain('Training-serving skew happens');
+      expect((sources as { documentId: string }[])[0]?.documentId).toBe('skew');
+      expect(finish).toBe('stop');
+      expect(usage).toMatchObject({ completion_tokens: expect.any(Number) });
+
+      // Promotion changes what answers, without a restart.
+      await metadata.models.moveAlias({ name: 'twin', alias: 'production', toVersion: 2, movedBy: 'test' });
+      const after = await client.chat.completions.create({
+        model: 'twin',
+        messages: [{ role: 'user', content: 'rollback?' }],
+      });
+      expect((after as unknown as { twin: { model_version: string } }).twin.model_version).toBe('twin:2');
+      await metadata.models.moveAlias({ name: 'twin', alias: 'production', toVersion: 1, movedBy: 'test' });
+      const pinned = await client.chat.completions.create({
+        model: 'twin:2',
+        messages: [{ role: 'user', content: 'rollback?' }],
+      });
+      expect(pinned.model).toBe('twin:2');
+
+      await expect(
+        client.chat.completions.create({ model: 'ghost', messages: [{ role: 'user', content: 'x' }] }),
+      ).rejects.toMatchObject({ status: 404 });
+      await expect(
+        client.chat.completions.create({ model: 'twin', messages: [{ role: 'system', content: 'x' }] }),
+      ).rejects.toMatchObject({
+        status: 400,
+        error: expect.objectContaining({ message: 'messages must contain a user message' }),
+      });
+      await expect(client.chat.completions.create({ model: 'twin', messages: [] })).rejects.toMatchObject({
+        status: 400,
+      });
+      await expect(
+        client.chat.completions.create({
+          model: 'twin',
+          messages: [{ role: 'user', content: 'x' }],
+          temperature: 7,
+        }),
+      ).rejects.toMatchObject({ status: 400 });
+    } finally {
+      server.close();
+      await generators.close();
+    }
+  });
+
   it('rate-limits per key with Retry-After', async () => {
     const app = appWith({ rateLimitPerMinute: 2 });
     const statuses = [];

@@ -2,10 +2,14 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { createGenerator } from '../generation/create-generator.ts';
+import { GeneratorCache } from '../generation/generator-cache.ts';
+import { loadPromptTemplate } from '../generation/prompt-template.ts';
 import type { ApiDependencies } from './api-dependencies.ts';
 import { errorBody, handleError } from './api-error.ts';
 import { MetricsRegistry } from './metrics-registry.ts';
 import { rateLimit } from './rate-limit.ts';
+import { chatRoutes } from './routes/chat-routes.ts';
 import { embeddingsRoutes } from './routes/embeddings-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
@@ -16,7 +20,10 @@ import { searchRoutes } from './routes/search-routes.ts';
  * The inference pipeline's HTTP API. Every request body is validated by its zod schema (which
  * also generates /openapi.json); errors are OpenAI-shaped JSON from one handler.
  */
-export function createApp(dependencies: ApiDependencies, options: { metrics?: MetricsRegistry } = {}) {
+export function createApp(
+  dependencies: ApiDependencies,
+  options: { metrics?: MetricsRegistry; generators?: GeneratorCache } = {},
+) {
   const { config, logger } = dependencies;
   const metrics = options.metrics ?? new MetricsRegistry();
   const app = new OpenAPIHono({
@@ -85,6 +92,19 @@ export function createApp(dependencies: ApiDependencies, options: { metrics?: Me
   embeddingsRoutes(app, dependencies);
   jobsRoutes(app, dependencies);
   searchRoutes(app, dependencies, metrics);
+  const generators =
+    options.generators ??
+    new GeneratorCache({
+      capacity: 2,
+      logger,
+      create: (version) =>
+        createGenerator(
+          version,
+          { artifacts: dependencies.artifacts, config, logger },
+          { fallbackToExtractive: true },
+        ),
+    });
+  chatRoutes(app, dependencies, { generators, template: loadPromptTemplate() }, metrics);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
@@ -106,5 +126,5 @@ export function createApp(dependencies: ApiDependencies, options: { metrics?: Me
     ),
   );
   app.onError((error, context) => handleError(error, context, logger));
-  return { app, metrics };
+  return { app, metrics, generators };
 }

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { ValidationError } from '../../../core/errors.ts';
+import type { ChatMessage, GenerationSummary } from '../../../core/ports/generator.ts';
+import type { GeneratorCache } from '../../generation/generator-cache.ts';
+import type { PromptTemplate } from '../../generation/prompt-template.ts';
+import { retrieve } from '../../retrieval/retrieve.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import type { MetricsRegistry } from '../metrics-registry.ts';
+import { requireKey } from '../require-key.ts';
+import { resolveServing, type Serving } from '../resolve-serving.ts';
+import { ErrorResponse } from './error-response.ts';
+
+const Content = z.union([
+  z.string().max(32_000),
+  z.array(z.object({ type: z.literal('text'), text: z.string().max(32_000) })).min(1),
+]);
+const ChatRequest = z.object({
+  model: z.string().min(1),
+  messages: z
+    .array(
+      z.object({
+        role: z.enum(['system', 'developer', 'user', 'assistant']),
+        content: Content,
+        name: z.string().optional(),
+      }),
+    )
+    .min(1)
+    .max(100),
+  stream: z.boolean().default(false),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).optional(),
+  temperature: z.number().min(0).max(2).default(0.7),
+  top_p: z.number().gt(0).max(1).optional(),
+  max_tokens: z.number().int().min(1).max(4096).optional(),
+  max_completion_tokens: z.number().int().min(1).max(4096).optional(),
+  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).optional(),
+  seed: z.number().int().optional(),
+  user: z.string().max(256).optional(),
+});
+type ChatRequest = z.infer<typeof ChatRequest>;
+
+const Source = z.object({
+  index: z.number().int(),
+  title: z.string(),
+  url: z.string(),
+  documentId: z.string(),
+  chunkId: z.string(),
+  platform: z.string(),
+  score: z.number(),
+});
+
+export type ChatDependencies = { generators: GeneratorCache; template: PromptTemplate };
+
+/**
+ * OpenAI-compatible chat completions over retrieval + generation. The twin answers as the author
+ * from the serving version's feature set; the response carries the sources it was given and the
+ * model version that answered. `stream: true` sends SSE chunks and `[DONE]`, as OpenAI does.
+ */
+export function chatRoutes(
+  app: OpenAPIHono,
+  dependencies: ApiDependencies,
+  chat: ChatDependencies,
+  metrics: MetricsRegistry,
+): void {
+  app.use(
+    '/v1/chat/completions',
+    requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }),
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/chat/completions',
+      summary: 'OpenAI-compatible chat with the twin (retrieval + generation), plain or streaming',
+      request: { body: { content: { 'application/json': { schema: ChatRequest } }, required: true } },
+      responses: {
+        200: {
+          description: 'a chat.completion, or an SSE stream of chat.completion.chunk',
+          content: { 'application/json': { schema: z.any() } },
+        },
+        400: { description: 'bad request', content: { 'application/json': { schema: ErrorResponse } } },
+        404: { description: 'unknown model', content: { 'application/json': { schema: ErrorResponse } } },
+      },
+    }),
+    async (context) => {
+      const body = context.req.valid('json');
+      const started = performance.now();
+      const prepared = await prepare(body, dependencies, chat, metrics);
+      const id = `chatcmpl-${randomUUID()}`;
+      const created = Math.floor(Date.now() / 1000);
+      const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? 256;
+      const stop = body.stop === undefined ? undefined : Array.isArray(body.stop) ? body.stop : [body.stop];
+      const request = {
+        messages: prepared.messages,
+        grounding: prepared.grounding,
+        maxTokens,
+        temperature: body.temperature,
+        ...(stop ? { stop } : {}),
+        ...(body.top_p !== undefined ? { topP: body.top_p } : {}),
+        ...(body.seed !== undefined ? { seed: body.seed } : {}),
+        signal: context.req.raw.signal,
+      };
+      const twin = {
+        model_version: prepared.modelLabel,
+        feature_set: prepared.serving.featureSet.id,
+        generator: prepared.generatorId,
+        prompt_template: chat.template.version,
+        timings: prepared.timings,
+      };
+      const record = (summary: GenerationSummary, firstTokenMs: number | null) => {
+        const labels = { model: prepared.modelLabel };
+        metrics.increment(
+          'twin_generated_tokens_total',
+          'Completion tokens generated',
+          labels,
+          summary.completionTokens,
+        );
+        metrics.increment(
+          'twin_prompt_tokens_total',
+          'Prompt tokens sent to generators',
+          labels,
+          summary.promptTokens,
+        );
+        if (firstTokenMs !== null)
+          metrics.observe(
+            'twin_time_to_first_token_seconds',
+            'Time to first streamed token',
+            labels,
+            firstTokenMs / 1000,
+          );
+        metrics.observe(
+          'twin_generation_seconds',
+          'Retrieval + generation time',
+          labels,
+          (performance.now() - started) / 1000,
+        );
+      };
+
+      if (!body.stream) {
+        const stream = prepared.generator.stream(request);
+        let text = '';
+        let step = await stream.next();
+        while (!step.done) {
+          text += step.value;
+          step = await stream.next();
+        }
+        record(step.value, null);
+        return context.json(
+          {
+            id,
+            object: 'chat.completion',
+            created,
+            model: prepared.modelLabel,
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: text },
+                finish_reason: step.value.finishReason === 'abort' ? 'stop' : step.value.finishReason,
+                logprobs: null,
+              },
+            ],
+            usage: usage(step.value),
+            sources: prepared.sources,
+            twin,
+          },
+          200,
+        );
+      }
+
+      // An SSE stream is a plain Response, which the typed route helper cannot describe.
+      return streamSSE(context, async (sse) => {
+        const chunk = (
+          delta: Record<string, unknown>,
+          finishReason: string | null,
+          extra: Record<string, unknown> = {},
+        ) =>
+          sse.writeSSE({
+            data: JSON.stringify({
+              id,
+              object: 'chat.completion.chunk',
+              created,
+              model: prepared.modelLabel,
+              choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+              ...extra,
+            }),
+          });
+        // Sources and the serving version go first, so a UI can show them while the answer streams.
+        await chunk({ role: 'assistant', content: '' }, null, { sources: prepared.sources, twin });
+        const stream = prepared.generator.stream(request);
+        let firstTokenMs: number | null = null;
+        let step = await stream.next();
+        while (!step.done) {
+          if (sse.aborted) {
+            await stream.return({ finishReason: 'abort', promptTokens: 0, completionTokens: 0 });
+            return;
+          }
+          firstTokenMs ??= performance.now() - started;
+          await chunk({ content: step.value }, null);
+          step = await stream.next();
+        }
+        record(step.value, firstTokenMs);
+        await chunk({}, step.value.finishReason === 'abort' ? 'stop' : step.value.finishReason);
+        if (body.stream_options?.include_usage) {
+          await sse.writeSSE({
+            data: JSON.stringify({
+              id,
+              object: 'chat.completion.chunk',
+              created,
+              model: prepared.modelLabel,
+              choices: [],
+              usage: usage(step.value),
+            }),
+          });
+        }
+        await sse.writeSSE({ data: '[DONE]' });
+      }) as never;
+    },
+  );
+}
+
+function usage(summary: GenerationSummary) {
+  return {
+    prompt_tokens: summary.promptTokens,
+    completion_tokens: summary.completionTokens,
+    total_tokens: summary.promptTokens + summary.completionTokens,
+  };
+}
+
+async function prepare(
+  body: ChatRequest,
+  dependencies: ApiDependencies,
+  chat: ChatDependencies,
+  metrics: MetricsRegistry,
+) {
+  const serving: Serving = await resolveServing(dependencies, body.model);
+  const turns = body.messages.map((message) => ({
+    role: message.role === 'developer' ? 'system' : message.role,
+    content:
+      typeof message.content === 'string'
+        ? message.content
+        : message.content.map((part) => part.text).join('\n'),
+  })) as ChatMessage[];
+  const lastUser = turns.map((turn) => turn.role).lastIndexOf('user');
+  if (lastUser < 0) throw new ValidationError('messages must contain a user message');
+  const question = (turns[lastUser] as ChatMessage).content.trim();
+  if (!question) throw new ValidationError('the last user message is empty');
+  const history = turns.slice(0, lastUser).filter((turn) => turn.role !== 'system');
+
+  const authors = await dependencies.metadata.documents.listAuthors();
+  const retrieved = await retrieve(
+    question,
+    { k: 5, authors: authors.map((author) => ({ id: author.id, name: author.name })) },
+    {
+      vectors: dependencies.vectors,
+      featureSet: serving.featureSet,
+      embedder: serving.embedder,
+      logger: dependencies.logger,
+    },
+  );
+  for (const [stage, milliseconds] of Object.entries(retrieved.timings)) {
+    metrics.observe(
+      'twin_retrieval_stage_seconds',
+      'Retrieval time per stage',
+      { stage: stage.replace(/Ms$/, '') },
+      milliseconds / 1000,
+    );
+  }
+  const generator = await chat.generators.get(serving.version);
+  const authorName = await authorOf(dependencies, serving, authors);
+  const prompt = chat.template.buildMessages(
+    {
+      authorName,
+      question,
+      history,
+      sources: retrieved.chunks.map((chunk) => ({
+        title: chunk.payload.title,
+        url: chunk.payload.url,
+        text: chunk.payload.text,
+        chunk,
+      })),
+      ...(serving.version ? { modelName: serving.version.name } : {}),
+    },
+    generator.promptBudget,
+  );
+  const modelLabel = serving.version
+    ? `${serving.version.name}:${serving.version.version}`
+    : `${dependencies.config.server.modelName} (no model registered)`;
+  metrics.set(
+    'twin_serving_model_info',
+    'The version each model name serves (value 1)',
+    { name: body.model, version: modelLabel },
+    1,
+  );
+  return {
+    serving,
+    generator,
+    generatorId: generator.id,
+    modelLabel,
+    messages: prompt.messages,
+    grounding: prompt.grounding,
+    timings: retrieved.timings,
+    sources: prompt.sources.map((included) => ({
+      index: included.number,
+      title: included.source.title,
+      url: included.source.url,
+      documentId: included.source.chunk.payload.documentId,
+      chunkId: included.source.chunk.id,
+      platform: included.source.chunk.payload.platform,
+      score: included.source.chunk.scores.fused,
+    })) satisfies z.infer<typeof Source>[],
+  };
+}
+
+/** The author the serving version learnt from (its dataset's author), else the only author. */
+async function authorOf(
+  dependencies: ApiDependencies,
+  serving: Serving,
+  authors: { id: string; name: string }[],
+): Promise<string> {
+  const datasetId = serving.version?.datasetId;
+  const dataset = datasetId ? await dependencies.metadata.datasets.get(datasetId) : null;
+  const authorId = dataset?.recipe.authorId ?? (authors.length === 1 ? authors[0]?.id : undefined);
+  return authors.find((author) => author.id === authorId)?.name ?? 'the author';
+}

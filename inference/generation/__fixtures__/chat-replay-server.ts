@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+
+/** A JSON answer as saved under __fixtures__ (status, headers, body). */
+const RecordedResponse = z.object({
+  status: z.number().int(),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.unknown(),
+});
+export type RecordedResponse = z.infer<typeof RecordedResponse>;
+
+/**
+ * The next answer: a recorded SSE stream of /v1/chat/completions chunks (optionally stalling after
+ * `stallAfter` events, the connection left open, as a slow model looks from outside), or JSON.
+ */
+export type ScriptedAnswer = { sse: string; stallAfter?: number } | { json: RecordedResponse };
+
+export type ReceivedRequest = { method: string; path: string; headers: IncomingHttpHeaders; body: unknown };
+
+export interface ChatReplayServer {
+  /** http://127.0.0.1:<port>/v1 */
+  baseUrl: string;
+  requests: ReceivedRequest[];
+  /** Queues answers, served in order; a request with none queued gets a 500. */
+  script(...answers: ScriptedAnswer[]): void;
+  /** Resolves when the client has closed the connection of the stalled stream. */
+  stalledStreamClosed(): Promise<void>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const fixtures = new URL('./', import.meta.url);
+
+export async function loadResponse(name: string): Promise<RecordedResponse> {
+  return RecordedResponse.parse(JSON.parse(await readFile(new URL(name, fixtures), 'utf8')));
+}
+
+/** The `data:` payloads of a recorded stream, in order ([DONE] included). */
+export async function loadStreamEvents(name: string): Promise<string[]> {
+  const text = await readFile(new URL(name, fixtures), 'utf8');
+  return text
+    .split('\n\n')
+    .filter((event) => event.startsWith('data: '))
+    .map((event) => event.slice('data: '.length));
+}
+
+/** Replays recorded chat completions on 127.0.0.1:0, recording every request it gets. */
+export async function startChatReplayServer(): Promise<ChatReplayServer> {
+  const requests: ReceivedRequest[] = [];
+  const scripted: ScriptedAnswer[] = [];
+  let stalledClosed: (() => void) | undefined;
+  let stalledClosedPromise = new Promise<void>((resolve) => {
+    stalledClosed = resolve;
+  });
+
+  const server = createServer(async (request, response) => {
+    let raw = '';
+    for await (const chunk of request) raw += chunk;
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = raw;
+    }
+    requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body });
+    const next = scripted.shift();
+    if (!next) {
+      sendJson(response, {
+        status: 500,
+        headers: {},
+        body: { error: { message: 'replay: no answer scripted', type: 'server_error', param: null, code: null } },
+      });
+      return;
+    }
+    if ('json' in next) {
+      sendJson(response, next.json);
+      return;
+    }
+    const events = await loadStreamEvents(next.sse);
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const count = next.stallAfter ?? events.length;
+    for (const event of events.slice(0, count)) response.write(`data: ${event}\n\n`);
+    if (count < events.length) {
+      response.on('close', () => stalledClosed?.());
+      return;
+    }
+    response.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    script: (...answers) => scripted.push(...answers),
+    stalledStreamClosed: () => stalledClosedPromise,
+    reset: () => {
+      requests.length = 0;
+      scripted.length = 0;
+      stalledClosedPromise = new Promise<void>((resolve) => {
+        stalledClosed = resolve;
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+function sendJson(response: ServerResponse, answer: RecordedResponse): void {
+  response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+  response.end(JSON.stringify(answer.body));
+}

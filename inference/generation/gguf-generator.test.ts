@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import type { GenerationSummary } from '../../core/ports/generator.ts';
+import { writeTinyGguf } from './__fixtures__/write-tiny-gguf.ts';
+import { GgufGenerator } from './gguf-generator.ts';
+
+// node-llama-cpp is an optional dependency: without it, only the checks made before loading it run.
+const installed = existsSync(resolve(import.meta.dirname, '../../node_modules/node-llama-cpp/package.json'));
+
+async function collect(stream: AsyncGenerator<string, GenerationSummary>) {
+  const pieces: string[] = [];
+  for (;;) {
+    const step = await stream.next();
+    if (step.done) return { pieces, text: pieces.join(''), summary: step.value };
+    pieces.push(step.value);
+  }
+}
+
+describe('GgufGenerator', () => {
+  let folder: string;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'twin-gguf-'));
+  });
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('says which file is missing and how to fix it', async () => {
+    const path = join(folder, 'models', 'twin.Q4_K_M.gguf');
+    const error = await GgufGenerator.load(path, { id: 'gguf:twin:2' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toBe(
+      `GGUF model file ${path} does not exist: put the file back, or register the model again with \`twin models register --gguf <file>\``,
+    );
+  });
+
+  it('refuses a file whose header promises more than it holds, before llama.cpp tries to read it', async () => {
+    const path = join(folder, 'truncated.gguf');
+    const header = Buffer.alloc(24 + 40);
+    header.write('GGUF', 0, 'latin1');
+    header.writeUInt32LE(3, 4);
+    header.writeBigUInt64LE(291n, 8);
+    header.writeBigUInt64LE(24n, 16);
+    await writeFile(path, header);
+    await expect(GgufGenerator.load(path, { id: 'gguf:twin:2' })).rejects.toThrow(
+      `${path} is not a usable GGUF file: its header lists 291 tensors and 24 metadata entries, more than its 64 bytes can hold`,
+    );
+  });
+
+  it('refuses a file that does not hash to the registered sha256', async () => {
+    const path = join(folder, 'changed.gguf');
+    await writeFile(path, 'not the registered bytes');
+    await expect(GgufGenerator.load(path, { id: 'gguf:twin:2', sha256: 'a'.repeat(64) })).rejects.toThrow(
+      /has sha256 [0-9a-f]{64}, the registry says a{64}: the file changed since it was registered/,
+    );
+  });
+
+  it.runIf(installed)('wraps node-llama-cpp’s error for a file that is not GGUF with the path', async () => {
+    const path = join(folder, 'junk.gguf');
+    await writeFile(path, Buffer.from('PK\u0003\u0004 this is a zip, not a model '.repeat(40), 'latin1'));
+    const error = await GgufGenerator.load(path, { id: 'gguf:twin:2' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^cannot load GGUF model ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: Invalid GGUF magic`,
+      ),
+    );
+  });
+});
+
+describe.runIf(installed)(
+  'GgufGenerator on a tiny GGUF written by the test (it always says "boring")',
+  () => {
+    let folder: string;
+    let generator: GgufGenerator;
+    const messages = [
+      { role: 'system' as const, content: 'You are Noor Halvorsen.' },
+      { role: 'user' as const, content: 'What is your favourite kind of infrastructure?' },
+    ];
+    beforeAll(async () => {
+      folder = await mkdtemp(join(tmpdir(), 'twin-gguf-tiny-'));
+      const path = join(folder, 'tiny.gguf');
+      await writeTinyGguf(path);
+      generator = await GgufGenerator.load(path, { id: 'gguf:twin:2', threads: 1 });
+    });
+    afterAll(async () => {
+      await generator?.close();
+      await rm(folder, { recursive: true, force: true });
+    });
+
+    it('streams the answer piece by piece through a chat session, with llama.cpp’s token counts', async () => {
+      const { pieces, text, summary } = await collect(
+        generator.stream({ messages, maxTokens: 5, temperature: 0 }),
+      );
+      expect(pieces).toEqual(['boring', ' boring', ' boring', ' boring', ' boring']);
+      expect(text).toBe('boring boring boring boring boring');
+      expect(summary.finishReason).toBe('length');
+      expect(summary.completionTokens).toBe(5);
+      // The system prompt and question went in through the chat template, not just the question.
+      expect(summary.promptTokens).toBeGreaterThan(generator.promptBudget.measure(messages.slice(1)));
+    });
+
+    it('budgets prompts with the model’s own tokenizer and a quarter of the window kept for the answer', () => {
+      expect(generator.promptBudget.maxPromptTokens).toBe(1536);
+      // Byte-fallback vocabulary: one token per UTF-8 byte of the SentencePiece text (spaces become
+      // the three-byte ▁), plus the template's allowance per message.
+      expect(generator.promptBudget.measure([{ role: 'user', content: 'Hello there' }])).toBe(
+        Buffer.byteLength('▁Hello▁there') + 8,
+      );
+    });
+
+    it('stops at a stop string, with earlier turns in the session', async () => {
+      const { text, summary } = await collect(
+        generator.stream({
+          messages: [
+            messages[0]!,
+            { role: 'user', content: 'Hi' },
+            { role: 'assistant', content: 'Hello.' },
+            messages[1]!,
+          ],
+          maxTokens: 20,
+          temperature: 0,
+          stop: ['g boring'],
+        }),
+      );
+      // While a stop string might be starting, node-llama-cpp holds text back and then releases it
+      // as the raw SentencePiece pieces, so this toy vocabulary's word marker ▁ shows up unescaped.
+      expect(text.replaceAll('\u2581', ' ').trim()).toBe('borin');
+      expect(summary).toMatchObject({ finishReason: 'stop', completionTokens: 2 });
+    });
+
+    it('stops on abort, and takes requests one at a time', async () => {
+      const controller = new AbortController();
+      const first = generator.stream({ messages, maxTokens: 200, temperature: 0, signal: controller.signal });
+      const second = generator.stream({ messages, maxTokens: 2, temperature: 0 });
+      const secondDone = collect(second);
+      expect((await first.next()).value).toBe('boring');
+      controller.abort();
+      const rest = await collect(first);
+      expect(rest.summary.finishReason).toBe('abort');
+      expect(rest.summary.completionTokens).toBeLessThan(200);
+      expect((await secondDone).text).toBe('boring boring');
+    });
+  },
+);
