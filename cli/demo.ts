@@ -1,12 +1,18 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
 import { zipSync } from 'fflate';
 import { stringify } from 'yaml';
 import { loadConfig } from '../core/config/load-config.ts';
+import { createLogger } from '../core/logger.ts';
 import { makeSampleRepository } from '../datasets/sample-author/make-sample-repo.ts';
 import { sampleAuthor, sampleAuthorDirectory } from '../datasets/sample-author/sample-author.ts';
 import { startSampleSites } from '../datasets/sample-author/serve-sample-sites.ts';
+import { createApp } from '../inference/api/create-app.ts';
+import { apiDependencies } from './commands/chat-command.ts';
 import { main } from './main.ts';
+import { openRuntime } from './runtime.ts';
 
 /**
  * `npm run demo`: the quick start on the embedded defaults. Serves the sample author's sites on
@@ -96,9 +102,26 @@ try {
   );
   step('Lineage: model → dataset → feature set → source documents');
   await twin('models', 'lineage', 'twin');
+  step('Serve the twin and ask it a question through the OpenAI-compatible API (streamed)');
+  const runtime = await openRuntime(
+    loadConfig({ file: demoConfig, overrides: { logLevel: 'warn' } }),
+    createLogger({ level: 'warn' }),
+  );
+  const { app, generators } = createApp(apiDependencies(runtime));
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await twin('chat', 'What do you think about rolling back models?', '--url', url, '--max-tokens', '60');
+    process.stdout.write(`\nThe API served ${url}/v1/chat/completions (OpenAPI at ${url}/openapi.json).\n`);
+  } finally {
+    server.close();
+    await generators.close();
+    await runtime.close();
+  }
   step('Done');
   process.stdout.write(
-    `Data is in ${dataDir}. Try:\n  npx twin documents list\n  npx twin search "rollback" --platform linkedin\n  npx twin models list\n  npx twin models show twin\n  npx twin models history twin\n`,
+    `Data is in ${dataDir}. Try:\n  npx twin chat "How do you version data?"\n  npx twin serve   # then http://127.0.0.1:8787/openapi.json\n  npx twin search "rollback" --platform linkedin\n  npx twin models lineage twin\n  npx twin models history twin\n`,
   );
 } finally {
   await sites.close();

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, TwinError } from '../core/errors.ts';
+import { chatCommand } from './commands/chat-command.ts';
 import { configCommand } from './commands/config-command.ts';
 import { crawlCommand } from './commands/crawl-command.ts';
 import { datasetsCommand } from './commands/datasets-command.ts';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     modelsCommand(),
     jobsCommand(),
     serveCommand(),
+    chatCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
 import { createApp } from '../../inference/api/create-app.ts';
 import { withRuntime } from '../cli-context.ts';
+import { apiDependencies } from './chat-command.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -17,17 +18,7 @@ export function serveCommand(): Command {
         throw new ValidationError(`--port must be a port number, got "${options.port}"`);
       }
       await withRuntime(this, async (runtime) => {
-        const { app } = createApp({
-          config: runtime.config,
-          metadata: runtime.metadata,
-          vectors: runtime.vectors,
-          artifacts: runtime.artifacts,
-          queue: runtime.queue,
-          embedder: runtime.queryEmbedder,
-          currentFeatureSet: async () =>
-            runtime.metadata.featureSets.get((await runtime.currentFeatureSet()).id),
-          logger: runtime.logger,
-        });
+        const { app, generators } = createApp(apiDependencies(runtime));
         const hostname = options.host ?? runtime.config.server.host;
         const server = serve({ fetch: app.fetch, hostname, port: port ?? runtime.config.server.port });
         await new Promise<void>((resolve, reject) => {
@@ -47,6 +38,7 @@ export function serveCommand(): Command {
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        await generators.close();
       });
     });
 }
