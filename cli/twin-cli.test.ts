@@ -61,6 +61,16 @@ describe('twin CLI end to end', () => {
       ['jobs'],
       ['jobs', 'list'],
       ['jobs', 'show'],
+      ['jobs', 'cancel'],
+      ['datasets', 'build'],
+      ['datasets', 'export'],
+      ['train'],
+      ['eval'],
+      ['models', 'promote'],
+      ['models', 'rollback'],
+      ['models', 'register'],
+      ['serve'],
+      ['chat'],
     ];
     const results = await Promise.all(commands.map((command) => twin([...command, '--help'])));
     results.forEach((result, index) => {

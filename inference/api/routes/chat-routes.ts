@@ -5,11 +5,11 @@ import { ValidationError } from '../../../core/errors.ts';
 import type { ChatMessage, GenerationSummary } from '../../../core/ports/generator.ts';
 import type { GeneratorCache } from '../../generation/generator-cache.ts';
 import type { PromptTemplate } from '../../generation/prompt-template.ts';
-import { retrieve } from '../../retrieval/retrieve.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { MetricsRegistry } from '../metrics-registry.ts';
 import { requireKey } from '../require-key.ts';
 import { resolveServing, type Serving } from '../resolve-serving.ts';
+import { retrieveForServing } from '../retrieve-for-serving.ts';
 import { ErrorResponse } from './error-response.ts';
 
 const Content = z.union([
@@ -246,25 +246,8 @@ async function prepare(
   if (!question) throw new ValidationError('the last user message is empty');
   const history = turns.slice(0, lastUser).filter((turn) => turn.role !== 'system');
 
-  const authors = await dependencies.metadata.documents.listAuthors();
-  const retrieved = await retrieve(
-    question,
-    { k: 5, authors: authors.map((author) => ({ id: author.id, name: author.name })) },
-    {
-      vectors: dependencies.vectors,
-      featureSet: serving.featureSet,
-      embedder: serving.embedder,
-      logger: dependencies.logger,
-    },
-  );
-  for (const [stage, milliseconds] of Object.entries(retrieved.timings)) {
-    metrics.observe(
-      'twin_retrieval_stage_seconds',
-      'Retrieval time per stage',
-      { stage: stage.replace(/Ms$/, '') },
-      milliseconds / 1000,
-    );
-  }
+  const retrieved = await retrieveForServing(question, { k: 5 }, serving, dependencies, metrics);
+  const authors = retrieved.authors;
   const generator = await chat.generators.get(serving.version);
   const authorName = await authorOf(dependencies, serving, authors);
   const prompt = chat.template.buildMessages(

@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { ChunkPayload } from '../../../core/types/chunk.ts';
 import { RetrievalFilters } from '../../retrieval/retrieval-filters.ts';
-import { retrieve } from '../../retrieval/retrieve.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { MetricsRegistry } from '../metrics-registry.ts';
 import { requireKey } from '../require-key.ts';
 import { resolveServing } from '../resolve-serving.ts';
+import { retrieveForServing } from '../retrieve-for-serving.ts';
 import { ErrorResponse } from './error-response.ts';
 
 const SearchRequest = z.object({
@@ -63,31 +63,18 @@ export function searchRoutes(
     async (context) => {
       const body = context.req.valid('json');
       const serving = await resolveServing(dependencies, body.model);
-      const authors = await dependencies.metadata.documents.listAuthors();
-      const retrieved = await retrieve(
+      const retrieved = await retrieveForServing(
         body.query,
         {
           k: body.k,
           mode: body.mode,
           selfQuery: body.selfQuery,
-          authors: authors.map((author) => ({ id: author.id, name: author.name })),
           ...(body.filters ? { filters: body.filters } : {}),
         },
-        {
-          vectors: dependencies.vectors,
-          featureSet: serving.featureSet,
-          embedder: serving.embedder,
-          logger: dependencies.logger,
-        },
+        serving,
+        dependencies,
+        metrics,
       );
-      for (const [stage, milliseconds] of Object.entries(retrieved.timings)) {
-        metrics.observe(
-          'twin_retrieval_stage_seconds',
-          'Retrieval time per stage',
-          { stage: stage.replace(/Ms$/, '') },
-          milliseconds / 1000,
-        );
-      }
       return context.json(
         {
           model: serving.version ? `${serving.version.name}:${serving.version.version}` : null,

@@ -1,0 +1,33 @@
+import { type RetrieveOptions, retrieve } from '../retrieval/retrieve.ts';
+import type { ApiDependencies } from './api-dependencies.ts';
+import type { MetricsRegistry } from './metrics-registry.ts';
+import type { Serving } from './resolve-serving.ts';
+
+/**
+ * Retrieval for a request: over the serving feature set with its embedder, recognising the known
+ * authors in the question, and recording each stage's time in the metrics.
+ */
+export async function retrieveForServing(
+  question: string,
+  options: Omit<RetrieveOptions, 'authors'>,
+  serving: Serving,
+  dependencies: ApiDependencies,
+  metrics: MetricsRegistry,
+) {
+  const authors = await dependencies.metadata.documents.listAuthors();
+  const retrieved = await retrieve(
+    question,
+    { ...options, authors: authors.map((author) => ({ id: author.id, name: author.name })) },
+    {
+      vectors: dependencies.vectors,
+      featureSet: serving.featureSet,
+      embedder: serving.embedder,
+      logger: dependencies.logger,
+    },
+  );
+  for (const [stage, milliseconds] of Object.entries(retrieved.timings)) {
+    const labels = { stage: stage.replace(/Ms$/, '') };
+    metrics.observe('twin_retrieval_stage_seconds', 'Retrieval time per stage', labels, milliseconds / 1000);
+  }
+  return { ...retrieved, authors };
+}
