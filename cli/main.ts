@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, TwinError } from '../core/errors.ts';
+import { batchCommand } from './commands/batch-command.ts';
 import { chatCommand } from './commands/chat-command.ts';
 import { configCommand } from './commands/config-command.ts';
 import { crawlCommand } from './commands/crawl-command.ts';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     jobsCommand(),
     serveCommand(),
     chatCommand(),
+    batchCommand(),
   ]) {
     program.addCommand(command);
   }

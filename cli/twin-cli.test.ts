@@ -71,6 +71,7 @@ describe('twin CLI end to end', () => {
       ['models', 'register'],
       ['serve'],
       ['chat'],
+      ['batch'],
     ];
     const results = await Promise.all(commands.map((command) => twin([...command, '--help'])));
     results.forEach((result, index) => {

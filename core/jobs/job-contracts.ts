@@ -82,11 +82,31 @@ export const FineTuneResult = z.object({
   durationMs: z.number(),
 });
 
+export const BatchPayload = z.object({
+  /** Artifact key of the input JSONL: one `{"id"?, "prompt"}` or `{"id"?, "messages"}` per line. */
+  inputKey: z.string().min(1),
+  /** Artifact key the results JSONL is written to. */
+  outputKey: z.string().min(1),
+  model: z.string().min(1).default('twin'),
+  maxTokens: z.number().int().min(1).max(4096).default(256),
+  temperature: z.number().min(0).max(2).default(0.7),
+});
+
+export const BatchResult = z.object({
+  outputKey: z.string(),
+  total: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  modelVersions: z.array(z.string()),
+  durationMs: z.number(),
+});
+
 /** Every job the system knows: its queue, payload schema and result schema. */
 export const jobContracts = {
   'feature.crawl': { queue: 'feature', payload: CrawlPayload, result: CrawlResult },
   'feature.build': { queue: 'feature', payload: FeatureBuildPayload, result: FeatureBuildResult },
   'training.finetune': { queue: 'training', payload: FineTunePayload, result: FineTuneResult },
+  'inference.batch': { queue: 'inference', payload: BatchPayload, result: BatchResult },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType; result: z.ZodType }>;
 
 export type JobName = keyof typeof jobContracts;
@@ -96,3 +116,4 @@ export type JobResult<N extends JobName> = z.input<(typeof jobContracts)[N]['res
 export type CrawlResult = z.input<typeof CrawlResult>;
 export type FeatureBuildResult = z.output<typeof FeatureBuildResult>;
 export type FineTuneResult = z.output<typeof FineTuneResult>;
+export type BatchResult = z.output<typeof BatchResult>;

@@ -414,6 +414,40 @@ describe('HTTP API', () => {
     }
   });
 
+  it('runs batch inference as a job and serves its results JSONL', async () => {
+    const { app, generators } = createApp({ ...base });
+    try {
+      const submitted = await app.request(
+        '/api/batch',
+        json({
+          prompts: [{ id: 'q1', prompt: 'How do I roll back a model?' }, { prompt: 'What about crawlers?' }],
+          max_tokens: 40,
+        }),
+      );
+      expect(submitted.status).toBe(202);
+      const { jobId, results } = await submitted.json();
+      const finished = await queue.waitFor(jobId);
+      expect(finished).toMatchObject({
+        status: 'completed',
+        result: { total: 2, succeeded: 2, failed: 0, modelVersions: ['twin:1'] },
+      });
+      const lines = (await (await app.request(results)).text())
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatchObject({ id: 'q1', model_version: 'twin:1', feature_set: featureSet.id });
+      expect(lines[0].sources[0].documentId).toBe('rollback');
+      expect(lines[1].id).toBe('line-2');
+      expect(lines[1].answer.length).toBeGreaterThan(0);
+      expect(lines[1].sources.map((source: { documentId: string }) => source.documentId)).toContain('crawl');
+      expect((await app.request('/api/batch/nope/results')).status).toBe(404);
+      expect((await app.request('/api/batch', json({ prompts: [{ nothing: true }] }))).status).toBe(400);
+    } finally {
+      await generators.close();
+    }
+  });
+
   it('rate-limits per key with Retry-After', async () => {
     const app = appWith({ rateLimitPerMinute: 2 });
     const statuses = [];

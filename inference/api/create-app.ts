@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { registerInferenceJobs } from '../batch/register-inference-jobs.ts';
 import { createGenerator } from '../generation/create-generator.ts';
 import { GeneratorCache } from '../generation/generator-cache.ts';
 import { loadPromptTemplate } from '../generation/prompt-template.ts';
@@ -9,6 +10,7 @@ import type { ApiDependencies } from './api-dependencies.ts';
 import { errorBody, handleError } from './api-error.ts';
 import { MetricsRegistry } from './metrics-registry.ts';
 import { rateLimit } from './rate-limit.ts';
+import { batchRoutes } from './routes/batch-routes.ts';
 import { chatRoutes } from './routes/chat-routes.ts';
 import { embeddingsRoutes } from './routes/embeddings-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
@@ -104,7 +106,11 @@ export function createApp(
           { fallbackToExtractive: true },
         ),
     });
-  chatRoutes(app, dependencies, { generators, template: loadPromptTemplate() }, metrics);
+  const chat = { generators, template: loadPromptTemplate() };
+  chatRoutes(app, dependencies, chat, metrics);
+  batchRoutes(app, dependencies);
+  // Batch jobs run wherever this queue's jobs run (in this process on the embedded queue).
+  registerInferenceJobs(dependencies, chat, metrics);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { ValidationError } from '../../../core/errors.ts';
-import type { ChatMessage, GenerationSummary } from '../../../core/ports/generator.ts';
-import type { GeneratorCache } from '../../generation/generator-cache.ts';
-import type { PromptTemplate } from '../../generation/prompt-template.ts';
+import type { GenerationSummary } from '../../../core/ports/generator.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { MetricsRegistry } from '../metrics-registry.ts';
+import { type ChatDependencies, prepareAnswer } from '../prepare-answer.ts';
 import { requireKey } from '../require-key.ts';
-import { resolveServing, type Serving } from '../resolve-serving.ts';
-import { retrieveForServing } from '../retrieve-for-serving.ts';
 import { ErrorResponse } from './error-response.ts';
 
 const Content = z.union([
@@ -38,19 +34,6 @@ const ChatRequest = z.object({
   seed: z.number().int().optional(),
   user: z.string().max(256).optional(),
 });
-type ChatRequest = z.infer<typeof ChatRequest>;
-
-const Source = z.object({
-  index: z.number().int(),
-  title: z.string(),
-  url: z.string(),
-  documentId: z.string(),
-  chunkId: z.string(),
-  platform: z.string(),
-  score: z.number(),
-});
-
-export type ChatDependencies = { generators: GeneratorCache; template: PromptTemplate };
 
 /**
  * OpenAI-compatible chat completions over retrieval + generation. The twin answers as the author
@@ -85,7 +68,7 @@ export function chatRoutes(
     async (context) => {
       const body = context.req.valid('json');
       const started = performance.now();
-      const prepared = await prepare(body, dependencies, chat, metrics);
+      const prepared = await prepareAnswer(body, dependencies, chat, metrics);
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? 256;
@@ -224,84 +207,4 @@ function usage(summary: GenerationSummary) {
     completion_tokens: summary.completionTokens,
     total_tokens: summary.promptTokens + summary.completionTokens,
   };
-}
-
-async function prepare(
-  body: ChatRequest,
-  dependencies: ApiDependencies,
-  chat: ChatDependencies,
-  metrics: MetricsRegistry,
-) {
-  const serving: Serving = await resolveServing(dependencies, body.model);
-  const turns = body.messages.map((message) => ({
-    role: message.role === 'developer' ? 'system' : message.role,
-    content:
-      typeof message.content === 'string'
-        ? message.content
-        : message.content.map((part) => part.text).join('\n'),
-  })) as ChatMessage[];
-  const lastUser = turns.map((turn) => turn.role).lastIndexOf('user');
-  if (lastUser < 0) throw new ValidationError('messages must contain a user message');
-  const question = (turns[lastUser] as ChatMessage).content.trim();
-  if (!question) throw new ValidationError('the last user message is empty');
-  const history = turns.slice(0, lastUser).filter((turn) => turn.role !== 'system');
-
-  const retrieved = await retrieveForServing(question, { k: 5 }, serving, dependencies, metrics);
-  const authors = retrieved.authors;
-  const generator = await chat.generators.get(serving.version);
-  const authorName = await authorOf(dependencies, serving, authors);
-  const prompt = chat.template.buildMessages(
-    {
-      authorName,
-      question,
-      history,
-      sources: retrieved.chunks.map((chunk) => ({
-        title: chunk.payload.title,
-        url: chunk.payload.url,
-        text: chunk.payload.text,
-        chunk,
-      })),
-      ...(serving.version ? { modelName: serving.version.name } : {}),
-    },
-    generator.promptBudget,
-  );
-  const modelLabel = serving.version
-    ? `${serving.version.name}:${serving.version.version}`
-    : `${dependencies.config.server.modelName} (no model registered)`;
-  metrics.set(
-    'twin_serving_model_info',
-    'The version each model name serves (value 1)',
-    { name: body.model, version: modelLabel },
-    1,
-  );
-  return {
-    serving,
-    generator,
-    generatorId: generator.id,
-    modelLabel,
-    messages: prompt.messages,
-    grounding: prompt.grounding,
-    timings: retrieved.timings,
-    sources: prompt.sources.map((included) => ({
-      index: included.number,
-      title: included.source.title,
-      url: included.source.url,
-      documentId: included.source.chunk.payload.documentId,
-      chunkId: included.source.chunk.id,
-      platform: included.source.chunk.payload.platform,
-      score: included.source.chunk.scores.fused,
-    })) satisfies z.infer<typeof Source>[],
-  };
-}
-
-/** The author the serving version learnt from (its dataset's author), else the only author. */
-async function authorOf(
-  dependencies: ApiDependencies,
-  serving: Serving,
-  authors: { id: string; name: string }[],
-): Promise<string> {
-  const datasetId = serving.version?.datasetId;
-  const dataset = datasetId ? await dependencies.metadata.datasets.get(datasetId) : null;
-  const authorId = dataset?.recipe.authorId ?? (authors.length === 1 ? authors[0]?.id : undefined);
-  return authors.find((author) => author.id === authorId)?.name ?? 'the author';
 }

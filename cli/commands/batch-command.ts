@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { NotFoundError, TwinError } from '../../core/errors.ts';
+import type { BatchResult } from '../../core/jobs/job-contracts.ts';
+import { createApp } from '../../inference/api/create-app.ts';
+import { print, withRuntime } from '../cli-context.ts';
+import { followJob } from '../follow-job.ts';
+import { formatDuration } from '../format-table.ts';
+import { apiDependencies } from './chat-command.ts';
+
+export function batchCommand(): Command {
+  return new Command('batch')
+    .description(
+      'answer a JSONL of prompts ({"id"?, "prompt"} or {"id"?, "messages"} per line) as a batch job; writes a results JSONL with answers, sources and model version',
+    )
+    .argument('<file>', 'input JSONL')
+    .option('-m, --model <model>', 'twin (production), twin@ALIAS or twin:VERSION', 'twin')
+    .option('-o, --output <file>', 'results file (default: <file>.results.jsonl)')
+    .option('--max-tokens <n>', 'longest answer', (value) => Number(value), 256)
+    .option('--temperature <t>', 'sampling temperature', (value) => Number(value), 0.7)
+    .action(async function (
+      this: Command,
+      file: string,
+      options: { model: string; output?: string; maxTokens: number; temperature: number },
+    ) {
+      let input: Buffer;
+      try {
+        input = await readFile(file);
+      } catch {
+        throw new NotFoundError(`cannot read ${file}`);
+      }
+      await withRuntime(this, async (runtime) => {
+        // Creating the app registers the batch job on this process's queue.
+        const { generators } = createApp(apiDependencies(runtime));
+        try {
+          const folder = `batches/${randomUUID()}`;
+          await runtime.artifacts.put(`${folder}/input.jsonl`, input);
+          const job = await runtime.queue.enqueue('inference.batch', {
+            inputKey: `${folder}/input.jsonl`,
+            outputKey: `${folder}/results.jsonl`,
+            model: options.model,
+            maxTokens: options.maxTokens,
+            temperature: options.temperature,
+          });
+          const record = await followJob(
+            job.id,
+            { jobs: runtime.metadata.jobs, queue: runtime.queue },
+            { label: 'batch' },
+          );
+          if (record.status !== 'completed')
+            throw new TwinError(`batch ${record.status}: ${record.error ?? ''}`);
+          const result = record.result as BatchResult;
+          const output = options.output ?? `${file.replace(/\.jsonl$/, '')}.results.jsonl`;
+          await writeFile(output, await runtime.artifacts.get(result.outputKey));
+          print(
+            `${result.succeeded}/${result.total} prompts answered by ${result.modelVersions.join(', ') || '—'} in ${formatDuration(result.durationMs)}${result.failed ? ` (${result.failed} failed: see their "error")` : ''} → ${output}`,
+          );
+        } finally {
+          await generators.close();
+        }
+      });
+    });
+}
