@@ -10,6 +10,7 @@ import { evalCommand } from './commands/eval-command.ts';
 import { featuresCommand } from './commands/features-command.ts';
 import { jobsCommand } from './commands/jobs-command.ts';
 import { modelsCommand } from './commands/models-command.ts';
+import { monitorCommand } from './commands/monitor-command.ts';
 import { searchCommand } from './commands/search-command.ts';
 import { serveCommand } from './commands/serve-command.ts';
 import { trainCommand } from './commands/train-command.ts';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     serveCommand(),
     chatCommand(),
     batchCommand(),
+    monitorCommand(),
   ]) {
     program.addCommand(command);
   }

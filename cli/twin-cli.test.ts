@@ -72,6 +72,7 @@ describe('twin CLI end to end', () => {
       ['serve'],
       ['chat'],
       ['batch'],
+      ['monitor'],
     ];
     const results = await Promise.all(commands.map((command) => twin([...command, '--help'])));
     results.forEach((result, index) => {

@@ -31,6 +31,11 @@ export function handleError(error: Error, context: Context, logger: Logger): Res
   return context.json(errorBody(message, type, code), status);
 }
 
+/** The status an error is answered with (for logs and metrics recorded outside the handler). */
+export function statusOf(error: unknown): number {
+  return error instanceof Error ? classify(error).status : 500;
+}
+
 function classify(error: Error): { status: ContentfulStatusCode; type: string; code: string | null } {
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;

@@ -392,6 +392,18 @@ describe('HTTP API', () => {
       await expect(
         client.chat.completions.create({ model: 'ghost', messages: [{ role: 'user', content: 'x' }] }),
       ).rejects.toMatchObject({ status: 404 });
+      // Every request is recorded for monitoring: question, model, feature set, retrieved ids, timings, status.
+      const logs = await metadata.requests.list({ route: '/v1/chat/completions' });
+      expect(logs[0]).toMatchObject({
+        status: 404,
+        model: 'ghost',
+        error: expect.stringMatching(/ghost not found/),
+      });
+      const answered = logs.find((entry) => entry.question === 'How do I roll back a model?');
+      expect(answered).toMatchObject({ status: 200, model: 'twin:1', featureSetId: featureSet.id });
+      expect(answered?.retrieved[0]).toMatchObject({ documentId: 'rollback' });
+      expect(answered?.timings.totalMs).toBeGreaterThan(0);
+      expect(answered?.completionTokens).toBeGreaterThan(0);
       await expect(
         client.chat.completions.create({ model: 'twin', messages: [{ role: 'system', content: 'x' }] }),
       ).rejects.toMatchObject({

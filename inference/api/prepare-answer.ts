@@ -81,6 +81,13 @@ export async function prepareAnswer(
     messages: prompt.messages,
     grounding: prompt.grounding,
     timings: retrieved.timings,
+    question,
+    filters: retrieved.filters as Record<string, unknown>,
+    retrieved: retrieved.chunks.map((chunk) => ({
+      chunkId: chunk.id,
+      documentId: chunk.payload.documentId,
+      score: chunk.scores.fused,
+    })),
     sources: prompt.sources.map((included) => ({
       index: included.number,
       title: included.source.title,

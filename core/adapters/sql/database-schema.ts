@@ -92,4 +92,20 @@ export type DatabaseSchema = {
     reason: string | null;
     at: string;
   };
+  request_logs: {
+    id: string;
+    at: string;
+    route: string;
+    status: number;
+    model: string | null;
+    feature_set_id: string | null;
+    question: string;
+    filters: string;
+    retrieved: string;
+    timings: string;
+    prompt_tokens: number;
+    completion_tokens: number;
+    duration_ms: number;
+    error: string | null;
+  };
 };

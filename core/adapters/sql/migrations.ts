@@ -157,6 +157,28 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_request_logs': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('request_logs')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('at', 'text', (column) => column.notNull())
+        .addColumn('route', 'text', (column) => column.notNull())
+        .addColumn('status', 'integer', (column) => column.notNull())
+        .addColumn('model', 'text')
+        .addColumn('feature_set_id', 'text')
+        .addColumn('question', 'text', (column) => column.notNull())
+        .addColumn('filters', 'text', (column) => column.notNull())
+        .addColumn('retrieved', 'text', (column) => column.notNull())
+        .addColumn('timings', 'text', (column) => column.notNull())
+        .addColumn('prompt_tokens', 'integer', (column) => column.notNull())
+        .addColumn('completion_tokens', 'integer', (column) => column.notNull())
+        .addColumn('duration_ms', 'double precision', (column) => column.notNull())
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('request_logs_at').on('request_logs').column('at').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

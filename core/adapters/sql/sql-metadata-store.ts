@@ -8,6 +8,7 @@ import { SqlDocumentRepository } from './sql-document-repository.ts';
 import { SqlFeatureSetRepository } from './sql-feature-set-repository.ts';
 import { SqlJobRepository } from './sql-job-repository.ts';
 import { SqlModelRegistry } from './sql-model-registry.ts';
+import { SqlRequestLogRepository } from './sql-request-log-repository.ts';
 
 /** The metadata store over one Kysely instance; the dialect (SQLite, PostgreSQL) is the caller's choice. */
 export class SqlMetadataStore implements MetadataStore {
@@ -16,6 +17,7 @@ export class SqlMetadataStore implements MetadataStore {
   readonly jobs: SqlJobRepository;
   readonly datasets: SqlDatasetRepository;
   readonly models: SqlModelRegistry;
+  readonly requests: SqlRequestLogRepository;
 
   constructor(
     readonly db: Kysely<DatabaseSchema>,
@@ -26,6 +28,7 @@ export class SqlMetadataStore implements MetadataStore {
     this.jobs = new SqlJobRepository(db);
     this.datasets = new SqlDatasetRepository(db);
     this.models = new SqlModelRegistry(db);
+    this.requests = new SqlRequestLogRepository(db);
   }
 
   async migrate(): Promise<void> {

@@ -4,7 +4,8 @@ import { streamSSE } from 'hono/streaming';
 import type { GenerationSummary } from '../../../core/ports/generator.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { MetricsRegistry } from '../metrics-registry.ts';
-import { type ChatDependencies, prepareAnswer } from '../prepare-answer.ts';
+import { type ChatDependencies, type PreparedAnswer, prepareAnswer } from '../prepare-answer.ts';
+import { recordRequest } from '../record-request.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -68,7 +69,20 @@ export function chatRoutes(
     async (context) => {
       const body = context.req.valid('json');
       const started = performance.now();
-      const prepared = await prepareAnswer(body, dependencies, chat, metrics);
+      const route = '/v1/chat/completions';
+      let prepared: PreparedAnswer;
+      try {
+        prepared = await prepareAnswer(body, dependencies, chat, metrics);
+      } catch (error) {
+        await recordRequest(dependencies, {
+          route,
+          question: lastUserText(body),
+          started,
+          model: body.model,
+          error,
+        });
+        throw error;
+      }
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? 256;
@@ -90,7 +104,18 @@ export function chatRoutes(
         prompt_template: chat.template.version,
         timings: prepared.timings,
       };
-      const record = (summary: GenerationSummary, firstTokenMs: number | null) => {
+      const record = async (summary: GenerationSummary, firstTokenMs: number | null) => {
+        await recordRequest(dependencies, {
+          route,
+          question: prepared.question,
+          started,
+          model: prepared.modelLabel,
+          featureSetId: prepared.serving.featureSet.id,
+          filters: prepared.filters,
+          retrieved: prepared.retrieved,
+          timings: prepared.timings,
+          summary,
+        });
         const labels = { model: prepared.modelLabel };
         metrics.increment(
           'twin_generated_tokens_total',
@@ -127,7 +152,7 @@ export function chatRoutes(
           text += step.value;
           step = await stream.next();
         }
-        record(step.value, null);
+        await record(step.value, null);
         return context.json(
           {
             id,
@@ -181,7 +206,7 @@ export function chatRoutes(
           await chunk({ content: step.value }, null);
           step = await stream.next();
         }
-        record(step.value, firstTokenMs);
+        await record(step.value, firstTokenMs);
         await chunk({}, step.value.finishReason === 'abort' ? 'stop' : step.value.finishReason);
         if (body.stream_options?.include_usage) {
           await sse.writeSSE({
@@ -207,4 +232,11 @@ function usage(summary: GenerationSummary) {
     completion_tokens: summary.completionTokens,
     total_tokens: summary.promptTokens + summary.completionTokens,
   };
+}
+
+/** The last user message's text, for logging a request that failed before it was prepared. */
+function lastUserText(body: { messages: { role: string; content: string | { text: string }[] }[] }): string {
+  const last = [...body.messages].reverse().find((message) => message.role === 'user');
+  if (!last) return '';
+  return typeof last.content === 'string' ? last.content : last.content.map((part) => part.text).join('\n');
 }

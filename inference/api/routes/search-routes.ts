@@ -3,8 +3,9 @@ import { ChunkPayload } from '../../../core/types/chunk.ts';
 import { RetrievalFilters } from '../../retrieval/retrieval-filters.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { MetricsRegistry } from '../metrics-registry.ts';
+import { recordRequest } from '../record-request.ts';
 import { requireKey } from '../require-key.ts';
-import { resolveServing } from '../resolve-serving.ts';
+import { resolveServing, type Serving } from '../resolve-serving.ts';
 import { retrieveForServing } from '../retrieve-for-serving.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -62,7 +63,21 @@ export function searchRoutes(
     }),
     async (context) => {
       const body = context.req.valid('json');
-      const serving = await resolveServing(dependencies, body.model);
+      const started = performance.now();
+      const route = '/api/search';
+      let serving: Serving;
+      try {
+        serving = await resolveServing(dependencies, body.model);
+      } catch (error) {
+        await recordRequest(dependencies, {
+          route,
+          question: body.query,
+          started,
+          model: body.model ?? null,
+          error,
+        });
+        throw error;
+      }
       const retrieved = await retrieveForServing(
         body.query,
         {
@@ -75,6 +90,20 @@ export function searchRoutes(
         dependencies,
         metrics,
       );
+      await recordRequest(dependencies, {
+        route,
+        question: body.query,
+        started,
+        model: serving.version ? `${serving.version.name}:${serving.version.version}` : null,
+        featureSetId: serving.featureSet.id,
+        filters: retrieved.filters as Record<string, unknown>,
+        retrieved: retrieved.chunks.map((chunk) => ({
+          chunkId: chunk.id,
+          documentId: chunk.payload.documentId,
+          score: chunk.scores.fused,
+        })),
+        timings: retrieved.timings,
+      });
       return context.json(
         {
           model: serving.version ? `${serving.version.name}:${serving.version.version}` : null,
