@@ -1,29 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SampleSites, startSampleSites } from '../datasets/sample-author/serve-sample-sites.ts';
+import { runTwin } from './test-support/run-twin.ts';
 
-const run = promisify(execFile);
-const bin = resolve(import.meta.dirname, '../bin/twin.js');
-
-type Result = { code: number; stdout: string; stderr: string };
-
-async function twin(args: string[]): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 240_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: Number(failure.code ?? 1), stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
+const twin = runTwin;
 
 /**
  * The training pipeline through the real `twin` binary: dataset → fine-tune → registry → eval →
