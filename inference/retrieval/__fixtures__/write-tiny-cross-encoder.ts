@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FLOAT, INT64, node, intAttribute, floatTensor, int64Tensor, valueInfo, varintField, bytesField, stringField, message } from '../../../core/adapters/embedders/__fixtures__/onnx-protobuf.ts';
 
 /**
  * Writes a tiny but real cross-encoder folder (config.json, tokenizer.json, tokenizer_config.json,
@@ -161,9 +162,6 @@ function tokenizerJson(): Record<string, unknown> {
 
 // ---- ONNX protobuf, hand-encoded: only the messages and fields this graph needs ----
 
-const FLOAT = 1;
-const INT64 = 7;
-const ATTRIBUTE_INT = 2;
 
 function encodeTinyCrossEncoder(): Uint8Array {
   const size = tinyCrossEncoderVocabulary.length;
@@ -215,95 +213,3 @@ function encodeTinyCrossEncoder(): Uint8Array {
   ]);
 }
 
-function node(
-  opType: string,
-  inputs: string[],
-  outputs: string[],
-  attributes: Uint8Array[] = [],
-): Uint8Array {
-  return message([
-    ...inputs.map((input) => stringField(1, input)),
-    ...outputs.map((output) => stringField(2, output)),
-    stringField(3, `${opType}_${outputs[0] ?? ''}`),
-    stringField(4, opType),
-    ...attributes.map((attribute) => bytesField(5, attribute)),
-  ]);
-}
-
-function intAttribute(name: string, value: number): Uint8Array {
-  return message([stringField(1, name), varintField(3, value), varintField(20, ATTRIBUTE_INT)]);
-}
-
-function floatTensor(name: string, dims: number[], values: Float32Array): Uint8Array {
-  const raw = new Uint8Array(values.length * 4);
-  const view = new DataView(raw.buffer);
-  values.forEach((value, index) => {
-    view.setFloat32(index * 4, value, true);
-  });
-  return message([
-    ...dims.map((dim) => varintField(1, dim)),
-    varintField(2, FLOAT),
-    stringField(8, name),
-    bytesField(9, raw),
-  ]);
-}
-
-function int64Tensor(name: string, values: number[]): Uint8Array {
-  const raw = new Uint8Array(values.length * 8);
-  const view = new DataView(raw.buffer);
-  values.forEach((value, index) => {
-    view.setBigInt64(index * 8, BigInt(value), true);
-  });
-  return message([
-    varintField(1, values.length),
-    varintField(2, INT64),
-    stringField(8, name),
-    bytesField(9, raw),
-  ]);
-}
-
-function valueInfo(name: string, elementType: number, dims: (number | string)[]): Uint8Array {
-  const shape = message(
-    dims.map((dim) =>
-      bytesField(
-        1,
-        typeof dim === 'number' ? message([varintField(1, dim)]) : message([stringField(2, dim)]),
-      ),
-    ),
-  );
-  const tensorType = message([varintField(1, elementType), bytesField(2, shape)]);
-  return message([stringField(1, name), bytesField(2, message([bytesField(1, tensorType)]))]);
-}
-
-function varint(value: number): number[] {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  bytes.push(rest);
-  return bytes;
-}
-
-function varintField(field: number, value: number): Uint8Array {
-  return Uint8Array.from([...varint(field << 3), ...varint(value)]);
-}
-
-function bytesField(field: number, bytes: Uint8Array): Uint8Array {
-  return message([Uint8Array.from([...varint((field << 3) | 2), ...varint(bytes.length)]), bytes]);
-}
-
-function stringField(field: number, text: string): Uint8Array {
-  return bytesField(field, new TextEncoder().encode(text));
-}
-
-function message(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
