@@ -1,9 +1,5 @@
 import { LocalArtifactStore } from '../core/adapters/artifacts/local-artifact-store.ts';
 import { createEmbedder } from '../core/adapters/embedders/create-embedder.ts';
-import { InProcessJobQueue } from '../core/adapters/queue/in-process-job-queue.ts';
-import { openSqliteDatabase } from '../core/adapters/sqlite/open-sqlite-database.ts';
-import { createSqliteMetadataStore } from '../core/adapters/sqlite/sqlite-metadata-store.ts';
-import { SqliteVecVectorStore } from '../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
 import type { TwinConfig } from '../core/config/config-schema.ts';
 import { resolveDataPath } from '../core/config/load-config.ts';
 import { featureSetFromConfig } from '../core/features/feature-set-from-config.ts';
@@ -21,6 +17,9 @@ import {
   OpenAIFineTuneBackend,
   registerTrainingJobs,
 } from '../training/index.ts';
+import { openJobQueue } from './adapters/open-job-queue.ts';
+import { openMetadataStore } from './adapters/open-metadata-store.ts';
+import { openVectorStore } from './adapters/open-vector-store.ts';
 
 /** Every adapter the configuration selects, wired together. The only place that picks engines. */
 export type Runtime = {
@@ -40,15 +39,11 @@ export type Runtime = {
 };
 
 export async function openRuntime(config: TwinConfig, logger: Logger): Promise<Runtime> {
-  const database = openSqliteDatabase(resolveDataPath(config, config.stores.metadata.path));
-  const metadata = createSqliteMetadataStore(database);
-  await metadata.migrate();
-  const vectors = new SqliteVecVectorStore(database);
+  const opened = await openMetadataStore(config);
+  const metadata = opened.metadata;
+  const vectors = openVectorStore(config, opened.sqlite);
   const artifacts = new LocalArtifactStore(resolveDataPath(config, config.stores.artifacts.path));
-  const queue = new InProcessJobQueue(metadata.jobs, {
-    concurrency: config.stores.queue.concurrency,
-    logger,
-  });
+  const queue = openJobQueue(config, metadata, logger);
 
   const lazily = (bulk: boolean) => {
     let created: Promise<Embedder> | undefined;
@@ -95,8 +90,7 @@ export async function openRuntime(config: TwinConfig, logger: Logger): Promise<R
       await Promise.all([query.close(), bulk.close()]);
       await vectors.close();
       await artifacts.close();
-      await metadata.close();
-      database.close();
+      await opened.close();
     },
   };
 }

@@ -82,16 +82,57 @@ const FeaturesConfig = z
 
 const StoresConfig = z
   .object({
-    // One variant each today; the scale-out drivers (postgres, qdrant, bullmq) join these unions.
     metadata: z.discriminatedUnion('driver', [
       z.object({ driver: z.literal('sqlite'), path: z.string().min(1) }).strict(),
+      z
+        .object({
+          driver: z.literal('postgres'),
+          /** postgres://user:password@host:5432/database */
+          url: z.string().min(1),
+          /** Tables live in this schema (created when missing), so several twins can share a database. */
+          schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+          poolSize: z.number().int().min(1).max(100),
+        })
+        .strict(),
     ]),
-    vectors: z.discriminatedUnion('driver', [z.object({ driver: z.literal('sqlite-vec') }).strict()]),
+    vectors: z.discriminatedUnion('driver', [
+      z.object({ driver: z.literal('sqlite-vec') }).strict(),
+      z
+        .object({
+          driver: z.literal('qdrant'),
+          url: z.string().url(),
+          apiKey: z.string().nullable(),
+          /** Collections are named `<prefix><feature set id>`; the serving alias is `<prefix>serving`. */
+          collectionPrefix: z.string().regex(/^[a-zA-Z0-9_-]{0,64}$/),
+          timeoutMs: z.number().int().min(100),
+          /** Points sent per upsert request. */
+          upsertBatchSize: z.number().int().min(1).max(10000),
+        })
+        .strict(),
+    ]),
     artifacts: z.discriminatedUnion('driver', [
       z.object({ driver: z.literal('local'), path: z.string().min(1) }).strict(),
     ]),
     queue: z.discriminatedUnion('driver', [
       z.object({ driver: z.literal('in-process'), concurrency: z.number().int().min(1).max(64) }).strict(),
+      z
+        .object({
+          driver: z.literal('bullmq'),
+          /** redis://host:6379/0 */
+          url: z.string().min(1),
+          /** Redis key prefix, so several twins can share one Redis. */
+          prefix: z.string().regex(/^[a-zA-Z0-9_:-]{1,64}$/),
+          /** Jobs one worker process runs at once (per pipeline queue). */
+          concurrency: z.number().int().min(1).max(64),
+          /** Attempts per job before it fails; retries back off exponentially from backoffMs. */
+          attempts: z.number().int().min(1).max(20),
+          backoffMs: z.number().int().min(0),
+          /** How often workers check for jobs whose worker died (stalled-job recovery). */
+          stalledIntervalMs: z.number().int().min(100),
+          /** Lock held on a running job; a worker that stops renewing it for this long counts as dead. */
+          lockDurationMs: z.number().int().min(100),
+        })
+        .strict(),
     ]),
   })
   .strict();
@@ -162,6 +203,34 @@ const TrainingConfig = z
   .strict();
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
 
+/** How the inference pipeline retrieves context for a question. */
+const RetrievalConfig = z
+  .object({
+    /** Chunks handed to the generator. */
+    k: z.number().int().min(1).max(50),
+    mode: z.enum(['hybrid', 'dense', 'keyword']),
+    /** Depth of each dense and keyword list before fusion. */
+    candidates: z.number().int().min(1).max(1000),
+    /** Query rewrites asked of the query LLM (none without one). */
+    expansions: z.number().int().min(0).max(8),
+    /** MMR trade-off between relevance (1) and diversity (0). */
+    mmrLambda: z.number().min(0).max(1),
+    /** At most this many chunks per category; null = no limit. */
+    perCategory: z.number().int().min(1).nullable(),
+    /**
+     * A cross-encoder reranker: a local transformers.js folder (config.json, tokenizer.json,
+     * onnx/model.onnx), never downloaded; null = no cross-encoder.
+     */
+    reranker: z
+      .object({ modelPath: z.string().min(1), quantized: z.boolean() })
+      .strict()
+      .nullable(),
+    /** LLM for self-query filters and query expansion; null = rule-based filters, no expansion. */
+    queryLlm: ChatEndpointConfig.nullable(),
+  })
+  .strict();
+export type RetrievalConfig = z.infer<typeof RetrievalConfig>;
+
 const ServerConfig = z
   .object({
     host: z.string().min(1),
@@ -192,6 +261,7 @@ export const TwinConfig = z
     embedder: EmbedderConfig,
     stores: StoresConfig,
     training: TrainingConfig,
+    retrieval: RetrievalConfig,
     server: ServerConfig,
   })
   .strict();
