@@ -1,4 +1,5 @@
 import type { TwinConfig } from '../../core/config/config-schema.ts';
+import { keyForEndpoint } from '../../core/config/key-for-endpoint.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ArtifactStore } from '../../core/ports/artifact-store.ts';
@@ -45,7 +46,7 @@ export async function createGenerator(
         baseUrl: artifact.baseUrl,
         model: artifact.model,
         // The OpenAI key is only ever sent to the endpoint it belongs to.
-        apiKey: sameOrigin(artifact.baseUrl, openai.baseUrl) ? openai.apiKey : null,
+        apiKey: keyForEndpoint(artifact.baseUrl, openai),
         timeoutMs: options.openai?.timeoutMs ?? openai.timeoutMs,
         ...(options.openai?.retries === undefined ? {} : { retries: options.openai.retries }),
         ...(options.openai?.maxPromptTokens === undefined
@@ -65,13 +66,5 @@ export async function createGenerator(
       const unreachable: never = artifact;
       throw new Error(`unknown artifact ${JSON.stringify(unreachable)}`);
     }
-  }
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
   }
 }

@@ -1,4 +1,5 @@
 import type { TwinConfig } from '../../core/config/config-schema.ts';
+import { keyForEndpoint } from '../../core/config/key-for-endpoint.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { LocalModel } from '../../core/local-model/local-model.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -43,7 +44,7 @@ export async function modelRejectedAnswerSource(
       const endpoint = {
         baseUrl: artifact.baseUrl,
         model: artifact.model,
-        apiKey: new URL(artifact.baseUrl).origin === new URL(openai.baseUrl).origin ? openai.apiKey : null,
+        apiKey: keyForEndpoint(artifact.baseUrl, openai),
         timeoutMs: openai.timeoutMs,
       };
       const source = new TextGeneratorRejectedAnswerSource(name, (prompt, signal) =>

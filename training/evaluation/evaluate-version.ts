@@ -1,4 +1,5 @@
 import type { TwinConfig } from '../../core/config/config-schema.ts';
+import { keyForEndpoint } from '../../core/config/key-for-endpoint.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { LocalModel } from '../../core/local-model/local-model.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -100,7 +101,7 @@ export async function evaluateVersion(
         baseUrl: artifact.baseUrl,
         model: artifact.model,
         // The OpenAI key is only sent to the endpoint it belongs to.
-        apiKey: sameOrigin(artifact.baseUrl, openai.baseUrl) ? openai.apiKey : null,
+        apiKey: keyForEndpoint(artifact.baseUrl, openai),
         timeoutMs: openai.timeoutMs,
       };
       evaluation = await evaluateModel({
@@ -133,12 +134,4 @@ export async function evaluateVersion(
   }
   const updated = await metadata.models.updateMetrics(version.name, version.version, metrics);
   return { evaluation, version: updated };
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
 }
