@@ -28,6 +28,21 @@ describe('loadConfig', () => {
     expect(config.crawler.allowLoopback).toBe(false);
   });
 
+  it('TWIN_ENV=production selects the scale-out engines, each overridable by a variable', () => {
+    const config = loadConfig({
+      env: { TWIN_ENV: 'production', TWIN_STORES__QUEUE__URL: 'redis://cache.internal:6379/1' },
+    });
+    expect(config.stores).toMatchObject({
+      metadata: { driver: 'postgres', schema: 'twin' },
+      vectors: { driver: 'qdrant', url: 'http://qdrant:6333' },
+      queue: { driver: 'bullmq', url: 'redis://cache.internal:6379/1', prefix: 'twin' },
+    });
+    expect(config.server.host).toBe('0.0.0.0');
+    // The embedded defaults still fill everything production does not mention.
+    expect(config.embedder.provider).toBe('use-lite');
+    expect(JSON.stringify(maskSecrets(config))).not.toContain('twin:twin@');
+  });
+
   it('merges a file, then TWIN_* variables with typed values, then overrides', () => {
     const path = file('local.yaml', 'crawler:\n  perHostDelayMs: 0\nlogLevel: debug\n');
     const config = loadConfig({
