@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { ServiceError, ValidationError } from '../../core/errors.ts';
+import type { ApiDependencies } from '../../inference/api/api-dependencies.ts';
 import { createApp } from '../../inference/api/create-app.ts';
+import { retrievalFromConfig } from '../../inference/retrieval/retrieval-from-config.ts';
 import { print, withRuntime } from '../cli-context.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -45,7 +47,8 @@ export function chatCommand(): Command {
         return;
       }
       await withRuntime(this, async (runtime) => {
-        const { app, generators } = createApp(apiDependencies(runtime));
+        const dependencies = apiDependencies(runtime);
+        const { app, generators } = createApp(dependencies);
         try {
           const key = options.apiKey ?? runtime.config.server.apiKeys[0];
           const response = await app.request('/v1/chat/completions', {
@@ -59,12 +62,18 @@ export function chatCommand(): Command {
           await printStream(response);
         } finally {
           await generators.close();
+          await dependencies.close();
         }
       });
     });
 }
 
-export function apiDependencies(runtime: Runtime) {
+/**
+ * The HTTP API's dependencies from the runtime, with the configured retrieval components (the
+ * cross-encoder is loaded on first use); `close` releases them (the runtime closes the stores).
+ */
+export function apiDependencies(runtime: Runtime): ApiDependencies & { close(): Promise<void> } {
+  const retrieval = retrievalFromConfig(runtime.config, runtime.logger);
   return {
     config: runtime.config,
     metadata: runtime.metadata,
@@ -74,6 +83,9 @@ export function apiDependencies(runtime: Runtime) {
     embedder: runtime.queryEmbedder,
     currentFeatureSet: async () => runtime.metadata.featureSets.get((await runtime.currentFeatureSet()).id),
     logger: runtime.logger,
+    reranker: retrieval.reranker,
+    understanding: retrieval.understanding,
+    close: retrieval.close,
   };
 }
 

@@ -1,4 +1,5 @@
-import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { type ServerType, serve } from '@hono/node-server';
 import { Command } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
 import { createApp } from '../../inference/api/create-app.ts';
@@ -18,27 +19,75 @@ export function serveCommand(): Command {
         throw new ValidationError(`--port must be a port number, got "${options.port}"`);
       }
       await withRuntime(this, async (runtime) => {
-        const { app, generators } = createApp(apiDependencies(runtime));
-        const hostname = options.host ?? runtime.config.server.host;
-        const server = serve({ fetch: app.fetch, hostname, port: port ?? runtime.config.server.port });
-        await new Promise<void>((resolve, reject) => {
-          server.once('listening', resolve);
-          server.once('error', reject);
-        });
-        const address = server.address();
-        const bound = typeof address === 'object' && address ? address.port : port;
-        process.stdout.write(
-          `LLM Twin API listening on http://${hostname}:${bound} (OpenAPI: /openapi.json)\n`,
-        );
-        // Runs until SIGINT/SIGTERM; in-flight requests finish, then the runtime closes its stores.
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            server.close(() => resolve());
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-        await generators.close();
+        // Listen for the stop signals before anything else, so a SIGTERM during start-up still
+        // takes the graceful path (and the exit code 0) instead of Node's default kill.
+        const signalled = waitForStopSignal();
+        const dependencies = apiDependencies(runtime);
+        try {
+          // Load the configured cross-encoder now: a broken model folder fails `twin serve`
+          // at start-up with the folder's problem, not the first request with a 500.
+          await dependencies.reranker?.();
+          const { app, generators } = createApp(dependencies);
+          try {
+            const hostname = options.host ?? runtime.config.server.host;
+            const server = serve({ fetch: app.fetch, hostname, port: port ?? runtime.config.server.port });
+            await new Promise<void>((resolve, reject) => {
+              server.once('listening', resolve);
+              server.once('error', reject);
+            });
+            const address = server.address();
+            const bound = typeof address === 'object' && address ? address.port : port;
+            process.stdout.write(
+              `LLM Twin API listening on http://${hostname}:${bound} (OpenAPI: /openapi.json)\n`,
+            );
+            const signal = await signalled.promise;
+            runtime.logger.info('stopping: finishing in-flight requests', { signal });
+            await closeGracefully(server);
+            runtime.logger.info('stopped');
+          } finally {
+            await generators.close();
+          }
+        } finally {
+          signalled.dispose();
+          await dependencies.close();
+        }
       });
     });
+}
+
+/** How long in-flight requests (a long streamed answer) get to finish after SIGINT/SIGTERM. */
+const shutdownGraceMs = 10_000;
+
+/** Resolves with the first SIGINT or SIGTERM; `dispose` removes the handlers. */
+function waitForStopSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void } {
+  let stop: (signal: NodeJS.Signals) => void = () => {};
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    stop = resolve;
+  });
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    promise,
+    dispose: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}
+
+/**
+ * Stops accepting connections and closes idle keep-alive ones at once (clients such as the
+ * openai package pool them), lets requests in flight finish, and cuts whatever is still open
+ * after the grace period so a stuck client cannot hold the shutdown forever.
+ */
+async function closeGracefully(server: ServerType): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const http = server as Partial<Server>;
+  http.closeIdleConnections?.();
+  const timer = setTimeout(() => http.closeAllConnections?.(), shutdownGraceMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -6,6 +6,8 @@ import type { JobQueue } from '../../core/ports/job-queue.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import type { VectorStore } from '../../core/ports/vector-store.ts';
 import type { FeatureSet } from '../../core/types/feature-set.ts';
+import type { QueryUnderstanding } from '../retrieval/query-understanding.ts';
+import type { Reranker } from '../retrieval/rerank.ts';
 
 /** What the HTTP API needs; the CLI's `twin serve` builds it from configuration. */
 export type ApiDependencies = {
@@ -19,4 +21,11 @@ export type ApiDependencies = {
   /** The feature set the configured code and embedder build; served while no model is registered. */
   currentFeatureSet: () => Promise<FeatureSet | null>;
   logger: Logger;
+  /**
+   * The configured cross-encoder (`retrieval.reranker`), loaded once on first call; absent or
+   * resolving to undefined = no cross-encoder. See `retrievalFromConfig`.
+   */
+  reranker?: () => Promise<Reranker | undefined>;
+  /** The configured query LLM (`retrieval.queryLlm`) for self-query and expansion; absent = rules only. */
+  understanding?: QueryUnderstanding;
 };
