@@ -175,6 +175,29 @@ export function runVectorStoreContract(name: string, create: () => Promise<Vecto
       );
     });
 
+    it('points the serving alias at a feature set, switches it, and refuses an unknown one', async () => {
+      expect(await store.servingFeatureSet()).toBeNull();
+      await store.setServingFeatureSet(contractFeatureSet.id);
+      expect(await store.servingFeatureSet()).toBe(contractFeatureSet.id);
+      const next: FeatureSet = { ...contractFeatureSet, id: 'fs_0123456789ac' };
+      await store.ensureCollection(next);
+      try {
+        await store.setServingFeatureSet(next.id);
+        expect(await store.servingFeatureSet()).toBe(next.id);
+        await store.setServingFeatureSet(next.id);
+        expect(await store.servingFeatureSet()).toBe(next.id);
+        await expect(store.setServingFeatureSet('fs_ffffffffffff')).rejects.toThrow(/fs_ffffffffffff/);
+        expect(await store.servingFeatureSet()).toBe(next.id);
+        await store.setServingFeatureSet(contractFeatureSet.id);
+        expect(await store.servingFeatureSet()).toBe(contractFeatureSet.id);
+        await store.setServingFeatureSet(next.id);
+      } finally {
+        await store.dropCollection(next.id);
+      }
+      // Dropping the collection the alias points at clears the alias.
+      expect(await store.servingFeatureSet()).toBeNull();
+    });
+
     runKeywordSearchContract(() => store);
   });
 }

@@ -42,5 +42,13 @@ export interface VectorStore {
   /** Stored vector of a point, or null. */
   getVector(featureSetId: string, id: string): Promise<Float32Array | null>;
   dropCollection(featureSetId: string): Promise<void>;
+  /**
+   * Points the serving alias at a feature set's collection (NotFoundError if it has none): one
+   * atomic switch, moved together with the model registry's production alias. Dropping the
+   * collection it points at clears it.
+   */
+  setServingFeatureSet(featureSetId: string): Promise<void>;
+  /** The feature set the serving alias points at, or null when it is not set. */
+  servingFeatureSet(): Promise<string | null>;
   close(): Promise<void>;
 }

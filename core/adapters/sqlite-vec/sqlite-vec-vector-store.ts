@@ -27,7 +27,9 @@ export class SqliteVecVectorStore implements VectorStore {
     private readonly options: { ownsDatabase?: boolean } = {},
   ) {
     database.exec(
-      'create table if not exists vector_collections (feature_set_id text primary key, dimensions integer not null)',
+      `create table if not exists vector_collections (feature_set_id text primary key, dimensions integer not null);
+       create table if not exists vector_serving_alias (
+         only_row integer primary key check (only_row = 1), feature_set_id text not null)`,
     );
   }
 
@@ -231,9 +233,28 @@ export class SqliteVecVectorStore implements VectorStore {
       this.database.exec(`drop table if exists ${index}`);
       this.database.exec(`drop table if exists ${rows}`);
       this.database.prepare('delete from vector_collections where feature_set_id = ?').run(featureSetId);
+      // Like a Qdrant alias, the serving alias goes with the collection it points at.
+      this.database.prepare('delete from vector_serving_alias where feature_set_id = ?').run(featureSetId);
     })();
     this.dimensions.delete(featureSetId);
     this.keywordIndexes.delete(featureSetId);
+  }
+
+  async setServingFeatureSet(featureSetId: string): Promise<void> {
+    this.requireCollection(featureSetId);
+    this.database
+      .prepare(
+        `insert into vector_serving_alias (only_row, feature_set_id) values (1, ?)
+         on conflict (only_row) do update set feature_set_id = excluded.feature_set_id`,
+      )
+      .run(featureSetId);
+  }
+
+  async servingFeatureSet(): Promise<string | null> {
+    const row = this.database.prepare('select feature_set_id from vector_serving_alias').get() as
+      | { feature_set_id: string }
+      | undefined;
+    return row?.feature_set_id ?? null;
   }
 
   async close(): Promise<void> {
