@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health-routes.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
 import { modelsRoutes } from './routes/models-routes.ts';
 import { searchRoutes } from './routes/search-routes.ts';
+import { webUiRoutes } from './routes/web-ui-routes.ts';
 
 /**
  * The inference pipeline's HTTP API. Every request body is validated by its zod schema (which
@@ -111,6 +112,8 @@ export function createApp(
   batchRoutes(app, dependencies);
   // Batch jobs run wherever this queue's jobs run (in this process on the embedded queue).
   registerInferenceJobs(dependencies, chat, metrics);
+  // The chat and models pages, served by this same app (static files, no build server).
+  webUiRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

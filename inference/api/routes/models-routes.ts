@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ValidationError } from '../../../core/errors.ts';
+import { NotFoundError, ValidationError } from '../../../core/errors.ts';
 import { checkGate, promoteModel, rollbackModel } from '../../../core/registry/promote-model.ts';
 import { ModelVersion } from '../../../core/types/model-version.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -36,7 +36,7 @@ const AliasMove = z
     path: ['version'],
   });
 
-/** The registry over HTTP: OpenAI's model list, our richer list, and alias moves (admin). */
+/** The registry over HTTP: OpenAI's model list, our richer list, loss curves, and alias moves (admin). */
 export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): void {
   const { metadata, config } = dependencies;
   app.openapi(
@@ -97,6 +97,41 @@ export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): v
         { versions: await metadata.models.list(), aliases: await metadata.models.listAliases() },
         200,
       ),
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/models/{name}/versions/{version}/loss-curve.svg',
+      summary: 'The loss curve image the training backend stored for a version',
+      request: {
+        params: z.object({
+          name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+          version: z.coerce.number().int().positive(),
+        }),
+      },
+      responses: {
+        200: { description: 'an SVG image', content: { 'image/svg+xml': { schema: z.string() } } },
+        404: {
+          description: 'no such version or no curve',
+          content: { 'application/json': { schema: ErrorResponse } },
+        },
+      },
+    }),
+    async (context) => {
+      const { name, version } = context.req.valid('param');
+      const found = await metadata.models.get(name, version);
+      if (!found) throw new NotFoundError(`model ${name}:${version} not found`);
+      if (!found.lossCurveKey) throw new NotFoundError(`model ${name}:${version} has no stored loss curve`);
+      const svg = await dependencies.artifacts.get(found.lossCurveKey);
+      // The image comes from the artifact store, not from us: it may not run script or load anything,
+      // even when opened directly rather than through an <img>. A version never changes, so it caches.
+      return context.body(svg as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': 'image/svg+xml; charset=utf-8',
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'public, max-age=86400',
+      }) as never;
+    },
   );
   app.use('/api/models/:name/aliases', requireKey(config.server.adminKeys, { always: true, role: 'admin' }));
   app.openapi(

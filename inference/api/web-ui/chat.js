@@ -1,0 +1,163 @@
+// The chat page: asks /v1/chat/completions with `stream: true` and renders the SSE chunks as they
+// arrive. The first chunk carries the sources and the serving version (`sources`, `twin`), so they
+// are shown before the answer finishes.
+import { element, errorOf, readServerSentEvents, safeLink, show, storedKey } from './web-ui.js';
+
+const form = document.getElementById('ask');
+const questionBox = document.getElementById('question');
+const modelSelect = document.getElementById('model');
+const sendButton = document.getElementById('send');
+const stopButton = document.getElementById('stop');
+const conversation = document.getElementById('conversation');
+const errorRegion = document.getElementById('error');
+const apiKey = storedKey(localStorage, 'twin.apiKey', document.getElementById('api-key'));
+
+/** The conversation so far, sent whole with every question (the server keeps no session). */
+const messages = [];
+let running = null;
+
+document.getElementById('forget-key').addEventListener('click', () => apiKey.forget());
+document.getElementById('new-conversation').addEventListener('click', () => {
+  running?.abort();
+  messages.length = 0;
+  conversation.replaceChildren();
+  show(errorRegion, '');
+});
+stopButton.addEventListener('click', () => running?.abort());
+questionBox.addEventListener('keydown', (event) => {
+  // Enter sends, Shift+Enter is a new line, as in most chat boxes.
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    form.requestSubmit();
+  }
+});
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const question = questionBox.value.trim();
+  if (!question || running) return;
+  void ask(question);
+});
+
+void loadModels();
+
+/** Fills the selector from /v1/models, keeping `twin` (the production alias) as the default. */
+async function loadModels() {
+  try {
+    const response = await fetch('/v1/models', { headers: apiKey.headers() });
+    if (!response.ok) throw new Error(await errorOf(response));
+    const { data } = await response.json();
+    const ids = data.map((model) => model.id);
+    if (ids.length === 0) return;
+    const chosen = ids.includes(modelSelect.value) ? modelSelect.value : ids[0];
+    modelSelect.replaceChildren(...ids.map((id) => element('option', { value: id }, id)));
+    modelSelect.value = chosen;
+  } catch (error) {
+    show(errorRegion, `Could not list the models (${error.message}); asking “twin”.`);
+  }
+}
+
+async function ask(question) {
+  show(errorRegion, '');
+  const controller = new AbortController();
+  running = controller;
+  setBusy(true);
+  const sent = [...messages, { role: 'user', content: question }];
+  const userTurn = element(
+    'div',
+    { class: 'message user' },
+    element('p', { class: 'who' }, 'You'),
+    element('p', { class: 'text' }, question),
+  );
+  const answer = element('p', { class: 'text answer' });
+  const version = element('span', { class: 'model-version' }, '…');
+  const sources = element('section', { class: 'sources', hidden: true, 'aria-label': 'Sources' });
+  const turn = element(
+    'div',
+    { class: 'message assistant', 'data-state': 'waiting', 'aria-busy': 'true' },
+    element('p', { class: 'who' }, 'Twin · answered by ', version),
+    answer,
+    sources,
+  );
+  let text = '';
+  let finished = false;
+  try {
+    const response = await fetch('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...apiKey.headers() },
+      body: JSON.stringify({ model: modelSelect.value, messages: sent, stream: true }),
+      signal: controller.signal,
+    });
+    // Refused requests leave the question in the box and the conversation unchanged: nothing is lost.
+    if (!response.ok || !response.body) throw new Error(await errorOf(response));
+    conversation.append(userTurn, turn);
+    questionBox.value = '';
+    await readServerSentEvents(response.body, (data) => {
+      if (data === '[DONE]') {
+        finished = true;
+        return;
+      }
+      const chunk = JSON.parse(data);
+      if (chunk.error) throw new Error(chunk.error.message ?? 'the answer failed');
+      if (chunk.twin?.model_version) {
+        version.textContent = chunk.twin.model_version;
+        version.title = `feature set ${chunk.twin.feature_set} · generator ${chunk.twin.generator}`;
+      }
+      if (Array.isArray(chunk.sources)) renderSources(sources, chunk.sources);
+      const piece = chunk.choices?.[0]?.delta?.content;
+      if (piece) {
+        text += piece;
+        answer.append(document.createTextNode(piece));
+        turn.dataset.state = 'streaming';
+      }
+    });
+    turn.dataset.state = finished ? 'done' : 'incomplete';
+    if (!finished) show(errorRegion, 'The answer stopped before the server finished it.');
+  } catch (error) {
+    if (controller.signal.aborted) turn.dataset.state = 'stopped';
+    else {
+      turn.dataset.state = 'failed';
+      show(errorRegion, error.message);
+    }
+  } finally {
+    turn.removeAttribute('aria-busy');
+    // What was shown stays in the history, even a stopped answer: it is what the user saw.
+    if (turn.isConnected)
+      messages.push({ role: 'user', content: question }, { role: 'assistant', content: text });
+    running = null;
+    setBusy(false);
+  }
+}
+
+function renderSources(region, sources) {
+  if (sources.length === 0) {
+    region.replaceChildren(element('p', { class: 'hint' }, 'No sources were found for this question.'));
+  } else {
+    region.replaceChildren(
+      element('h2', {}, 'Sources'),
+      element(
+        'ol',
+        {},
+        ...sources.map((source) =>
+          element(
+            'li',
+            { value: source.index },
+            safeLink(source.url, source.title || source.url),
+            ' ',
+            element(
+              'span',
+              { class: 'meta' },
+              `${source.platform ?? ''} · score ${Number(source.score).toFixed(3)}`,
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  region.hidden = false;
+}
+
+function setBusy(busy) {
+  sendButton.disabled = busy;
+  stopButton.disabled = !busy;
+  conversation.setAttribute('aria-busy', String(busy));
+}
