@@ -259,6 +259,9 @@ describe('web UI', () => {
     await expect.poll(() => second.getAttribute('data-state')).toBe('done');
     expect(await second.locator('.answer').textContent()).toBe(streamedAnswer);
     expect(await second.locator('.model-version').textContent()).toBe('twin:1');
+    expect(await page.locator('#chat-status').textContent()).toMatch(
+      /^Answer from twin:1 finished, with \d sources\.$/,
+    );
     expect(await second.locator('.sources li').count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('#question').inputValue()).toBe('');
     const upstream = (replay.requests.at(-1)?.body as { messages?: unknown[] } | undefined)?.messages;
@@ -289,7 +292,12 @@ describe('web UI', () => {
     const version = (number: number) => page.locator(`article.version[data-version="${number}"]`);
     await version(3).waitFor();
     expect(await version(3).locator('[data-field="lineage"]').textContent()).toBe('v3 ← v2 ← v1');
+    expect(await version(3).locator('[data-field="parents"] li').allTextContents()).toEqual([
+      expect.stringMatching(/^v2: ds_00000000000b · fs_/),
+      expect.stringMatching(/^v1: ds_00000000000a · fs_/),
+    ]);
     expect(await version(2).locator('[data-field="dataset"]').textContent()).toBe('ds_00000000000b');
+    expect(await version(2).locator('[data-field="hyperparameters"]').textContent()).toBe('{"epochs":3}');
     expect(await version(1).locator('[data-field="feature-set"]').textContent()).toMatch(/^fs_/);
     expect(await version(1).locator('.metrics').textContent()).toContain(`${gateMetric}0.3100`);
     expect(await version(1).locator('.loss-curve svg polyline').count()).toBe(2);

@@ -10,6 +10,7 @@ const sendButton = document.getElementById('send');
 const stopButton = document.getElementById('stop');
 const conversation = document.getElementById('conversation');
 const errorRegion = document.getElementById('error');
+const statusRegion = document.getElementById('chat-status');
 const apiKey = storedKey(localStorage, 'twin.apiKey', document.getElementById('api-key'));
 
 /** The conversation so far, sent whole with every question (the server keeps no session). */
@@ -91,6 +92,7 @@ async function ask(question) {
     if (!response.ok || !response.body) throw new Error(await errorOf(response));
     conversation.append(userTurn, turn);
     questionBox.value = '';
+    statusRegion.textContent = 'The twin is answering…';
     await readServerSentEvents(response.body, (data) => {
       if (data === '[DONE]') {
         finished = true;
@@ -111,8 +113,10 @@ async function ask(question) {
       }
     });
     turn.dataset.state = finished ? 'done' : 'incomplete';
+    statusRegion.textContent = `Answer from ${version.textContent} finished, with ${sources.querySelectorAll('li').length} sources.`;
     if (!finished) show(errorRegion, 'The answer stopped before the server finished it.');
   } catch (error) {
+    statusRegion.textContent = '';
     if (controller.signal.aborted) turn.dataset.state = 'stopped';
     else {
       turn.dataset.state = 'failed';

@@ -95,11 +95,13 @@ function renderVersion(version, byVersion, aliases) {
       'dl',
       { class: 'fields' },
       ...field('Lineage', lineageOf(version, byVersion), 'lineage'),
+      ...parentsData(version, byVersion),
       ...field('Backend', version.backend),
       ...field('Base model', version.baseModel ?? '—'),
       ...field('Dataset', version.datasetId ?? '—', 'dataset'),
       ...field('Feature set', version.featureSetId ?? '—', 'feature-set'),
       ...field('Artifact', artifactOf(version.artifact)),
+      ...field('Hyper-parameters', JSON.stringify(version.hyperparameters), 'hyperparameters'),
       ...field('Created', `${when(version.createdAt)} by ${version.createdBy}`),
       ...(version.jobId ? field('Job', version.jobId) : []),
     ),
@@ -134,6 +136,24 @@ function lineageOf(version, byVersion) {
   const text = chain.map((item) => `v${item.version}`).join(' ← ');
   const missing = chain.at(-1)?.parentVersion;
   return missing && !byVersion.has(missing) ? `${text} ← v${missing} (missing)` : text;
+}
+
+/** What each parent was trained on, so a change of dataset or feature set along the chain shows. */
+function parentsData(version, byVersion) {
+  const parents = [];
+  for (let parent = byVersion.get(version.parentVersion); parent && parents.length < 20; ) {
+    parents.push(parent);
+    parent = byVersion.get(parent.parentVersion);
+  }
+  if (parents.length === 0) return [];
+  const lines = parents.map((parent) =>
+    element(
+      'li',
+      {},
+      `v${parent.version}: ${parent.datasetId ?? 'no dataset'} · ${parent.featureSetId ?? 'no feature set'}`,
+    ),
+  );
+  return field('Parents trained on', element('ul', { class: 'plain' }, ...lines), 'parents');
 }
 
 function field(name, value, key) {
@@ -219,8 +239,8 @@ function drawCurve(points) {
       y2: height - pad.bottom,
     }),
     svgElement('line', { class: 'axis', x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom }),
-    svgElement('text', { x: pad.left - 6, y: pad.top + 10, 'text-anchor': 'end' }, format(high)),
-    svgElement('text', { x: pad.left - 6, y: height - pad.bottom, 'text-anchor': 'end' }, format(low)),
+    svgElement('text', { x: pad.left - 6, y: pad.top + 10, 'text-anchor': 'end' }, high.toPrecision(3)),
+    svgElement('text', { x: pad.left - 6, y: height - pad.bottom, 'text-anchor': 'end' }, low.toPrecision(3)),
     svgElement('text', { x: pad.left, y: height - 8 }, `step ${first}`),
     svgElement('text', { x: width - pad.right, y: height - 8, 'text-anchor': 'end' }, `step ${last}`),
     line((point) => point.trainLoss, 'train'),
