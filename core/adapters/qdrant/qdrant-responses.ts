@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { ChunkPayload } from '../../types/chunk.ts';
+
+/**
+ * Minimal schemas of the Qdrant results this adapter reads (the `result` of the REST envelope
+ * `{ result, status, time }`, which the client unwraps). Only the fields used are checked.
+ */
+const PointId = z.union([z.string(), z.number()]).transform(String);
+
+const DenseVectorParams = z.object({ size: z.number().int().positive(), distance: z.string() });
+
+export const CollectionInfo = z.object({
+  config: z.object({
+    params: z.object({
+      vectors: z.union([DenseVectorParams, z.record(z.string(), DenseVectorParams)]).optional(),
+      sparse_vectors: z.record(z.string(), z.unknown()).nullish(),
+    }),
+  }),
+  payload_schema: z.record(z.string(), z.unknown()).optional(),
+});
+export type CollectionInfo = z.infer<typeof CollectionInfo>;
+
+export const ScoredPoints = z.object({
+  points: z.array(z.object({ id: PointId, score: z.number(), payload: ChunkPayload })),
+});
+
+export const CountResult = z.object({ count: z.number().int().nonnegative() });
+
+export const ScrollPage = z.object({
+  points: z.array(z.object({ id: PointId, payload: z.object({ chunkIndex: z.number() }) })),
+  next_page_offset: z.union([z.string(), z.number()]).nullish(),
+});
+
+export const RetrievedVectors = z.array(
+  z.object({ id: PointId, vector: z.record(z.string(), z.unknown()).nullish() }),
+);
+
+export const AliasList = z.object({
+  aliases: z.array(z.object({ alias_name: z.string(), collection_name: z.string() })),
+});
+
+/** Qdrant's error body: `{ "status": { "error": "..." }, "time": 0.0 }`. */
+export const ErrorBody = z.object({ status: z.object({ error: z.string() }) });

@@ -1,0 +1,491 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { Schemas } from '@qdrant/js-client-rest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { contractFeatureSet, runVectorStoreContract } from '../../contracts/vector-store-contract.ts';
+import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
+import type { VectorPoint } from '../../ports/vector-store.ts';
+import { type QdrantReplay, type Route, startQdrantReplay } from './__fixtures__/qdrant-replay-server.ts';
+import { QdrantVectorStore } from './qdrant-vector-store.ts';
+import { documentSparseVector, querySparseVector } from './sparse-terms.ts';
+
+const prefix = 'llmtwin_';
+const collection = `${prefix}${contractFeatureSet.id}`;
+const collectionPath = `/collections/${collection}`;
+const dimensions = contractFeatureSet.spec.embedder.dimensions;
+
+let replay: QdrantReplay | undefined;
+afterEach(async () => {
+  await replay?.close();
+  replay = undefined;
+});
+
+async function replayStore(
+  routes: Route[],
+  options: { upsertBatchSize?: number; timeoutMs?: number; apiKey?: string } = {},
+) {
+  replay = await startQdrantReplay(routes);
+  const store = new QdrantVectorStore({
+    url: replay.url,
+    apiKey: options.apiKey ?? null,
+    collectionPrefix: prefix,
+    timeoutMs: options.timeoutMs ?? 5000,
+    upsertBatchSize: options.upsertBatchSize ?? 100,
+  });
+  return { store, replay };
+}
+
+/** The routes every test with an existing, indexed collection needs. */
+const existingCollection: Route = {
+  method: 'GET',
+  path: collectionPath,
+  replies: [{ fixture: 'collection-info.json' }],
+};
+
+function point(documentId: string, chunkIndex: number, text: string): VectorPoint {
+  return {
+    id: randomUUID(),
+    vector: Float32Array.from({ length: dimensions }, (_, index) => (index === chunkIndex ? 1 : 0)),
+    payload: {
+      authorId: 'ada',
+      platform: 'web',
+      category: 'article',
+      documentId,
+      url: `https://example.com/${documentId}`,
+      title: `Title of ${documentId}`,
+      publishedAt: null,
+      chunkIndex,
+      featureSetId: contractFeatureSet.id,
+      text,
+    },
+  };
+}
+
+describe('QdrantVectorStore against replayed Qdrant responses', () => {
+  it('creates a collection with a named dense and an IDF sparse vector, then keyword payload indexes', async () => {
+    const { store, replay } = await replayStore(
+      [
+        {
+          method: 'GET',
+          path: collectionPath,
+          replies: [
+            { status: 404, fixture: 'collection-not-found.json' },
+            { fixture: 'collection-info-new.json' },
+          ],
+        },
+        { method: 'PUT', path: collectionPath, replies: [{ fixture: 'result-true.json' }] },
+        { method: 'PUT', path: `${collectionPath}/index`, replies: [{ fixture: 'update-completed.json' }] },
+      ],
+      // The client warns about a key over plain http; the replay server is local.
+      { apiKey: 'test-key' },
+    );
+    await store.ensureCollection(contractFeatureSet);
+
+    const create: Schemas['CreateCollection'] = {
+      vectors: { dense: { size: dimensions, distance: 'Cosine' } },
+      sparse_vectors: { keywords: { modifier: 'idf' } },
+    };
+    expect(replay.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      `GET ${collectionPath}`,
+      `PUT ${collectionPath}`,
+      `GET ${collectionPath}`,
+      ...Array.from({ length: 4 }, () => `PUT ${collectionPath}/index`),
+    ]);
+    expect(replay.requests[1]?.body).toEqual(create);
+    const indexes = replay.requests.slice(3);
+    const expected: Schemas['CreateFieldIndex'][] = ['authorId', 'platform', 'category', 'documentId'].map(
+      (field_name) => ({ field_name, field_schema: 'keyword' }),
+    );
+    expect(indexes.map((request) => request.body)).toEqual(expected);
+    expect(indexes.every((request) => request.query.wait === 'true')).toBe(true);
+    expect(replay.requests.every((request) => request.apiKey === 'test-key')).toBe(true);
+    expect(replay.unmatched).toEqual([]);
+  });
+
+  it('leaves an existing, indexed collection alone and refuses one of another size', async () => {
+    const { store, replay } = await replayStore([existingCollection]);
+    await store.ensureCollection(contractFeatureSet);
+    expect(replay.requests.map((request) => request.method)).toEqual(['GET']);
+    const wider = {
+      ...contractFeatureSet,
+      spec: { ...contractFeatureSet.spec, embedder: { id: 'wide', dimensions: 16 } },
+    };
+    const refusal = store.ensureCollection(wider);
+    await expect(refusal).rejects.toThrow(ValidationError);
+    await expect(store.ensureCollection(wider)).rejects.toThrow(/8 dimensions, the feature set says 16/);
+  });
+
+  it('a creation race: another process created the collection first, the conflict is absorbed', async () => {
+    const { store, replay } = await replayStore([
+      {
+        method: 'GET',
+        path: collectionPath,
+        replies: [{ status: 404, fixture: 'collection-not-found.json' }, { fixture: 'collection-info.json' }],
+      },
+      {
+        method: 'PUT',
+        path: collectionPath,
+        replies: [{ status: 409, fixture: 'collection-exists-conflict.json' }],
+      },
+    ]);
+    await store.ensureCollection(contractFeatureSet);
+    expect(replay.requests.map((request) => request.method)).toEqual(['GET', 'PUT', 'GET']);
+  });
+
+  it('upserts in batches with wait=true, each point with its dense vector, keyword vector and payload', async () => {
+    const { store, replay } = await replayStore(
+      [
+        existingCollection,
+        { method: 'PUT', path: `${collectionPath}/points`, replies: [{ fixture: 'update-completed.json' }] },
+      ],
+      { upsertBatchSize: 2 },
+    );
+    const points = [
+      point('d1', 0, 'Rollback is one alias move.'),
+      point('d1', 1, 'The rollback drill runs every quarter.'),
+      { ...point('d2', 0, '...'), payload: { ...point('d2', 0, '...').payload, title: '' } },
+    ];
+    await store.upsert(contractFeatureSet.id, points);
+    const upserts = replay.requests.filter((request) => request.method === 'PUT');
+    expect(upserts.map((request) => request.query.wait)).toEqual(['true', 'true']);
+    const bodies = upserts.map((request) => request.body as Schemas['PointsList']);
+    expect(bodies.map((body) => body.points.length)).toEqual([2, 1]);
+    const first: Schemas['PointStruct'] = {
+      id: points[0]?.id as string,
+      vector: {
+        dense: [1, 0, 0, 0, 0, 0, 0, 0],
+        keywords: documentSparseVector('Rollback is one alias move.', 'Title of d1'),
+      },
+      payload: points[0]?.payload,
+    };
+    expect(bodies[0]?.points[0]).toEqual(first);
+    // Same word in text and query hashes to the same index.
+    const sparse = bodies[0]?.points[1]?.vector as { keywords: { indices: number[] } };
+    const rollback = querySparseVector('rollback')?.indices[0];
+    expect(sparse.keywords.indices).toContain(rollback);
+    // A chunk without words is stored without a keyword vector.
+    expect(Object.keys(bodies[1]?.points[0]?.vector ?? {})).toEqual(['dense']);
+  });
+
+  it('checks every point before the first request, so a bad batch sends nothing', async () => {
+    const { store, replay } = await replayStore([existingCollection]);
+    const bad = { ...point('d2', 0, 'text'), vector: new Float32Array(3) };
+    await expect(store.upsert(contractFeatureSet.id, [point('d1', 0, 'text'), bad])).rejects.toThrow(
+      /3 dimensions, expected 8/,
+    );
+    const broken = { ...point('d3', 0, 'text'), payload: { platform: 'myspace' } } as unknown as VectorPoint;
+    await expect(store.upsert(contractFeatureSet.id, [broken])).rejects.toThrow(ValidationError);
+    expect(replay.requests.map((request) => request.method)).toEqual(['GET']);
+  });
+
+  it('searches the dense vector with our filter JSON and maps scores and payloads', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      { method: 'POST', path: `${collectionPath}/points/query`, replies: [{ fixture: 'query-dense.json' }] },
+    ]);
+    const query = Float32Array.from({ length: dimensions }, (_, index) => (index === 0 ? 1 : 0));
+    const hits = await store.search(contractFeatureSet.id, query, {
+      k: 2,
+      filter: { authorId: 'ada', category: ['post', 'repository'], platform: ['linkedin'] },
+    });
+    const request: Schemas['QueryRequest'] = {
+      query: [1, 0, 0, 0, 0, 0, 0, 0],
+      using: 'dense',
+      limit: 2,
+      with_payload: true,
+      filter: {
+        must: [
+          { key: 'authorId', match: { value: 'ada' } },
+          { key: 'platform', match: { value: 'linkedin' } },
+          { key: 'category', match: { any: ['post', 'repository'] } },
+        ],
+      },
+    };
+    expect(replay.requests[1]?.body).toEqual(request);
+    expect(hits.map((hit) => [hit.id, hit.score, hit.payload.documentId])).toEqual([
+      ['6f3b2c1e-9a0d-5b4e-8c7f-1a2b3c4d5e6f', 0.98058068, 'd3'],
+      ['0c9d8e7f-6a5b-5c4d-9e3f-2a1b0c9d8e7f', 0.11470787, 'd4'],
+    ]);
+    expect(hits[0]?.payload).toMatchObject({ platform: 'linkedin', category: 'post', chunkIndex: 0 });
+  });
+
+  it('answers a filter that matches nothing without asking the server', async () => {
+    const { store, replay } = await replayStore([existingCollection]);
+    const query = new Float32Array(dimensions).fill(0.5);
+    expect(await store.search(contractFeatureSet.id, query, { k: 3, filter: { category: [] } })).toEqual([]);
+    expect(
+      await store.keywordSearch(contractFeatureSet.id, 'rollback', { k: 3, filter: { platform: [] } }),
+    ).toEqual([]);
+    expect(await store.keywordSearch(contractFeatureSet.id, '?! ()', { k: 3 })).toEqual([]);
+    expect(await store.count(contractFeatureSet.id, { authorId: [] })).toBe(0);
+    expect(replay.requests.map((request) => request.path)).toEqual([collectionPath, collectionPath]);
+  });
+
+  it('keyword search queries the sparse vector with the stemmed query terms', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/query`,
+        replies: [{ fixture: 'query-keywords.json' }],
+      },
+    ]);
+    const hits = await store.keywordSearch(contractFeatureSet.id, 'How fast is a ROLLBACK?', {
+      k: 5,
+      filter: { authorId: 'ada' },
+    });
+    const request: Schemas['QueryRequest'] = {
+      query: querySparseVector('fast rollback') ?? { indices: [], values: [] },
+      using: 'keywords',
+      limit: 5,
+      with_payload: true,
+      filter: { must: [{ key: 'authorId', match: { value: 'ada' } }] },
+    };
+    expect(replay.requests[1]?.body).toEqual(request);
+    expect(hits.map((hit) => [hit.payload.documentId, hit.score])).toEqual([
+      ['rollback-again', 2.1837044],
+      ['rollback', 0.9127533],
+    ]);
+    expect(hits[0]?.payload.text).toMatch(/^A rollback drill/);
+  });
+
+  it('counts exactly, deletes a document by filter and reports how many points went', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      { method: 'POST', path: `${collectionPath}/points/count`, replies: [{ fixture: 'count.json' }] },
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/delete`,
+        replies: [{ fixture: 'update-completed.json' }],
+      },
+    ]);
+    expect(await store.deleteByDocument(contractFeatureSet.id, 'd1')).toBe(2);
+    const filter: Schemas['Filter'] = { must: [{ key: 'documentId', match: { value: 'd1' } }] };
+    const count: Schemas['CountRequest'] = { exact: true, filter };
+    const remove: Schemas['FilterSelector'] = { filter };
+    const [, counted, deleted] = replay.requests;
+    expect(counted?.body).toEqual(count);
+    expect(deleted?.body).toEqual(remove);
+    expect(deleted?.query.wait).toBe('true');
+    expect(await store.count(contractFeatureSet.id)).toBe(2);
+    expect(replay.requests.at(-1)?.body).toEqual({ exact: true });
+  });
+
+  it('lists a document’s points across scroll pages, in chunk order', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/scroll`,
+        replies: [{ fixture: 'scroll-page-1.json' }, { fixture: 'scroll-page-2.json' }],
+      },
+    ]);
+    expect(await store.listDocumentPoints(contractFeatureSet.id, 'd1')).toEqual([
+      'a1000000-0000-5000-8000-000000000000',
+      'a1000000-0000-5000-8000-000000000001',
+      'a1000000-0000-5000-8000-000000000002',
+    ]);
+    const scrolls = replay.requests.slice(1).map((request) => request.body);
+    const first: Schemas['ScrollRequest'] = {
+      filter: { must: [{ key: 'documentId', match: { value: 'd1' } }] },
+      limit: 256,
+      with_payload: ['chunkIndex'],
+      with_vector: false,
+    };
+    expect(scrolls).toEqual([first, { ...first, offset: 'a1000000-0000-5000-8000-000000000001' }]);
+  });
+
+  it('reads a stored vector back, or null for an unknown point', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points`,
+        replies: [{ fixture: 'retrieve.json' }, { fixture: 'retrieve-empty.json' }],
+      },
+    ]);
+    const vector = await store.getVector(contractFeatureSet.id, 'a1000000-0000-5000-8000-000000000000');
+    expect(Array.from(vector ?? [])).toEqual([0, 0, 1, 0, 0, 0, 0, 0]);
+    const request: Schemas['PointRequest'] = {
+      ids: ['a1000000-0000-5000-8000-000000000000'],
+      with_payload: false,
+      with_vector: ['dense'],
+    };
+    expect(replay.requests[1]?.body).toEqual(request);
+    expect(await store.getVector(contractFeatureSet.id, 'a1000000-0000-5000-8000-00000000ffff')).toBeNull();
+  });
+
+  it('switches the serving alias atomically: delete and create in one request', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      { method: 'GET', path: '/aliases', replies: [{ fixture: 'aliases.json' }] },
+      { method: 'POST', path: '/collections/aliases', replies: [{ fixture: 'result-true.json' }] },
+    ]);
+    expect(await store.servingFeatureSet()).toBe('fs_00000000aaaa');
+    await store.setServingFeatureSet(contractFeatureSet.id);
+    const update: Schemas['ChangeAliasesOperation'] = {
+      actions: [
+        { delete_alias: { alias_name: 'llmtwin_serving' } },
+        { create_alias: { collection_name: collection, alias_name: 'llmtwin_serving' } },
+      ],
+    };
+    const updates = replay.requests.filter((request) => request.path === '/collections/aliases');
+    expect(updates.map((request) => request.body)).toEqual([update]);
+  });
+
+  it('creates the serving alias when there is none yet', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      { method: 'GET', path: '/aliases', replies: [{ fixture: 'aliases-empty.json' }] },
+      { method: 'POST', path: '/collections/aliases', replies: [{ fixture: 'result-true.json' }] },
+    ]);
+    expect(await store.servingFeatureSet()).toBeNull();
+    await store.setServingFeatureSet(contractFeatureSet.id);
+    expect(replay.requests.at(-1)?.body).toEqual({
+      actions: [{ create_alias: { collection_name: collection, alias_name: 'llmtwin_serving' } }],
+    });
+  });
+
+  it('maps a 404 to NotFoundError naming the feature set, and refuses an alias to it', async () => {
+    const unknown = `/collections/${prefix}fs_ffffffffffff`;
+    const { store, replay } = await replayStore([
+      {
+        method: 'GET',
+        path: unknown,
+        replies: [{ status: 404, fixture: 'unknown-collection-not-found.json' }],
+      },
+      {
+        method: 'DELETE',
+        path: unknown,
+        replies: [{ status: 404, fixture: 'unknown-collection-not-found.json' }],
+      },
+    ]);
+    const query = new Float32Array(dimensions).fill(0.5);
+    await expect(store.search('fs_ffffffffffff', query, { k: 1 })).rejects.toThrow(NotFoundError);
+    await expect(store.keywordSearch('fs_ffffffffffff', 'rollback', { k: 1 })).rejects.toThrow(
+      /fs_ffffffffffff/,
+    );
+    await expect(store.setServingFeatureSet('fs_ffffffffffff')).rejects.toThrow(NotFoundError);
+    expect(await store.count('fs_ffffffffffff')).toBe(0);
+    expect(await store.listDocumentPoints('fs_ffffffffffff', 'd1')).toEqual([]);
+    expect(await store.deleteByDocument('fs_ffffffffffff', 'd1')).toBe(0);
+    await store.dropCollection('fs_ffffffffffff');
+    expect(replay.requests.every((request) => request.path === unknown)).toBe(true);
+  });
+
+  it('turns a 400 into a ValidationError carrying Qdrant’s message', async () => {
+    const { store } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points`,
+        replies: [{ status: 400, fixture: 'bad-request.json' }],
+      },
+    ]);
+    const failure = store.getVector(contractFeatureSet.id, 'not-a-point-id');
+    await expect(failure).rejects.toThrow(ValidationError);
+    await expect(store.getVector(contractFeatureSet.id, 'not-a-point-id')).rejects.toThrow(
+      /refused get point not-a-point-id .*\(HTTP 400\): Format error in JSON body/,
+    );
+  });
+
+  it('turns 5xx answers into retryable ServiceErrors naming the server', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/count`,
+        replies: [{ status: 500, fixture: 'internal-error.json' }],
+      },
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/query`,
+        replies: [{ status: 503, text: 'upstream connect error or disconnect/reset before headers' }],
+      },
+    ]);
+    const counted = await store.count(contractFeatureSet.id).catch((error: unknown) => error);
+    expect(counted).toBeInstanceOf(ServiceError);
+    expect((counted as ServiceError).retryable).toBe(true);
+    expect((counted as Error).message).toContain(`Qdrant at ${replay.url} refused count`);
+    expect((counted as Error).message).toContain('1 of 1 read operations failed');
+    const searched = await store
+      .keywordSearch(contractFeatureSet.id, 'rollback', { k: 1 })
+      .catch((error: unknown) => error);
+    expect(searched).toBeInstanceOf(ServiceError);
+    expect((searched as Error).message).toMatch(/HTTP 503.*upstream connect error/);
+  });
+
+  it('turns an answer of the wrong shape into a ServiceError', async () => {
+    const { store } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/count`,
+        replies: [{ fixture: 'malformed-count.json' }],
+      },
+    ]);
+    await expect(store.count(contractFeatureSet.id)).rejects.toThrow(/unexpected result/);
+  });
+
+  it('turns a server that does not answer in time into a retryable ServiceError', async () => {
+    const { store, replay } = await replayStore(
+      [
+        existingCollection,
+        { method: 'POST', path: `${collectionPath}/points/count`, replies: [{ hang: true }] },
+      ],
+      { timeoutMs: 150 },
+    );
+    const error = await store.count(contractFeatureSet.id).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).retryable).toBe(true);
+    expect((error as Error).message).toBe(
+      `Qdrant at ${replay.url} did not answer count ${collection} within 150 ms`,
+    );
+  });
+
+  it('turns an unreachable server into a ServiceError naming the URL', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const store = new QdrantVectorStore({
+      url,
+      apiKey: null,
+      collectionPrefix: prefix,
+      timeoutMs: 2000,
+      upsertBatchSize: 10,
+    });
+    const error = await store.ensureCollection(contractFeatureSet).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as Error).message).toBe(
+      `cannot reach Qdrant at ${url} for read collection ${collection}: ECONNREFUSED`,
+    );
+  });
+});
+
+/** A port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const qdrantUrl = process.env.QDRANT_URL;
+if (!qdrantUrl) {
+  console.warn('Qdrant contract suite skipped: set QDRANT_URL (e.g. http://127.0.0.1:6333) to run it.');
+  describe('VectorStore contract: qdrant', () => {
+    it.skip('skipped: set QDRANT_URL to run the vector-store contract suite against a real Qdrant', () => {});
+  });
+} else {
+  runVectorStoreContract(
+    'qdrant',
+    async () =>
+      new QdrantVectorStore({
+        url: qdrantUrl,
+        apiKey: process.env.QDRANT_API_KEY ?? null,
+        // A prefix per store keeps runs (and their serving aliases) apart on a shared server.
+        collectionPrefix: `twintest_${randomUUID().slice(0, 8)}_`,
+        timeoutMs: 10_000,
+        upsertBatchSize: 2,
+      }),
+  );
+}

@@ -1,0 +1,361 @@
+import { QdrantClient } from '@qdrant/js-client-rest';
+import type { z } from 'zod';
+import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
+import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../ports/vector-store.ts';
+import { ChunkPayload } from '../../types/chunk.ts';
+import type { FeatureSet } from '../../types/feature-set.ts';
+import { toTwinError, unexpectedResponse } from './qdrant-errors.ts';
+import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
+import {
+  AliasList,
+  CollectionInfo,
+  CountResult,
+  RetrievedVectors,
+  ScoredPoints,
+  ScrollPage,
+} from './qdrant-responses.ts';
+import { documentSparseVector, querySparseVector } from './sparse-terms.ts';
+
+export type QdrantVectorStoreOptions = {
+  url: string;
+  apiKey: string | null;
+  /** Collections are `<prefix><feature set id>`; the serving alias is `<prefix>serving`. */
+  collectionPrefix: string;
+  timeoutMs: number;
+  /** Points per upsert request. */
+  upsertBatchSize: number;
+  /** Injected in tests; built from url/apiKey/timeoutMs otherwise. */
+  client?: QdrantClient;
+};
+
+/** Names of the two vectors every point carries. */
+export const denseVectorName = 'dense';
+export const keywordVectorName = 'keywords';
+
+/** Points per scroll page when listing a document's chunks. */
+const scrollPageSize = 256;
+
+/**
+ * The scale-out vector store on Qdrant: one collection per feature set with a named dense vector
+ * (cosine, sized by the feature set's embedder) and a named sparse vector of BM25 term weights
+ * (Qdrant applies IDF, `modifier: idf`) for keyword search; keyword payload indexes on the filter
+ * fields; and a `<prefix>serving` collection alias for the feature set production serves.
+ */
+export class QdrantVectorStore implements VectorStore {
+  private readonly client: QdrantClient;
+  private readonly dimensions = new Map<string, number>();
+
+  constructor(private readonly options: QdrantVectorStoreOptions) {
+    this.client =
+      options.client ??
+      new QdrantClient({
+        url: options.url,
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+        timeout: options.timeoutMs,
+        // The version check is a fire-and-forget request that only logs; skip it.
+        checkCompatibility: false,
+      });
+  }
+
+  async ensureCollection(featureSet: FeatureSet): Promise<void> {
+    const name = this.collectionName(featureSet.id);
+    const size = featureSet.spec.embedder.dimensions;
+    let info = await this.collectionInfo(name);
+    if (!info) {
+      try {
+        await this.call(`create collection ${name}`, () =>
+          this.client.createCollection(name, {
+            vectors: { [denseVectorName]: { size, distance: 'Cosine' } },
+            sparse_vectors: { [keywordVectorName]: { modifier: 'idf' } },
+          }),
+        );
+      } catch (error) {
+        // Another process may have created it first; its config is checked below.
+        if (!(error instanceof ValidationError)) throw error;
+      }
+      info = await this.collectionInfo(name);
+      if (!info)
+        throw new ServiceError(
+          `Qdrant at ${this.options.url} lost collection ${name} right after creating it`,
+        );
+    }
+    const existing = denseSize(info);
+    if (existing === null) {
+      throw new ValidationError(
+        `collection ${name} has no "${denseVectorName}" vector: it was not created by this store`,
+      );
+    }
+    if (existing !== size) {
+      throw new ValidationError(
+        `collection ${featureSet.id} has ${existing} dimensions, the feature set says ${size}`,
+      );
+    }
+    // Created one by one and checked each time, so an interrupted creation heals on the next call.
+    for (const key of payloadKeys) {
+      if (info.payload_schema?.[key]) continue;
+      await this.call(`create payload index ${key} on ${name}`, () =>
+        this.client.createPayloadIndex(name, { field_name: key, field_schema: 'keyword', wait: true }),
+      );
+    }
+    this.dimensions.set(featureSet.id, size);
+  }
+
+  async upsert(featureSetId: string, points: readonly VectorPoint[]): Promise<void> {
+    const name = this.collectionName(featureSetId);
+    const dimensions = await this.requireCollection(featureSetId);
+    // Everything is checked before the first request, so bad input writes nothing.
+    const prepared = points.map((point) => {
+      if (point.vector.length !== dimensions) {
+        throw new ValidationError(
+          `point ${point.id} has ${point.vector.length} dimensions, expected ${dimensions}`,
+        );
+      }
+      if (!point.vector.every(Number.isFinite))
+        throw new ValidationError(`point ${point.id} has a non-finite value`);
+      const parsed = ChunkPayload.safeParse(point.payload);
+      if (!parsed.success) {
+        throw new ValidationError(`point ${point.id} has an invalid payload: ${parsed.error.message}`);
+      }
+      const keywords = documentSparseVector(parsed.data.text, parsed.data.title);
+      return {
+        id: point.id,
+        vector: {
+          [denseVectorName]: Array.from(point.vector),
+          // A chunk without words has no keyword vector; Qdrant allows a point to lack a named vector.
+          ...(keywords.indices.length > 0 ? { [keywordVectorName]: keywords } : {}),
+        },
+        payload: parsed.data,
+      };
+    });
+    for (let start = 0; start < prepared.length; start += this.options.upsertBatchSize) {
+      const batch = prepared.slice(start, start + this.options.upsertBatchSize);
+      await this.call(`upsert ${batch.length} points into ${name}`, () =>
+        this.client.upsert(name, { wait: true, points: batch }),
+      );
+    }
+  }
+
+  async deleteByDocument(featureSetId: string, documentId: string): Promise<number> {
+    const name = this.collectionName(featureSetId);
+    if ((await this.collectionInfo(name)) === null) return 0;
+    const filter = documentFilter(documentId);
+    // Qdrant's delete does not say how many points it removed, so count them first.
+    const removed = await this.countWhere(name, filter);
+    if (removed === 0) return 0;
+    await this.call(`delete document ${documentId} from ${name}`, () =>
+      this.client.delete(name, { wait: true, filter }),
+    );
+    return removed;
+  }
+
+  async search(
+    featureSetId: string,
+    vector: Float32Array,
+    options: { k: number; filter?: VectorFilter },
+  ): Promise<VectorHit[]> {
+    const name = this.collectionName(featureSetId);
+    const dimensions = await this.requireCollection(featureSetId);
+    if (vector.length !== dimensions) {
+      throw new ValidationError(
+        `query has ${vector.length} dimensions, collection ${featureSetId} has ${dimensions}`,
+      );
+    }
+    assertK(options.k);
+    const filter = toQdrantFilter(options.filter);
+    if (filter === null) return [];
+    const result = await this.call(`search ${name}`, () =>
+      this.client.query(name, {
+        query: Array.from(vector),
+        using: denseVectorName,
+        limit: options.k,
+        with_payload: true,
+        ...(filter ? { filter } : {}),
+      }),
+    );
+    return this.parse(`search ${name}`, ScoredPoints, result).points;
+  }
+
+  async keywordSearch(
+    featureSetId: string,
+    query: string,
+    options: { k: number; filter?: VectorFilter },
+  ): Promise<VectorHit[]> {
+    const name = this.collectionName(featureSetId);
+    await this.requireCollection(featureSetId);
+    assertK(options.k);
+    const sparse = querySparseVector(query);
+    const filter = toQdrantFilter(options.filter);
+    if (sparse === null || filter === null) return [];
+    const result = await this.call(`keyword search ${name}`, () =>
+      this.client.query(name, {
+        query: sparse,
+        using: keywordVectorName,
+        limit: options.k,
+        with_payload: true,
+        ...(filter ? { filter } : {}),
+      }),
+    );
+    return this.parse(`keyword search ${name}`, ScoredPoints, result).points.filter((hit) => hit.score > 0);
+  }
+
+  async count(featureSetId: string, filter?: VectorFilter): Promise<number> {
+    const name = this.collectionName(featureSetId);
+    if ((await this.collectionInfo(name)) === null) return 0;
+    const qdrantFilter = toQdrantFilter(filter);
+    if (qdrantFilter === null) return 0;
+    return this.countWhere(name, qdrantFilter);
+  }
+
+  async listDocumentPoints(featureSetId: string, documentId: string): Promise<string[]> {
+    const name = this.collectionName(featureSetId);
+    if ((await this.collectionInfo(name)) === null) return [];
+    const filter = documentFilter(documentId);
+    const points: { id: string; chunkIndex: number }[] = [];
+    let offset: string | number | null | undefined;
+    do {
+      const pageOffset = offset;
+      const result = await this.call(`list document ${documentId} in ${name}`, () =>
+        this.client.scroll(name, {
+          filter,
+          limit: scrollPageSize,
+          with_payload: ['chunkIndex'],
+          with_vector: false,
+          ...(pageOffset !== undefined && pageOffset !== null ? { offset: pageOffset } : {}),
+        }),
+      );
+      const page = this.parse(`list document ${documentId} in ${name}`, ScrollPage, result);
+      for (const point of page.points) points.push({ id: point.id, chunkIndex: point.payload.chunkIndex });
+      offset = page.next_page_offset;
+    } while (offset !== undefined && offset !== null);
+    // Sorted here rather than with `order_by`, which would need a range index on chunkIndex.
+    return points.sort((left, right) => left.chunkIndex - right.chunkIndex).map((point) => point.id);
+  }
+
+  async getVector(featureSetId: string, id: string): Promise<Float32Array | null> {
+    const name = this.collectionName(featureSetId);
+    if ((await this.collectionInfo(name)) === null) return null;
+    const result = await this.call(`get point ${id} from ${name}`, () =>
+      this.client.retrieve(name, { ids: [id], with_payload: false, with_vector: [denseVectorName] }),
+    );
+    const [point] = this.parse(`get point ${id} from ${name}`, RetrievedVectors, result);
+    const vector = point?.vector?.[denseVectorName];
+    if (vector === undefined) return null;
+    if (!Array.isArray(vector) || !vector.every((value) => typeof value === 'number')) {
+      throw new ServiceError(`Qdrant at ${this.options.url} answered point ${id} without a dense vector`);
+    }
+    return Float32Array.from(vector);
+  }
+
+  async dropCollection(featureSetId: string): Promise<void> {
+    const name = this.collectionName(featureSetId);
+    try {
+      // Qdrant drops the collection's aliases with it, the serving alias included.
+      await this.call(`drop collection ${name}`, () => this.client.deleteCollection(name));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    this.dimensions.delete(featureSetId);
+  }
+
+  async setServingFeatureSet(featureSetId: string): Promise<void> {
+    const name = this.collectionName(featureSetId);
+    await this.requireCollection(featureSetId);
+    const alias = this.servingAlias();
+    const current = await this.servingCollection();
+    if (current === name) return;
+    // One request, applied atomically by Qdrant: readers see the old or the new collection, never none.
+    const actions = [
+      ...(current === null ? [] : [{ delete_alias: { alias_name: alias } }]),
+      { create_alias: { collection_name: name, alias_name: alias } },
+    ];
+    await this.call(`point alias ${alias} at ${name}`, () =>
+      this.client.updateCollectionAliases({ actions }),
+    );
+  }
+
+  async servingFeatureSet(): Promise<string | null> {
+    const collection = await this.servingCollection();
+    if (collection === null || !collection.startsWith(this.options.collectionPrefix)) return null;
+    return collection.slice(this.options.collectionPrefix.length);
+  }
+
+  async close(): Promise<void> {
+    // The client keeps no state that needs closing; its pooled connections time out on their own.
+  }
+
+  private async servingCollection(): Promise<string | null> {
+    const alias = this.servingAlias();
+    const result = await this.call('list aliases', () => this.client.getAliases());
+    const { aliases } = this.parse('list aliases', AliasList, result);
+    return aliases.find((entry) => entry.alias_name === alias)?.collection_name ?? null;
+  }
+
+  private servingAlias(): string {
+    return `${this.options.collectionPrefix}serving`;
+  }
+
+  private async countWhere(name: string, filter: QdrantFilter | undefined): Promise<number> {
+    const result = await this.call(`count ${name}`, () =>
+      this.client.count(name, { exact: true, ...(filter ? { filter } : {}) }),
+    );
+    return this.parse(`count ${name}`, CountResult, result).count;
+  }
+
+  /** The collection's description, or null when it does not exist. */
+  private async collectionInfo(name: string): Promise<CollectionInfo | null> {
+    try {
+      const result = await this.call(`read collection ${name}`, () => this.client.getCollection(name));
+      return this.parse(`read collection ${name}`, CollectionInfo, result);
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  private async requireCollection(featureSetId: string): Promise<number> {
+    const cached = this.dimensions.get(featureSetId);
+    if (cached !== undefined) return cached;
+    const info = await this.collectionInfo(this.collectionName(featureSetId));
+    const size = info ? denseSize(info) : null;
+    if (size === null) throw new NotFoundError(`no vector collection for feature set ${featureSetId}`);
+    this.dimensions.set(featureSetId, size);
+    return size;
+  }
+
+  private collectionName(featureSetId: string): string {
+    if (!/^fs_[0-9a-f]{12}$/.test(featureSetId))
+      throw new ValidationError(`invalid feature set id ${featureSetId}`);
+    return `${this.options.collectionPrefix}${featureSetId}`;
+  }
+
+  private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      throw toTwinError(error, this.context(operation));
+    }
+  }
+
+  private parse<T>(operation: string, schema: z.ZodType<T>, value: unknown): T {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw unexpectedResponse(this.context(operation), parsed.error);
+    return parsed.data;
+  }
+
+  private context(operation: string) {
+    return { url: this.options.url, operation, timeoutMs: this.options.timeoutMs };
+  }
+}
+
+function denseSize(info: CollectionInfo): number | null {
+  const vectors = info.config.params.vectors;
+  if (!vectors || 'size' in vectors) return null;
+  const dense = vectors[denseVectorName];
+  return typeof dense?.size === 'number' ? dense.size : null;
+}
+
+function assertK(k: number): void {
+  if (!Number.isInteger(k) || k < 1 || k > 4096) {
+    throw new ValidationError(`k must be an integer from 1 to 4096, got ${k}`);
+  }
+}
