@@ -108,4 +108,15 @@ export type DatabaseSchema = {
     duration_ms: number;
     error: string | null;
   };
+  outbox: {
+    id: string;
+    topic: string;
+    aggregate_id: string;
+    content_hash: string;
+    created_at: string;
+    job_id: string | null;
+    claim: string | null;
+    claimed_until: string | null;
+    drained_at: string | null;
+  };
 };

@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 /**
  * Schema migrations, written with Kysely's schema builder so the same list runs on SQLite and
@@ -177,6 +177,32 @@ const migrations: Record<string, Migration> = {
         .addColumn('error', 'text')
         .execute();
       await db.schema.createIndex('request_logs_at').on('request_logs').column('at').execute();
+    },
+  },
+  '0004_outbox': {
+    async up(db: Kysely<unknown>) {
+      // Change data capture: one row per created or changed document, written in the document's
+      // own transaction and drained onto the job queue by a relay (core/outbox/).
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('topic', 'text', (column) => column.notNull())
+        .addColumn('aggregate_id', 'text', (column) => column.notNull())
+        .addColumn('content_hash', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .addColumn('job_id', 'text')
+        .addColumn('claim', 'text')
+        .addColumn('claimed_until', 'text')
+        .addColumn('drained_at', 'text')
+        .execute();
+      // Partial: relays only ever look for what is not drained yet, which stays small.
+      await db.schema
+        .createIndex('outbox_pending')
+        .on('outbox')
+        .columns(['topic', 'id'])
+        .where(sql.ref('drained_at'), 'is', null)
+        .execute();
+      await db.schema.createIndex('outbox_job').on('outbox').column('job_id').execute();
     },
   },
 };

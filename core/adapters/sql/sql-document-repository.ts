@@ -8,12 +8,17 @@ import type {
 import { type Author, authorIdFromName } from '../../types/author.ts';
 import { RawDocument } from '../../types/raw-document.ts';
 import type { DatabaseSchema } from './database-schema.ts';
+import type { SqlDialect } from './sql-dialect.ts';
+import { appendOutboxEvent } from './sql-outbox-repository.ts';
 
 type DocumentRow = Selectable<DatabaseSchema['documents']>;
 
 /** Documents and authors on any Kysely dialect. */
 export class SqlDocumentRepository implements DocumentRepository {
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async upsertAuthor(name: string): Promise<Author> {
     const id = authorIdFromName(name);
@@ -39,12 +44,23 @@ export class SqlDocumentRepository implements DocumentRepository {
   async upsert(document: RawDocument, seenAt: string): Promise<UpsertOutcome> {
     const parsed = RawDocument.parse(document);
     return this.db.transaction().execute(async (transaction) => {
-      const existing = await transaction
-        .selectFrom('documents')
-        .select(['content_hash', 'first_seen_at'])
-        .where('id', '=', parsed.id)
+      // Insert first: with concurrent writers of the same new document, exactly one inserts and
+      // the others fall through to the locked comparison below (a read-then-insert would let two
+      // of them report `created`).
+      const row = toRow(parsed, seenAt, seenAt);
+      const inserted = await transaction
+        .insertInto('documents')
+        .values(row)
+        .onConflict((conflict) => conflict.column('id').doNothing())
         .executeTakeFirst();
-      if (existing && existing.content_hash === parsed.contentHash) {
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+        await appendOutboxEvent(transaction, documentChanged(parsed));
+        return 'created';
+      }
+      let existing = transaction.selectFrom('documents').select('content_hash').where('id', '=', parsed.id);
+      if (this.dialect === 'postgres') existing = existing.forUpdate();
+      const current = await existing.executeTakeFirstOrThrow();
+      if (current.content_hash === parsed.contentHash) {
         await transaction
           .updateTable('documents')
           .set({ last_seen_at: seenAt })
@@ -52,15 +68,10 @@ export class SqlDocumentRepository implements DocumentRepository {
           .execute();
         return 'unchanged';
       }
-      const row = toRow(parsed, existing?.first_seen_at ?? seenAt, seenAt);
-      await transaction
-        .insertInto('documents')
-        .values(row)
-        .onConflict((conflict) =>
-          conflict.column('id').doUpdateSet({ ...row, first_seen_at: row.first_seen_at }),
-        )
-        .execute();
-      return existing ? 'updated' : 'created';
+      const { first_seen_at: _keepFirstSeen, ...changed } = row;
+      await transaction.updateTable('documents').set(changed).where('id', '=', parsed.id).execute();
+      await appendOutboxEvent(transaction, documentChanged(parsed));
+      return 'updated';
     });
   }
 
@@ -76,7 +87,8 @@ export class SqlDocumentRepository implements DocumentRepository {
     let query = this.filtered(filter)
       .selectAll()
       .orderBy('author_id')
-      .orderBy('published_at', 'desc')
+      // Descending, SQLite puts nulls last and PostgreSQL first: pin SQLite's order on both engines.
+      .orderBy('published_at', (order) => order.desc().nullsLast())
       .orderBy('id');
     if (page.limit !== undefined) query = query.limit(page.limit).offset(page.offset ?? 0);
     const rows = await query.execute();
@@ -108,6 +120,10 @@ export class SqlDocumentRepository implements DocumentRepository {
     if (filter.notSeenSince) query = query.where('last_seen_at', '<', filter.notSeenSince);
     return query;
   }
+}
+
+function documentChanged(document: RawDocument) {
+  return { topic: 'document.changed', aggregateId: document.id, contentHash: document.contentHash } as const;
 }
 
 function toRow(document: RawDocument, firstSeenAt: string, seenAt: string): DatabaseSchema['documents'] {

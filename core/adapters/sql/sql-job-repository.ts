@@ -68,10 +68,16 @@ export class SqlJobRepository implements JobRepository {
   }
 
   async appendLog(id: string, message: string): Promise<void> {
-    await this.db
-      .insertInto('job_logs')
-      .values({ job_id: id, seq: nextSequence(), at: new Date().toISOString(), message })
-      .execute();
+    // The clock-based key is per process: two processes logging for one job (a retry on another
+    // worker) may pick the same one, so a clash just takes the next key.
+    for (;;) {
+      const inserted = await this.db
+        .insertInto('job_logs')
+        .values({ job_id: id, seq: nextSequence(), at: new Date().toISOString(), message })
+        .onConflict((conflict) => conflict.doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return;
+    }
   }
 
   async logs(id: string): Promise<{ at: string; message: string }[]> {

@@ -1,14 +1,28 @@
 import { type Kysely, Migrator } from 'kysely';
 import { TwinError } from '../../errors.ts';
-import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { MetadataStore, MigrationState } from '../../ports/metadata-store.ts';
 import type { DatabaseSchema } from './database-schema.ts';
 import { migrationProvider } from './migrations.ts';
 import { SqlDatasetRepository } from './sql-dataset-repository.ts';
+import type { SqlDialect } from './sql-dialect.ts';
 import { SqlDocumentRepository } from './sql-document-repository.ts';
 import { SqlFeatureSetRepository } from './sql-feature-set-repository.ts';
 import { SqlJobRepository } from './sql-job-repository.ts';
 import { SqlModelRegistry } from './sql-model-registry.ts';
+import { SqlOutboxRepository } from './sql-outbox-repository.ts';
 import { SqlRequestLogRepository } from './sql-request-log-repository.ts';
+
+export type SqlMetadataStoreOptions = {
+  dialect: SqlDialect;
+  /** Runs before migrations (PostgreSQL creates its schema here). */
+  prepare?: () => Promise<void>;
+  /**
+   * Where Kysely keeps its migration bookkeeping. Needed on PostgreSQL: the migrator looks for
+   * its table in every schema, so another twin's schema in the same database would fool it.
+   */
+  migrationTableSchema?: string;
+  onClose?: () => Promise<void>;
+};
 
 /** The metadata store over one Kysely instance; the dialect (SQLite, PostgreSQL) is the caller's choice. */
 export class SqlMetadataStore implements MetadataStore {
@@ -18,30 +32,56 @@ export class SqlMetadataStore implements MetadataStore {
   readonly datasets: SqlDatasetRepository;
   readonly models: SqlModelRegistry;
   readonly requests: SqlRequestLogRepository;
+  readonly outbox: SqlOutboxRepository;
 
   constructor(
     readonly db: Kysely<DatabaseSchema>,
-    private readonly onClose: () => Promise<void> = async () => {},
+    private readonly options: SqlMetadataStoreOptions,
   ) {
-    this.documents = new SqlDocumentRepository(db);
+    this.documents = new SqlDocumentRepository(db, options.dialect);
     this.featureSets = new SqlFeatureSetRepository(db);
     this.jobs = new SqlJobRepository(db);
     this.datasets = new SqlDatasetRepository(db);
-    this.models = new SqlModelRegistry(db);
+    this.models = new SqlModelRegistry(db, options.dialect);
     this.requests = new SqlRequestLogRepository(db);
+    this.outbox = new SqlOutboxRepository(db, options.dialect);
   }
 
-  async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
-    const { error, results } = await migrator.migrateToLatest();
+  async migrate(): Promise<string[]> {
+    await this.options.prepare?.();
+    // Kysely's migrator takes a lock (an advisory lock on PostgreSQL), so workers starting
+    // together apply each migration once.
+    const { error, results } = await this.migrator().migrateToLatest();
     if (error) {
       const failed = results?.find((result) => result.status === 'Error');
       throw new TwinError(`migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
     }
+    return (results ?? [])
+      .filter((result) => result.status === 'Success')
+      .map((result) => result.migrationName);
+  }
+
+  async migrations(): Promise<MigrationState[]> {
+    await this.options.prepare?.();
+    const known = await this.migrator().getMigrations();
+    return known.map((migration) => ({
+      name: migration.name,
+      appliedAt: migration.executedAt ? migration.executedAt.toISOString() : null,
+    }));
   }
 
   async close(): Promise<void> {
     await this.db.destroy();
-    await this.onClose();
+    await this.options.onClose?.();
+  }
+
+  private migrator(): Migrator {
+    return new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+      ...(this.options.migrationTableSchema
+        ? { migrationTableSchema: this.options.migrationTableSchema }
+        : {}),
+    });
   }
 }

@@ -9,7 +9,7 @@ export function createSqliteMetadataStore(database: SqliteDatabase): SqlMetadata
   const db = new Kysely<DatabaseSchema>({
     dialect: new SqliteDialect({ database: { ...wrap(database), close: () => {} } }),
   });
-  return new SqlMetadataStore(db);
+  return new SqlMetadataStore(db, { dialect: 'sqlite' });
 }
 
 function wrap(database: SqliteDatabase) {

@@ -1,0 +1,36 @@
+import type { OutboxEvent, OutboxTopic } from '../types/outbox-event.ts';
+
+/** Events claimed together by one relay; they become one job whose id is `jobId`. */
+export type OutboxBatch = {
+  jobId: string;
+  /** Identifies this claim; only its holder may mark the batch drained or release it. */
+  claim: string;
+  events: OutboxEvent[];
+};
+
+export type ClaimOptions = {
+  topic: OutboxTopic;
+  /** Most events in a fresh batch. */
+  limit: number;
+  /** A claim not drained within this time is taken over (its relay is presumed dead). */
+  leaseMs: number;
+  /** Derives the job id of a fresh batch from its events (deterministic, so retries dedupe). */
+  jobIdOf(events: OutboxEvent[]): string;
+  now?: Date;
+};
+
+/**
+ * The transactional outbox. Writers add events inside their own transaction (see the document
+ * repository); relays claim, publish and mark them drained. Safe with several relays at once.
+ */
+export interface OutboxRepository {
+  /**
+   * Claims the next batch, or null when nothing is pending. A batch whose relay died after it
+   * got its job id is taken over whole, with the same job id, before any fresh events.
+   */
+  claim(options: ClaimOptions): Promise<OutboxBatch | null>;
+  markDrained(batch: OutboxBatch, at?: Date): Promise<void>;
+  /** Gives the batch back at once (publishing failed); it keeps its job id for the retry. */
+  release(batch: OutboxBatch): Promise<void>;
+  list(filter?: { pending?: boolean; aggregateId?: string }): Promise<OutboxEvent[]>;
+}
