@@ -81,6 +81,25 @@ export function runJobQueueContract(name: string, create: () => Promise<JobQueue
       expect(runs).toBe(1);
     });
 
+    it('runs a finished job id again when it is enqueued again', async () => {
+      let runs = 0;
+      fixture.queue.register('feature.build', async () => {
+        runs += 1;
+        return result(runs);
+      });
+      await fixture.queue.enqueue('feature.build', {}, { jobId: 'again-1' });
+      expect((await fixture.queue.waitFor('again-1')).result).toEqual(result(1));
+      const second = await fixture.queue.enqueue('feature.build', {}, { jobId: 'again-1' });
+      expect(second.status).toBe('queued');
+      expect((await fixture.queue.waitFor('again-1')).result).toEqual(result(2));
+      expect(runs).toBe(2);
+      expect(await fixture.jobs.list()).toHaveLength(1);
+    });
+
+    it('rejects waiting for a job that does not exist', async () => {
+      await expect(fixture.queue.waitFor('no-such-job')).rejects.toThrow(/not found/);
+    });
+
     it('cancels a running job through its abort signal', async () => {
       let started: () => void = () => {};
       const running = new Promise<void>((resolve) => {

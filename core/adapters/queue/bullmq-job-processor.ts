@@ -1,0 +1,117 @@
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { errorMessage, TwinError, ValidationError } from '../../errors.ts';
+import { type JobName, jobContracts } from '../../jobs/job-contracts.ts';
+import type { Logger } from '../../logger.ts';
+import type { JobContext, JobHandler } from '../../ports/job-queue.ts';
+import type { JobRepository } from '../../ports/job-repository.ts';
+
+export type ProcessorDependencies = {
+  jobs: JobRepository;
+  handlers: ReadonlyMap<string, JobHandler<JobName>>;
+  logger: Logger;
+  /** True once the worker is shutting down: an abort then means "hand the job back", not "cancel". */
+  stopping(): boolean;
+};
+
+/** Thrown into a BullMQ job so it fails at once, whatever attempts are left. */
+const unrecoverable = (message: string) => new UnrecoverableError(message);
+
+/**
+ * The BullMQ processor: validates the payload again (the queue is a trust boundary: anything can
+ * write to Redis), runs the registered handler and records every state change in the job
+ * repository, as the in-process queue does. Non-retryable errors become UnrecoverableError.
+ */
+export function createJobProcessor(dependencies: ProcessorDependencies) {
+  const { jobs, handlers } = dependencies;
+  // Three declared parameters: BullMQ passes the abort signal only to processors that take it.
+  return async (job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> => {
+    const id = job.id as string;
+    const logger = dependencies.logger.child({ job: id, name: job.name });
+    const attempt = Math.max(1, job.attemptsStarted);
+    const contract = jobContracts[job.name as JobName];
+    const handler = handlers.get(job.name);
+    const aborted = signal ?? new AbortController().signal;
+    logger.info('job started', { attempt });
+    try {
+      if (!contract) throw new ValidationError(`unknown job ${job.name}`);
+      if (!handler) throw new ValidationError(`no handler registered for ${job.name} in this worker`);
+      const parsed = contract.payload.safeParse(job.data);
+      if (!parsed.success) {
+        throw new ValidationError(
+          `invalid ${job.name} payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+        );
+      }
+      await jobs.update(id, {
+        status: 'running',
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        attempts: attempt,
+      });
+      const context: JobContext = {
+        jobId: id,
+        signal: aborted,
+        progress: async (fraction, message) => {
+          const progress = Math.min(1, Math.max(0, fraction));
+          await jobs.update(id, { progress, progressMessage: message ?? null });
+          await job.updateProgress(progress);
+        },
+        log: async (message) => {
+          logger.debug(message);
+          await jobs.appendLog(id, message);
+        },
+      };
+      const result = await handler(parsed.data as never, context);
+      if (aborted.aborted) throw aborted.reason;
+      const parsedResult = contract.result.parse(result);
+      await jobs.update(id, {
+        status: 'completed',
+        result: parsedResult,
+        error: null,
+        progress: 1,
+        finishedAt: new Date().toISOString(),
+      });
+      logger.info('job completed', { attempt });
+      return parsedResult;
+    } catch (error) {
+      const message = abortMessage(aborted, error);
+      if (aborted.aborted && dependencies.stopping() && token) {
+        // Shutting down and the job did not finish in time: put it back for another worker, as if
+        // it had never started (no attempt is used up).
+        await job.moveToWait(token);
+        await jobs.update(id, {
+          status: 'queued',
+          progressMessage: 'handed back by a stopping worker',
+          startedAt: null,
+        });
+        logger.info('job handed back');
+        throw new WaitingError();
+      }
+      if (aborted.aborted) {
+        await jobs.update(id, { status: 'cancelled', error: message, finishedAt: new Date().toISOString() });
+        logger.info('job cancelled', { attempt });
+        throw unrecoverable(message);
+      }
+      const retryable = !(error instanceof TwinError) || error.retryable;
+      const maxAttempts = job.opts.attempts ?? 1;
+      if (retryable && job.attemptsMade + 1 < maxAttempts) {
+        await jobs.update(id, {
+          status: 'queued',
+          error: message,
+          progressMessage: `attempt ${attempt} of ${maxAttempts} failed; retrying`,
+        });
+        logger.warn('job attempt failed; retrying', { attempt, error: message });
+        throw error;
+      }
+      await jobs.update(id, { status: 'failed', error: message, finishedAt: new Date().toISOString() });
+      logger.error('job failed', { attempt, error: message });
+      throw retryable ? error : unrecoverable(message);
+    }
+  };
+}
+
+/** A cancelled job records why it stopped; BullMQ aborts with a plain string reason. */
+function abortMessage(signal: AbortSignal, error: unknown): string {
+  if (!signal.aborted) return errorMessage(error);
+  const reason: unknown = signal.reason;
+  return typeof reason === 'string' ? reason : errorMessage(reason ?? error);
+}

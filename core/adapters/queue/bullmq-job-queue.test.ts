@@ -1,0 +1,312 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueueEvents } from 'bullmq';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runJobQueueContract } from '../../contracts/job-queue-contract.ts';
+import { ValidationError } from '../../errors.ts';
+import type { FeatureBuildResult, QueueName } from '../../jobs/job-contracts.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
+import type { JobRecord } from '../../types/job-record.ts';
+import type { BullMqJobQueue } from './bullmq-job-queue.ts';
+import {
+  countRedisKeys,
+  deleteRedisKeys,
+  openTestMetadata,
+  openTestQueue,
+  testPrefix,
+  testRedisUrl,
+} from './bullmq-test-support.ts';
+
+// Real Redis at 127.0.0.1:6379; every queue of this file lives under one random prefix.
+const prefix = testPrefix();
+const queueNames: QueueName[] = ['feature', 'training', 'inference'];
+
+afterAll(async () => {
+  await deleteRedisKeys(prefix);
+  expect(await countRedisKeys(prefix)).toBe(0);
+});
+
+/** Obliterates the three pipeline queues and closes every queue a test opened. */
+async function closeAll(queues: BullMqJobQueue[]): Promise<void> {
+  const [first] = queues;
+  if (first) {
+    for (const name of queueNames) await first.queue(name).obliterate({ force: true });
+  }
+  for (const queue of queues) await queue.close();
+}
+
+runJobQueueContract('bullmq', async () => {
+  const opened = await openTestMetadata();
+  const queue = openTestQueue(opened.metadata, prefix, { attempts: 2 });
+  await queue.startWorkers('feature', { concurrency: 2 });
+  return {
+    queue,
+    jobs: opened.metadata.jobs,
+    close: async () => {
+      await closeAll([queue]);
+      await opened.close();
+    },
+  };
+});
+
+const buildResult = (chunks: number): FeatureBuildResult => ({
+  featureSetId: 'fs_0123456789ab',
+  documents: 1,
+  processed: 1,
+  upToDate: 0,
+  rejected: [],
+  chunks,
+  durationMs: 1,
+  embedMs: 1,
+});
+
+/** Resolves once `predicate` holds for the job's record (records are shared by every process). */
+async function recordWhere(
+  metadata: MetadataStore,
+  id: string,
+  predicate: (record: JobRecord) => boolean,
+): Promise<JobRecord> {
+  for (;;) {
+    const record = await metadata.jobs.get(id);
+    if (record && predicate(record)) return record;
+    await sleep(20);
+  }
+}
+
+describe('BullMQ job queue specifics', () => {
+  let metadata: MetadataStore;
+  let closeMetadata: () => Promise<void>;
+  const opened: BullMqJobQueue[] = [];
+  const open = (overrides: Parameters<typeof openTestQueue>[2] = {}) => {
+    const queue = openTestQueue(metadata, prefix, overrides);
+    opened.push(queue);
+    return queue;
+  };
+
+  beforeEach(async () => {
+    const store = await openTestMetadata();
+    metadata = store.metadata;
+    closeMetadata = store.close;
+  });
+  afterEach(async () => {
+    await closeAll(opened.splice(0));
+    await closeMetadata();
+  });
+
+  it('retries a failing job with exponential backoff, then records the success and its attempts', async () => {
+    const queue = open({ attempts: 3, backoffMs: 50 });
+    let runs = 0;
+    queue.register('feature.build', async () => {
+      runs += 1;
+      if (runs < 3) throw new Error(`flaky embedder (${runs})`);
+      return buildResult(3);
+    });
+    // Each retry waits in BullMQ's delayed set (the backoff) instead of running again at once.
+    const delayed: string[] = [];
+    const events = new QueueEvents('feature', { connection: { url: testRedisUrl }, prefix });
+    events.on('delayed', ({ jobId }) => delayed.push(jobId));
+    await events.waitUntilReady();
+    try {
+      await queue.startWorkers('feature', { concurrency: 1 });
+      const job = await queue.enqueue('feature.build', {});
+      const bullJob = await queue.queue('feature').getJob(job.id);
+      expect(bullJob?.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential', delay: 50 } });
+      const intermediate = await recordWhere(metadata, job.id, (record) => record.error !== null);
+      expect(intermediate.error).toMatch(/flaky embedder/);
+      const finished = await queue.waitFor(job.id);
+      expect(finished).toMatchObject({ status: 'completed', attempts: 3, result: buildResult(3) });
+      expect(runs).toBe(3);
+      await vi.waitFor(() => expect(delayed).toEqual([job.id, job.id]));
+    } finally {
+      await events.close();
+    }
+  });
+
+  it('fails a non-retryable error at once (UnrecoverableError), whatever attempts are left', async () => {
+    const queue = open({ attempts: 5, backoffMs: 10 });
+    let runs = 0;
+    queue.register('feature.build', async () => {
+      runs += 1;
+      throw new ValidationError('document doc_1 has no text');
+    });
+    await queue.startWorkers('feature', { concurrency: 1 });
+    const job = await queue.enqueue('feature.build', {});
+    const finished = await queue.waitFor(job.id);
+    expect(finished).toMatchObject({ status: 'failed', attempts: 1, error: 'document doc_1 has no text' });
+    expect(runs).toBe(1);
+    // The retryable failure for comparison: all five attempts are used.
+    let flaky = 0;
+    queue.register('feature.build', async () => {
+      flaky += 1;
+      throw new Error('connection reset');
+    });
+    const retried = await queue.waitFor((await queue.enqueue('feature.build', {})).id);
+    expect(retried).toMatchObject({ status: 'failed', attempts: 5, error: 'connection reset' });
+    expect(flaky).toBe(5);
+  });
+
+  it('dedupes a job id across processes while it is in flight, and runs it once', async () => {
+    const worker = open();
+    const producer = open();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let runs = 0;
+    worker.register('feature.build', async () => {
+      runs += 1;
+      await gate;
+      return buildResult(1);
+    });
+    await worker.startWorkers('feature', { concurrency: 2 });
+    const first = await producer.enqueue('feature.build', { authorId: 'ada' }, { jobId: 'dedupe-1' });
+    await recordWhere(metadata, 'dedupe-1', (record) => record.status === 'running');
+    const second = await producer.enqueue('feature.build', { authorId: 'ada' }, { jobId: 'dedupe-1' });
+    const third = await worker.enqueue('feature.build', { authorId: 'ada' }, { jobId: 'dedupe-1' });
+    expect(second.createdAt).toBe(first.createdAt);
+    expect(third.status).toBe('running');
+    release();
+    expect((await producer.waitFor('dedupe-1')).status).toBe('completed');
+    expect(runs).toBe(1);
+  });
+
+  it('cancels a queued job: removed from Redis, recorded cancelled, never run', async () => {
+    const producer = open();
+    const job = await producer.enqueue('feature.build', {});
+    expect(await producer.queue('feature').getJob(job.id)).toBeDefined();
+    await producer.cancel(job.id);
+    expect(await producer.queue('feature').getJob(job.id)).toBeUndefined();
+    expect(await metadata.jobs.get(job.id)).toMatchObject({
+      status: 'cancelled',
+      error: 'cancelled before it started',
+    });
+    // A worker started afterwards finds nothing to run.
+    let runs = 0;
+    const worker = open();
+    worker.register('feature.build', async () => {
+      runs += 1;
+      return buildResult(1);
+    });
+    await worker.startWorkers('feature', { concurrency: 1 });
+    const later = await producer.enqueue('feature.build', { force: true });
+    await producer.waitFor(later.id);
+    expect(runs).toBe(1);
+  });
+
+  it('cancels a job running in another process through its abort signal', async () => {
+    const worker = open();
+    const producer = open();
+    worker.register('feature.build', async (_payload, context) => {
+      await context.progress(0.25, 'embedding');
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      throw new Error('stopped embedding');
+    });
+    await worker.startWorkers('feature', { concurrency: 1 });
+    const job = await producer.enqueue('feature.build', {});
+    // Progress a handler reports is visible in the record to any process.
+    const running = await recordWhere(metadata, job.id, (record) => record.progress === 0.25);
+    expect(running).toMatchObject({ status: 'running', progressMessage: 'embedding', attempts: 1 });
+    await producer.cancel(job.id);
+    const finished = await producer.waitFor(job.id);
+    expect(finished).toMatchObject({ status: 'cancelled', error: 'cancelled' });
+    expect(finished.finishedAt).not.toBeNull();
+  });
+
+  it('hands the job in flight back when a stopping worker runs out of grace, and another worker finishes it', async () => {
+    const stopping = open();
+    const successor = open();
+    let firstRun = true;
+    stopping.register('feature.build', async (_payload, context) => {
+      firstRun = false;
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      throw new Error('interrupted');
+    });
+    await stopping.startWorkers('feature', { concurrency: 1 });
+    const job = await successor.enqueue('feature.build', {});
+    await recordWhere(metadata, job.id, (record) => record.status === 'running');
+    await stopping.stopWorkers({ graceMs: 50 });
+    expect(firstRun).toBe(false);
+    expect(await metadata.jobs.get(job.id)).toMatchObject({
+      status: 'queued',
+      progressMessage: 'handed back by a stopping worker',
+    });
+    successor.register('feature.build', async () => buildResult(9));
+    await successor.startWorkers('feature', { concurrency: 1 });
+    const finished = await successor.waitFor(job.id);
+    expect(finished).toMatchObject({ status: 'completed', result: buildResult(9) });
+  });
+
+  it('round-trips a job on each pipeline queue under the configured prefix', async () => {
+    const queue = open();
+    queue.register('feature.build', async (payload) => buildResult(payload.documentIds?.length ?? 0));
+    queue.register('training.finetune', async (payload) => ({
+      modelName: payload.modelName,
+      version: 1,
+      backend: payload.backend,
+      metrics: { loss: 0.5 },
+      lossCurveKey: null,
+      durationMs: 1,
+    }));
+    queue.register('inference.batch', async (payload) => ({
+      outputKey: payload.outputKey,
+      total: 2,
+      succeeded: 2,
+      failed: 0,
+      modelVersions: ['twin:1'],
+      durationMs: 1,
+    }));
+    const feature = await queue.enqueue('feature.build', { documentIds: ['a', 'b'] });
+    const training = await queue.enqueue('training.finetune', {
+      datasetId: 'ds_0123456789ab',
+      backend: 'local',
+      modelName: 'twin',
+      requestedBy: 'test',
+    });
+    const inference = await queue.enqueue('inference.batch', {
+      inputKey: 'in.jsonl',
+      outputKey: 'out.jsonl',
+    });
+    // Each job sits in its own pipeline's Redis queue.
+    expect(await queue.queue('training').getJob(training.id)).toBeDefined();
+    expect(await queue.queue('feature').getJob(training.id)).toBeUndefined();
+    for (const name of queueNames) await queue.startWorkers(name, { concurrency: 1 });
+    expect(await queue.waitFor(feature.id)).toMatchObject({
+      status: 'completed',
+      queue: 'feature',
+      result: { chunks: 2 },
+    });
+    expect(await queue.waitFor(training.id)).toMatchObject({
+      status: 'completed',
+      queue: 'training',
+      result: { modelName: 'twin', version: 1 },
+    });
+    expect(await queue.waitFor(inference.id)).toMatchObject({
+      status: 'completed',
+      queue: 'inference',
+      result: { outputKey: 'out.jsonl', succeeded: 2 },
+    });
+    // Finished jobs leave Redis: the records keep the history.
+    expect(await queue.queue('inference').getJob(inference.id)).toBeUndefined();
+  });
+
+  it('fails a job whose payload in Redis breaks its contract, without retrying', async () => {
+    const queue = open({ attempts: 3 });
+    let runs = 0;
+    queue.register('feature.crawl', async () => {
+      runs += 1;
+      throw new Error('unreachable');
+    });
+    // Something other than our enqueue wrote this job: the record exists, the payload is bad.
+    const record = await queue.enqueue('feature.crawl', {
+      targets: ['https://example.com'],
+      authorName: 'Ada',
+    });
+    await queue.cancel(record.id);
+    await metadata.jobs.update(record.id, { status: 'queued', finishedAt: null, error: null });
+    await queue.queue('feature').add('feature.crawl', { targets: [] }, { jobId: record.id, attempts: 3 });
+    await queue.startWorkers('feature', { concurrency: 1 });
+    const finished = await queue.waitFor(record.id);
+    expect(finished.status).toBe('failed');
+    expect(finished.error).toMatch(/invalid feature.crawl payload: targets/);
+    expect(runs).toBe(0);
+  });
+});

@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, QueueEvents, QueueEventsProducer, RedisConnection, Worker } from 'bullmq';
+import { errorMessage, NotFoundError, ValidationError } from '../../errors.ts';
+import { type JobName, type JobPayload, jobContracts, type QueueName } from '../../jobs/job-contracts.ts';
+import type { Logger } from '../../logger.ts';
+import type { JobHandler, JobQueue } from '../../ports/job-queue.ts';
+import type { JobRepository } from '../../ports/job-repository.ts';
+import { finishedStatuses, type JobRecord } from '../../types/job-record.ts';
+import { createJobProcessor } from './bullmq-job-processor.ts';
+import { RespRedisClient } from './bullmq-redis-client.ts';
+
+export type BullMqJobQueueOptions = {
+  /** redis://host:port/db */
+  url: string;
+  /** Redis key prefix; queues are `<prefix>:feature`, `<prefix>:training`, `<prefix>:inference`. */
+  prefix: string;
+  attempts: number;
+  backoffMs: number;
+  stalledIntervalMs: number;
+  lockDurationMs: number;
+  logger: Logger;
+  /** How often `waitFor` reads the job record (records are the source of truth for every process). */
+  pollMs?: number;
+};
+
+/** The custom QueueEvents event a cancelling process publishes; the worker running the job aborts it. */
+const cancelEvent = 'twin:cancel';
+/** BullMQ states in which a job id is still in flight (enqueueing it again returns it). */
+const inFlightStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+type RunningWorker = { worker: Worker; events: QueueEvents };
+
+/**
+ * The JobQueue on BullMQ: one Redis queue per pipeline. Any process can enqueue, wait for and
+ * cancel jobs; only processes that call `startWorkers` run them (`twin worker <queue>`). Job
+ * records in the metadata store are written by whoever changes a job's state, so `twin jobs` and
+ * `GET /api/jobs/:id` read the same records as with the in-process queue.
+ */
+export class BullMqJobQueue implements JobQueue {
+  private readonly handlers = new Map<string, JobHandler<JobName>>();
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly producers = new Map<QueueName, QueueEventsProducer>();
+  private readonly workers = new Map<QueueName, RunningWorker>();
+  private stopping = false;
+  private closed = false;
+
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly options: BullMqJobQueueOptions,
+  ) {
+    // BullMQ 6 ships no Redis driver; every connection it opens goes through our RESP client.
+    RedisConnection.clientFactory = (redisOptions) => new RespRedisClient(redisOptions);
+  }
+
+  register<N extends JobName>(name: N, handler: JobHandler<N>): void {
+    this.handlers.set(name, handler as unknown as JobHandler<JobName>);
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: { jobId?: string } = {}) {
+    if (this.closed) throw new ValidationError('the job queue is closed');
+    const contract = jobContracts[name];
+    if (!contract) throw new ValidationError(`unknown job ${name}`);
+    const parsed = contract.payload.safeParse(payload);
+    if (!parsed.success) {
+      throw new ValidationError(
+        `invalid ${name} payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      );
+    }
+    const id = options.jobId ?? randomUUID();
+    if (id.includes(':')) throw new ValidationError(`job id ${id} must not contain ":" (BullMQ reserves it)`);
+    const queue = this.queue(contract.queue);
+    const existing = await this.jobs.get(id);
+    const inBullMq = await queue.getJob(id);
+    if (inBullMq) {
+      const state = await inBullMq.getState();
+      // Same id still queued or running (in any process): hand back that job (dedupe).
+      if (inFlightStates.has(state) && existing) return existing;
+      // A finished BullMQ job would make `add` return it unchanged: remove it so the id runs again.
+      if (!inFlightStates.has(state)) await inBullMq.remove().catch(() => {});
+    }
+    const record: JobRecord = {
+      id,
+      queue: contract.queue,
+      name,
+      status: 'queued',
+      payload: parsed.data,
+      result: null,
+      error: null,
+      progress: 0,
+      progressMessage: null,
+      attempts: 0,
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      finishedAt: null,
+    };
+    // The record exists before the job does, so a worker never runs a job it cannot record.
+    if (existing) await this.jobs.update(id, { ...record });
+    else await this.jobs.create(record);
+    await queue.add(name, parsed.data, {
+      jobId: id,
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      // The job records keep the history; Redis keeps only what is still to do.
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
+    return record;
+  }
+
+  async waitFor(jobId: string): Promise<JobRecord> {
+    for (;;) {
+      const record = await this.jobs.get(jobId);
+      if (!record) throw new NotFoundError(`job ${jobId} not found`);
+      if (finishedStatuses.includes(record.status)) return record;
+      await sleep(this.options.pollMs ?? 100);
+    }
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    const record = await this.jobs.get(jobId);
+    if (!record) throw new NotFoundError(`job ${jobId} not found`);
+    if (finishedStatuses.includes(record.status)) return;
+    const queueName = record.queue as QueueName;
+    const job = await this.queue(queueName).getJob(jobId);
+    const state = job ? await job.getState() : 'unknown';
+    if (job && state !== 'active') {
+      try {
+        // Fails when a worker holds the job's lock, i.e. it has just started: then abort it below.
+        await job.remove();
+        await this.jobs.update(jobId, {
+          status: 'cancelled',
+          error: 'cancelled before it started',
+          finishedAt: new Date().toISOString(),
+        });
+        return;
+      } catch (error) {
+        this.options.logger.debug('job became active while cancelling', {
+          job: jobId,
+          error: errorMessage(error),
+        });
+      }
+    }
+    // Running somewhere: the worker that holds it aborts its signal and records it cancelled.
+    this.localCancel(jobId);
+    await this.producer(queueName).publishEvent({ eventName: cancelEvent, jobId });
+  }
+
+  /**
+   * Runs this process's registered handlers for one pipeline queue. Jobs whose worker died (its
+   * lock expired) are picked up again by any live worker (stalled-job recovery).
+   */
+  async startWorkers(queueName: QueueName, options: { concurrency: number }): Promise<void> {
+    if (this.workers.has(queueName)) throw new ValidationError(`workers for ${queueName} already started`);
+    const connection = this.connection();
+    const processor = createJobProcessor({
+      jobs: this.jobs,
+      handlers: this.handlers,
+      logger: this.options.logger.child({ queue: queueName }),
+      stopping: () => this.stopping,
+    });
+    const worker = new Worker(queueName, processor, {
+      connection,
+      prefix: this.options.prefix,
+      concurrency: options.concurrency,
+      lockDuration: this.options.lockDurationMs,
+      stalledInterval: this.options.stalledIntervalMs,
+      // A job may be lost to dead workers as often as it may fail on its own.
+      maxStalledCount: this.options.attempts,
+      autorun: false,
+    });
+    worker.on('error', (error) => this.options.logger.error('worker error', { error: errorMessage(error) }));
+    worker.on('stalled', (jobId) =>
+      this.options.logger.warn('job stalled; it will run again', { job: jobId }),
+    );
+    const events = new QueueEvents(queueName, { connection, prefix: this.options.prefix });
+    // A job that stalled too often is failed by BullMQ's stalled check, never by a processor, so
+    // no processor records it: the workers listening on the queue's events do.
+    events.on('failed', ({ jobId, failedReason }) => {
+      if (failedReason.includes('stalled')) void this.failIfStillRunning(jobId, failedReason);
+    });
+    events.on(
+      cancelEvent as 'error',
+      ((event: { jobId?: string }) => {
+        if (event.jobId) worker.cancelJob(event.jobId, 'cancelled');
+      }) as never,
+    );
+    events.on('error', (error) =>
+      this.options.logger.error('queue events error', { error: errorMessage(error) }),
+    );
+    await events.waitUntilReady();
+    await worker.waitUntilReady();
+    this.workers.set(queueName, { worker, events });
+    void worker.run().catch((error: unknown) => {
+      this.options.logger.error('worker stopped', { error: errorMessage(error) });
+    });
+  }
+
+  /**
+   * Stops taking jobs and lets the ones in flight finish; after `graceMs` they are aborted and
+   * handed back to the queue for another worker.
+   */
+  async stopWorkers(options: { graceMs: number } = { graceMs: 10_000 }): Promise<void> {
+    const running = [...this.workers.values()];
+    this.workers.clear();
+    if (running.length === 0) return;
+    const closing = Promise.all(running.map(({ worker }) => worker.close()));
+    const timer = setTimeout(() => {
+      this.stopping = true;
+      for (const { worker } of running) worker.cancelAllJobs('worker stopping');
+    }, options.graceMs);
+    try {
+      await closing;
+    } finally {
+      clearTimeout(timer);
+      await Promise.all(running.map(({ events }) => events.close()));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stopWorkers();
+    await Promise.all([...this.producers.values()].map((producer) => producer.close()));
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.producers.clear();
+    this.queues.clear();
+  }
+
+  /** The BullMQ queue of one pipeline (tests obliterate it). */
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection(), prefix: this.options.prefix });
+      queue.on('error', (error) => this.options.logger.error('queue error', { error: errorMessage(error) }));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private producer(name: QueueName): QueueEventsProducer {
+    let producer = this.producers.get(name);
+    if (!producer) {
+      producer = new QueueEventsProducer(name, {
+        connection: this.connection(),
+        prefix: this.options.prefix,
+      });
+      this.producers.set(name, producer);
+    }
+    return producer;
+  }
+
+  private connection() {
+    return { url: this.options.url };
+  }
+
+  private localCancel(jobId: string): void {
+    for (const { worker } of this.workers.values()) worker.cancelJob(jobId, 'cancelled');
+  }
+
+  private async failIfStillRunning(jobId: string, message: string): Promise<void> {
+    try {
+      const record = await this.jobs.get(jobId);
+      if (record?.status !== 'running') return;
+      await this.jobs.update(record.id, {
+        status: 'failed',
+        error: message,
+        finishedAt: new Date().toISOString(),
+      });
+    } catch (error) {
+      this.options.logger.error('could not record a failed job', { job: jobId, error: errorMessage(error) });
+    }
+  }
+}
