@@ -160,7 +160,7 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
     };
     expect(bodies[0]?.points[0]).toEqual(first);
     // Same word in text and query hashes to the same index.
-    const sparse = bodies[0]?.points[1]?.vector as { keywords: { indices: number[] } };
+    const sparse = bodies[0]?.points[1]?.vector as unknown as { keywords: { indices: number[] } };
     const rollback = querySparseVector('rollback')?.indices[0];
     expect(sparse.keywords.indices).toContain(rollback);
     // A chunk without words is stored without a keyword vector.
