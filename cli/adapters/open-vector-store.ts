@@ -1,3 +1,4 @@
+import { QdrantVectorStore } from '../../core/adapters/qdrant/qdrant-vector-store.ts';
 import { openSqliteDatabase, type SqliteDatabase } from '../../core/adapters/sqlite/open-sqlite-database.ts';
 import { SqliteVecVectorStore } from '../../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
 import type { TwinConfig } from '../../core/config/config-schema.ts';
@@ -18,7 +19,17 @@ export function openVectorStore(config: TwinConfig, sqlite: SqliteDatabase | nul
         : new SqliteVecVectorStore(openSqliteDatabase(resolveDataPath(config, 'vectors.db')), {
             ownsDatabase: true,
           });
+    case 'qdrant':
+      return new QdrantVectorStore({
+        url: selected.url,
+        apiKey: selected.apiKey,
+        collectionPrefix: selected.collectionPrefix,
+        timeoutMs: selected.timeoutMs,
+        upsertBatchSize: selected.upsertBatchSize,
+      });
     default:
-      throw new ConfigError([`stores.vectors.driver ${selected.driver} is not available yet`]);
+      throw new ConfigError([
+        `stores.vectors.driver ${(selected as { driver: string }).driver} is not available`,
+      ]);
   }
 }
