@@ -9,6 +9,7 @@ import { documentsCommand } from './commands/documents-command.ts';
 import { evalCommand } from './commands/eval-command.ts';
 import { featuresCommand } from './commands/features-command.ts';
 import { jobsCommand } from './commands/jobs-command.ts';
+import { migrateCommand } from './commands/migrate-command.ts';
 import { modelsCommand } from './commands/models-command.ts';
 import { monitorCommand } from './commands/monitor-command.ts';
 import { searchCommand } from './commands/search-command.ts';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     chatCommand(),
     batchCommand(),
     monitorCommand(),
+    migrateCommand(),
   ]) {
     program.addCommand(command);
   }

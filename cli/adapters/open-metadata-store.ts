@@ -1,3 +1,4 @@
+import { createPostgresMetadataStore } from '../../core/adapters/postgres/postgres-metadata-store.ts';
 import { openSqliteDatabase, type SqliteDatabase } from '../../core/adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../../core/adapters/sqlite/sqlite-metadata-store.ts';
 import type { TwinConfig } from '../../core/config/config-schema.ts';
@@ -12,14 +13,27 @@ export type OpenedMetadataStore = {
   close(): Promise<void>;
 };
 
-/** The metadata store the configuration selects, migrated and ready. */
-export async function openMetadataStore(config: TwinConfig): Promise<OpenedMetadataStore> {
+/**
+ * The metadata store the configuration selects, migrated and ready. `migrate: false` opens it as
+ * it is (`twin migrate` applies and reports migrations itself).
+ */
+export async function openMetadataStore(
+  config: TwinConfig,
+  options: { migrate?: boolean } = {},
+): Promise<OpenedMetadataStore> {
+  const migrate = options.migrate ?? true;
   const selected = config.stores.metadata;
   switch (selected.driver) {
     case 'sqlite': {
       const database = openSqliteDatabase(resolveDataPath(config, selected.path));
       const metadata = createSqliteMetadataStore(database);
-      await metadata.migrate();
+      try {
+        if (migrate) await metadata.migrate();
+      } catch (error) {
+        await metadata.close();
+        database.close();
+        throw error;
+      }
       return {
         metadata,
         sqlite: database,
@@ -29,7 +43,23 @@ export async function openMetadataStore(config: TwinConfig): Promise<OpenedMetad
         },
       };
     }
+    case 'postgres': {
+      const metadata = createPostgresMetadataStore({
+        url: selected.url,
+        schema: selected.schema,
+        poolSize: selected.poolSize,
+      });
+      try {
+        if (migrate) await metadata.migrate();
+      } catch (error) {
+        await metadata.close();
+        throw error;
+      }
+      return { metadata, sqlite: null, close: () => metadata.close() };
+    }
     default:
-      throw new ConfigError([`stores.metadata.driver ${selected.driver} is not available yet`]);
+      throw new ConfigError([
+        `stores.metadata.driver ${(selected as { driver: string }).driver} is not available`,
+      ]);
   }
 }

@@ -1,21 +1,26 @@
+import { drainOutbox } from '../../core/outbox/outbox-relay.ts';
 import type { FeatureDependencies } from '../feature-dependencies.ts';
 import { buildFeatures } from '../processing/build-features.ts';
 import { runCrawl } from '../warehouse/run-crawl.ts';
 
 /**
- * Registers the feature pipeline's jobs on a queue. A crawl that created or changed documents
- * enqueues a feature build for exactly those documents, so features follow the warehouse.
+ * Registers the feature pipeline's jobs on a queue. Features follow the warehouse through change
+ * data capture: every created or changed document left an outbox event in its own transaction,
+ * and a crawl that wants features drains the outbox once at its end, enqueueing the feature build.
+ * A crawl that dies before that loses nothing: the next drain (another crawl, or the feature
+ * worker's polling relay) picks the events up.
  */
 export function registerFeatureJobs(dependencies: FeatureDependencies): void {
-  const { queue } = dependencies;
+  const { queue, metadata, logger } = dependencies;
   queue.register('feature.crawl', async (payload, context) => {
     const result = await runCrawl(payload, context, dependencies);
-    if (payload.buildFeatures && result.documentIds.length > 0) {
-      const job = await queue.enqueue('feature.build', { documentIds: result.documentIds });
-      await context.log(`enqueued feature build ${job.id} for ${result.documentIds.length} documents`);
-      return { ...result, featureJobId: job.id };
+    if (!payload.buildFeatures) return result;
+    const jobs = await drainOutbox({ outbox: metadata.outbox, queue, logger });
+    for (const job of jobs) {
+      const documents = (job.payload as { documentIds?: string[] }).documentIds?.length ?? 0;
+      await context.log(`enqueued feature build ${job.id} for ${documents} documents`);
     }
-    return result;
+    return { ...result, featureJobId: jobs[0]?.id ?? null };
   });
   queue.register('feature.build', (payload, context) => buildFeatures(payload, context, dependencies));
 }
