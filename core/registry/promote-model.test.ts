@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteDatabase, type SqliteDatabase } from '../adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../adapters/sqlite/sqlite-metadata-store.ts';
+import { SqliteVecVectorStore } from '../adapters/sqlite-vec/sqlite-vec-vector-store.ts';
+import { contractFeatureSet } from '../contracts/vector-store-contract.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
+import type { ModelRegistry } from '../ports/model-registry.ts';
 import { parseModelReference } from './model-reference.ts';
 import { checkGate, promoteModel, rollbackModel } from './promote-model.ts';
 import { resolveModel } from './resolve-model.ts';
@@ -9,14 +12,14 @@ import { resolveModel } from './resolve-model.ts';
 describe('registry operations', () => {
   let database: SqliteDatabase;
   let store: MetadataStore;
-  const register = (metrics: Record<string, number>) =>
+  const register = (metrics: Record<string, number>, featureSetId: string | null = null) =>
     store.models.register({
       name: 'twin',
       backend: 'local',
       baseModel: null,
       hyperparameters: {},
       datasetId: null,
-      featureSetId: null,
+      featureSetId,
       parentVersion: null,
       metrics,
       lossCurve: [],
@@ -108,5 +111,81 @@ describe('registry operations', () => {
     });
     expect(missing).toMatchObject({ passed: false });
     expect(missing.reason).toMatch(/run `twin eval` first/);
+  });
+
+  describe('the serving vector alias follows production', () => {
+    const first = { ...contractFeatureSet, id: 'fs_00000000000a' };
+    const second = { ...contractFeatureSet, id: 'fs_00000000000b' };
+    let vectors: SqliteVecVectorStore;
+    beforeEach(async () => {
+      vectors = new SqliteVecVectorStore(database);
+      await vectors.ensureCollection(first);
+      await vectors.ensureCollection(second);
+      await register({}, first.id); // version 4
+      await register({}, second.id); // version 5
+      await register({}, null); // version 6
+      await register({}, 'fs_0000000000cc'); // version 7: its features were never stored
+    });
+
+    it('promote and rollback move the vector alias with the model alias', async () => {
+      await promoteModel(store.models, { name: 'twin', version: 4, movedBy: 'ada', vectors });
+      expect(await vectors.servingFeatureSet()).toBe(first.id);
+      await promoteModel(store.models, { name: 'twin', version: 5, movedBy: 'ada', vectors });
+      expect(await vectors.servingFeatureSet()).toBe(second.id);
+      // A version without a feature set leaves the serving vectors where they are.
+      await promoteModel(store.models, { name: 'twin', version: 6, movedBy: 'ada', vectors });
+      expect(await vectors.servingFeatureSet()).toBe(second.id);
+      expect((await rollbackModel(store.models, { name: 'twin', movedBy: 'bob', vectors })).toVersion).toBe(
+        5,
+      );
+      expect(await vectors.servingFeatureSet()).toBe(second.id);
+      expect((await rollbackModel(store.models, { name: 'twin', movedBy: 'bob', vectors })).toVersion).toBe(
+        4,
+      );
+      expect(await vectors.servingFeatureSet()).toBe(first.id);
+    });
+
+    it('other aliases do not move the serving vectors', async () => {
+      await promoteModel(store.models, { name: 'twin', version: 4, movedBy: 'ada', vectors });
+      await promoteModel(store.models, {
+        name: 'twin',
+        version: 5,
+        alias: 'staging',
+        movedBy: 'ada',
+        vectors,
+      });
+      expect(await vectors.servingFeatureSet()).toBe(first.id);
+    });
+
+    it('refuses to serve a version whose feature set has no vectors, and moves nothing', async () => {
+      await promoteModel(store.models, { name: 'twin', version: 4, movedBy: 'ada', vectors });
+      await expect(
+        promoteModel(store.models, { name: 'twin', version: 7, movedBy: 'ada', vectors }),
+      ).rejects.toThrow(/twin:7 was trained on feature set fs_0000000000cc, which has no vectors/);
+      expect((await store.models.getAlias('twin', 'production'))?.version).toBe(4);
+      expect(await vectors.servingFeatureSet()).toBe(first.id);
+    });
+
+    it('puts the vector alias back when the registry move loses a race', async () => {
+      await promoteModel(store.models, { name: 'twin', version: 4, movedBy: 'ada', vectors });
+      // Another operator's promotion lands between our read of the alias and our move.
+      const racing = new Proxy(store.models, {
+        get(target, property) {
+          if (property === 'moveAlias') {
+            return async (move: Parameters<ModelRegistry['moveAlias']>[0]) => {
+              await target.moveAlias({ ...move, toVersion: 6, movedBy: 'carol', reason: 'promote' });
+              return target.moveAlias(move);
+            };
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      await expect(
+        promoteModel(racing, { name: 'twin', version: 5, movedBy: 'ada', vectors }),
+      ).rejects.toThrow();
+      expect((await store.models.getAlias('twin', 'production'))?.version).toBe(6);
+      expect(await vectors.servingFeatureSet()).toBe(first.id);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { ModelRegistry } from '../ports/model-registry.ts';
+import type { VectorStore } from '../ports/vector-store.ts';
 import type { AliasEvent } from '../types/model-version.ts';
 import { defaultAlias } from './model-reference.ts';
 
@@ -56,24 +57,78 @@ export async function checkGate(
   };
 }
 
+/**
+ * Given to promote and rollback, the vector store whose serving alias follows the `production`
+ * model alias to the feature set the served version was trained on.
+ */
+export type ServingVectors = { vectors?: VectorStore };
+
 /** Points an alias at a version: one atomic move, recorded with who and why. */
 export async function promoteModel(
   registry: ModelRegistry,
-  options: { name: string; version: number; alias?: string; movedBy: string; reason?: string },
+  options: {
+    name: string;
+    version: number;
+    alias?: string;
+    movedBy: string;
+    reason?: string;
+  } & ServingVectors,
 ): Promise<AliasEvent> {
   const alias = options.alias ?? defaultAlias;
   const current = await registry.getAlias(options.name, alias);
   if (current?.version === options.version) {
     throw new ValidationError(`${options.name}@${alias} already points at version ${options.version}`);
   }
-  return registry.moveAlias({
-    name: options.name,
-    alias,
-    toVersion: options.version,
-    movedBy: options.movedBy,
-    reason: options.reason ?? 'promote',
-    expectedVersion: current?.version ?? null,
-  });
+  return moveWithServingFeatures(
+    registry,
+    options.vectors,
+    { name: options.name, alias, version: options.version },
+    () =>
+      registry.moveAlias({
+        name: options.name,
+        alias,
+        toVersion: options.version,
+        movedBy: options.movedBy,
+        reason: options.reason ?? 'promote',
+        expectedVersion: current?.version ?? null,
+      }),
+  );
+}
+
+/**
+ * Moves the production alias and the vector store's serving alias together. The vector alias moves
+ * first because it is the step that can refuse (the version's feature set has no vectors in this
+ * store); the registry move then commits, and if it fails (say a concurrent move won) the vector
+ * alias goes back to where it was. Other aliases and versions without a feature set leave the
+ * serving vectors alone.
+ */
+async function moveWithServingFeatures(
+  registry: ModelRegistry,
+  vectors: VectorStore | undefined,
+  target: { name: string; alias: string; version: number },
+  move: () => Promise<AliasEvent>,
+): Promise<AliasEvent> {
+  if (!vectors || target.alias !== defaultAlias) return move();
+  const model = await registry.get(target.name, target.version);
+  const featureSetId = model?.featureSetId ?? null;
+  if (featureSetId === null) return move();
+  const previous = await vectors.servingFeatureSet();
+  if (previous === featureSetId) return move();
+  try {
+    await vectors.setServingFeatureSet(featureSetId);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    throw new NotFoundError(
+      `${target.name}:${target.version} was trained on feature set ${featureSetId}, which has no vectors in the vector store: run the feature pipeline for it before serving this version`,
+      { cause: error },
+    );
+  }
+  try {
+    return await move();
+  } catch (error) {
+    if (previous !== null) await vectors.setServingFeatureSet(previous);
+    throw error;
+  }
 }
 
 const rollbackReason = 'rollback';
@@ -85,7 +140,7 @@ const rollbackReason = 'rollback';
  */
 export async function rollbackModel(
   registry: ModelRegistry,
-  options: { name: string; alias?: string; movedBy: string; reason?: string },
+  options: { name: string; alias?: string; movedBy: string; reason?: string } & ServingVectors,
 ): Promise<AliasEvent> {
   const alias = options.alias ?? defaultAlias;
   const current = await registry.getAlias(options.name, alias);
@@ -99,12 +154,18 @@ export async function rollbackModel(
   const target = stack[stack.length - 2];
   if (target === undefined)
     throw new ValidationError(`${options.name}@${alias} has no earlier version to roll back to`);
-  return registry.moveAlias({
-    name: options.name,
-    alias,
-    toVersion: target,
-    movedBy: options.movedBy,
-    reason: `${rollbackReason} from ${current.version}${options.reason ? `: ${options.reason}` : ''}`,
-    expectedVersion: current.version,
-  });
+  return moveWithServingFeatures(
+    registry,
+    options.vectors,
+    { name: options.name, alias, version: target },
+    () =>
+      registry.moveAlias({
+        name: options.name,
+        alias,
+        toVersion: target,
+        movedBy: options.movedBy,
+        reason: `${rollbackReason} from ${current.version}${options.reason ? `: ${options.reason}` : ''}`,
+        expectedVersion: current.version,
+      }),
+  );
 }
