@@ -3,12 +3,14 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFeaturesBench } from './features/features-bench.ts';
+import { runInferenceBench } from './inference-bench.ts';
 import { runTrainingBench } from './training/training-bench.ts';
 
 /** `npm run bench -- <suite>...`: runs the named suites (all when none) and writes JSON per suite. */
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   features: runFeaturesBench,
   training: runTrainingBench,
+  inference: runInferenceBench,
 };
 
 const resultsDirectory = join(dirname(fileURLToPath(import.meta.url)), 'results');
