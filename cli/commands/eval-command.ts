@@ -110,6 +110,7 @@ export function evalCommand(): Command {
           version: updated.version,
           movedBy: runtime.config.training.actor,
           reason: `gate: ${gate.reason}`,
+          vectors: runtime.vectors,
         });
         print(
           `gate passed (${gate.reason}): ${updated.name}@production ${event.fromVersion ?? '—'} → ${event.toVersion}`,

@@ -139,6 +139,7 @@ export function modelsCommand(): Command {
           alias: options.alias,
           movedBy: options.by ?? runtime.config.training.actor,
           ...(options.reason ? { reason: options.reason } : {}),
+          vectors: runtime.vectors,
         });
         print(`${name}@${event.alias}: ${event.fromVersion ?? '—'} → ${event.toVersion}`);
       });
@@ -161,6 +162,7 @@ export function modelsCommand(): Command {
           alias: options.alias,
           movedBy: options.by ?? runtime.config.training.actor,
           ...(options.reason ? { reason: options.reason } : {}),
+          vectors: runtime.vectors,
         });
         print(`${name}@${event.alias}: ${event.fromVersion} → ${event.toVersion} (rolled back)`);
       });
