@@ -15,6 +15,7 @@ import { monitorCommand } from './commands/monitor-command.ts';
 import { searchCommand } from './commands/search-command.ts';
 import { serveCommand } from './commands/serve-command.ts';
 import { trainCommand } from './commands/train-command.ts';
+import { workerCommand } from './commands/worker-command.ts';
 
 /** The `twin` command: the composition root that reads config, builds adapters and runs pipelines. */
 export function buildProgram(): Command {
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
     batchCommand(),
     monitorCommand(),
     migrateCommand(),
+    workerCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -1,0 +1,104 @@
+import { Command } from 'commander';
+import { BullMqJobQueue } from '../../core/adapters/queue/bullmq-job-queue.ts';
+import { ConfigError, ValidationError } from '../../core/errors.ts';
+import { QueueName } from '../../core/jobs/job-contracts.ts';
+import { createApp } from '../../inference/api/create-app.ts';
+import { configFor, print, withRuntime } from '../cli-context.ts';
+import { apiDependencies } from './chat-command.ts';
+
+/** Default time the job in flight gets to finish after SIGTERM before it is handed back. */
+const defaultGraceSeconds = 30;
+
+/**
+ * `twin worker <queue>`: runs one pipeline's jobs from BullMQ until SIGTERM/SIGINT. Start as many
+ * as you like, on any machine that reaches the same Redis, metadata store and vector store.
+ */
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('run the jobs of one pipeline queue (feature, training, inference) from BullMQ')
+    .argument('<queue>', `pipeline queue: ${QueueName.options.join(', ')}`)
+    .option('--concurrency <n>', 'jobs this process runs at once (default: stores.queue.concurrency)')
+    .option(
+      '--grace <seconds>',
+      `on SIGTERM, how long the job in flight may finish before it is handed back (default ${defaultGraceSeconds})`,
+    )
+    .action(async function (
+      this: Command,
+      queueArgument: string,
+      options: { concurrency?: string; grace?: string },
+    ) {
+      const queueName = QueueName.safeParse(queueArgument);
+      if (!queueName.success) {
+        throw new ValidationError(
+          `unknown queue "${queueArgument}"; expected one of: ${QueueName.options.join(', ')}`,
+        );
+      }
+      const concurrency = optionalPositive(options.concurrency, '--concurrency', 64);
+      const graceSeconds = optionalPositive(options.grace, '--grace', 3600) ?? defaultGraceSeconds;
+      const selected = configFor(this).stores.queue;
+      if (selected.driver !== 'bullmq') {
+        throw new ConfigError([
+          `twin worker needs stores.queue.driver: bullmq (configured: ${selected.driver}); the in-process queue runs jobs inside the process that enqueues them`,
+        ]);
+      }
+      await withRuntime(this, async (runtime) => {
+        // Listen for the stop signals first, so a SIGTERM during start-up still stops gracefully.
+        const signalled = waitForStopSignal();
+        const queue = runtime.queue;
+        if (!(queue instanceof BullMqJobQueue)) throw new ConfigError(['stores.queue.driver is not bullmq']);
+        // The inference worker needs the same retrieval and generation as `twin serve`; building the
+        // app registers the inference.batch handler on this queue (the app itself is never served).
+        const inference = queueName.data === 'inference' ? inferenceHandlers(runtime) : undefined;
+        try {
+          await queue.startWorkers(queueName.data, { concurrency: concurrency ?? selected.concurrency });
+          print(
+            `twin worker ${queueName.data} ready (pid ${process.pid}, concurrency ${concurrency ?? selected.concurrency}, prefix ${selected.prefix})`,
+          );
+          const signal = await signalled.promise;
+          runtime.logger.info('stopping: finishing the jobs in flight', { signal, graceSeconds });
+          await queue.stopWorkers({ graceMs: graceSeconds * 1000 });
+          runtime.logger.info('stopped');
+        } finally {
+          signalled.dispose();
+          await inference?.close();
+        }
+      });
+    });
+}
+
+function inferenceHandlers(runtime: Parameters<typeof apiDependencies>[0]) {
+  const dependencies = apiDependencies(runtime);
+  const { generators } = createApp(dependencies);
+  return {
+    close: async () => {
+      await generators.close();
+      await dependencies.close();
+    },
+  };
+}
+
+function optionalPositive(value: string | undefined, flag: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+    throw new ValidationError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Resolves with the first SIGINT or SIGTERM; `dispose` removes the handlers. */
+function waitForStopSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void } {
+  let stop: (signal: NodeJS.Signals) => void = () => {};
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    stop = resolve;
+  });
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    promise,
+    dispose: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}

@@ -1,0 +1,255 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  countRedisKeys,
+  deleteRedisKeys,
+  testPrefix,
+  testRedisUrl,
+} from '../core/adapters/queue/bullmq-test-support.ts';
+import { openSqliteDatabase, type SqliteDatabase } from '../core/adapters/sqlite/open-sqlite-database.ts';
+import { createSqliteMetadataStore } from '../core/adapters/sqlite/sqlite-metadata-store.ts';
+import type { MetadataStore } from '../core/ports/metadata-store.ts';
+import type { JobRecord } from '../core/types/job-record.ts';
+import { type SampleSites, startSampleSites } from '../datasets/sample-author/serve-sample-sites.ts';
+import { runTwin } from './test-support/run-twin.ts';
+
+const bin = resolve(import.meta.dirname, '../bin/twin.js');
+
+type Running = {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+};
+
+/** Starts the real `twin` binary and keeps it running (workers, a following producer). */
+function startTwin(args: string[]): Running {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += String(chunk);
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Waits for `predicate` to hold (bounded, so a broken worker fails the test instead of hanging it). */
+async function until<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  limitMs = 40_000,
+): Promise<NonNullable<T>> {
+  const deadline = performance.now() + limitMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+type FeatureSetRow = { id: string; documents: number; chunks: number; vectors: number };
+
+describe('twin worker on BullMQ', () => {
+  const prefix = testPrefix();
+  const folder = mkdtempSync(join(tmpdir(), 'twin-worker-'));
+  const reference = join(folder, 'reference');
+  const shared = join(folder, 'shared');
+  const inProcessConfig = join(folder, 'in-process.yaml');
+  const bullmqConfig = join(folder, 'bullmq.yaml');
+  const started: Running[] = [];
+  let sites: SampleSites;
+  let database: SqliteDatabase | undefined;
+  let metadata: MetadataStore | undefined;
+
+  const worker = (dataDir: string, ...extra: string[]) => {
+    const running = startTwin([
+      '--config',
+      bullmqConfig,
+      '--data-dir',
+      dataDir,
+      'worker',
+      'feature',
+      ...extra,
+    ]);
+    started.push(running);
+    return running;
+  };
+  const ready = (running: Running) =>
+    until('the worker to be ready', () => running.stdout().includes('ready'));
+  const featureSets = async (dataDir: string): Promise<FeatureSetRow[]> => {
+    const listed = await runTwin([
+      '--config',
+      inProcessConfig,
+      '--data-dir',
+      dataDir,
+      'features',
+      'list',
+      '--json',
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    return (JSON.parse(listed.stdout) as FeatureSetRow[]).map(({ id, documents, chunks, vectors }) => ({
+      id,
+      documents,
+      chunks,
+      vectors,
+    }));
+  };
+  /** Job records of the shared data folder, read directly (the workers write them). */
+  const jobRecords = () => {
+    if (!metadata) {
+      database = openSqliteDatabase(join(shared, 'twin.db'));
+      metadata = createSqliteMetadataStore(database);
+    }
+    return metadata.jobs;
+  };
+
+  beforeAll(async () => {
+    sites = await startSampleSites({ benchPages: 40 });
+    const common = `crawler:\n  allowLoopback: true\n  perHostDelayMs: 0\n  devtoApiBase: ${sites.urls.devtoApiBase}\nembedder:\n  provider: use-lite\n  workers: 1\n  batchSize: 16\nfeatures:\n  batchSize: 8\n`;
+    writeFileSync(inProcessConfig, `logLevel: warn\n${common}`);
+    // Short locks so a killed worker's job is recovered within seconds.
+    writeFileSync(
+      bullmqConfig,
+      `logLevel: info\n${common}stores:\n  queue:\n    driver: bullmq\n    url: ${testRedisUrl}\n    prefix: ${prefix}\n    concurrency: 1\n    attempts: 2\n    backoffMs: 100\n    stalledIntervalMs: 500\n    lockDurationMs: 2000\n`,
+    );
+    // One warehouse, crawled once, copied: the reference folder builds its features in one clean
+    // in-process run; the shared folder builds the same documents through workers that get killed.
+    const crawled = await runTwin([
+      '--config',
+      inProcessConfig,
+      '--data-dir',
+      reference,
+      'crawl',
+      sites.urls.benchSitemap as string,
+      '--author',
+      'Noor Halvorsen',
+      '--no-features',
+    ]);
+    expect(crawled.code, crawled.stderr).toBe(0);
+    cpSync(reference, shared, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const running of started) if (running.child.exitCode === null) running.child.kill('SIGKILL');
+    await Promise.all(started.map((running) => running.exited));
+    await metadata?.close();
+    database?.close();
+    await sites?.close();
+    rmSync(folder, { recursive: true, force: true });
+    await deleteRedisKeys(prefix);
+    expect(await countRedisKeys(prefix)).toBe(0);
+  });
+
+  it('refuses to start on the in-process queue with a clear error', async () => {
+    const refused = await runTwin([
+      '--config',
+      inProcessConfig,
+      '--data-dir',
+      reference,
+      'worker',
+      'feature',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/twin worker needs stores\.queue\.driver: bullmq/);
+    const unknown = await runTwin(['--config', bullmqConfig, '--data-dir', reference, 'worker', 'billing']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown queue "billing"; expected one of: feature, training, inference/);
+  });
+
+  it('recovers a job from a worker killed with SIGKILL mid-build: another worker finishes it, no loss and no duplicates', {
+    timeout: 120_000,
+  }, async () => {
+    const clean = await runTwin([
+      '--config',
+      inProcessConfig,
+      '--data-dir',
+      reference,
+      'features',
+      'build',
+      '--json',
+    ]);
+    expect(clean.code, clean.stderr).toBe(0);
+    const expected = await featureSets(reference);
+    expect(expected).toHaveLength(1);
+    expect(expected[0]?.chunks).toBeGreaterThan(40);
+
+    const workers = [worker(shared), worker(shared)];
+    await Promise.all(workers.map(ready));
+    // A producer process: enqueues the build and follows its record until it finishes.
+    const producer = startTwin([
+      '--config',
+      bullmqConfig,
+      '--data-dir',
+      shared,
+      'features',
+      'build',
+      '--json',
+    ]);
+    started.push(producer);
+    const running = await until('the build to be part-way', async () => {
+      const [record] = await jobRecords().list({ queue: 'feature' });
+      return record?.status === 'running' && record.progress > 0 && record.progress < 0.8
+        ? record
+        : undefined;
+    });
+    const victim = await until('the worker that took the job', () =>
+      workers.find((candidate) => candidate.stderr().includes(`job started`)),
+    );
+    const survivor = workers.find((candidate) => candidate !== victim) as Running;
+    victim.child.kill('SIGKILL');
+    expect(await victim.exited).toBeNull();
+
+    const finished = await until('the build to finish on the other worker', async () => {
+      const record = await jobRecords().get(running.id);
+      return record && record.status !== 'running' && record.status !== 'queued' ? record : undefined;
+    });
+    expect(finished).toMatchObject({ status: 'completed', attempts: 2 } satisfies Partial<JobRecord>);
+    expect(survivor.stderr()).toMatch(
+      new RegExp(`job completed.*${running.id}|${running.id}.*job completed`),
+    );
+    expect(await producer.exited).toBe(0);
+    // Exactly the clean run's documents, chunks and vectors: nothing lost, nothing twice.
+    expect(await featureSets(shared)).toEqual(expected);
+
+    survivor.child.kill('SIGTERM');
+    expect(await survivor.exited).toBe(0);
+  });
+
+  it('finishes the job in flight on SIGTERM, then exits 0', { timeout: 90_000 }, async () => {
+    const graceful = worker(shared, '--concurrency', '1', '--grace', '60');
+    await ready(graceful);
+    const producer = startTwin([
+      '--config',
+      bullmqConfig,
+      '--data-dir',
+      shared,
+      'features',
+      'build',
+      '--force',
+      '--json',
+    ]);
+    started.push(producer);
+    const running = await until('the forced build to be running', async () => {
+      const records = await jobRecords().list({ queue: 'feature', status: 'running' });
+      return records.find((record) => record.progress > 0 && record.progress < 0.8);
+    });
+    graceful.child.kill('SIGTERM');
+    expect(await graceful.exited).toBe(0);
+    expect(await jobRecords().get(running.id)).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(graceful.stderr()).toMatch(/stopping: finishing the jobs in flight/);
+    expect(await producer.exited).toBe(0);
+    expect(JSON.parse(producer.stdout())).toMatchObject({ processed: 40 });
+  });
+});
