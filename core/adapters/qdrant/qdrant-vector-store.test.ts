@@ -115,6 +115,15 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
     await expect(store.ensureCollection(wider)).rejects.toThrow(/8 dimensions, the feature set says 16/);
   });
 
+  it('refuses a collection of the same name that this store did not create', async () => {
+    const { store } = await replayStore([
+      { method: 'GET', path: collectionPath, replies: [{ fixture: 'collection-info-foreign.json' }] },
+    ]);
+    await expect(store.ensureCollection(contractFeatureSet)).rejects.toThrow(
+      /collection llmtwin_fs_0123456789ab has no "dense" vector: it was not created by this store/,
+    );
+  });
+
   it('a creation race: another process created the collection first, the conflict is absorbed', async () => {
     const { store, replay } = await replayStore([
       {

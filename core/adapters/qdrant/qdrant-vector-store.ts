@@ -90,6 +90,11 @@ export class QdrantVectorStore implements VectorStore {
         `collection ${featureSet.id} has ${existing} dimensions, the feature set says ${size}`,
       );
     }
+    if (!info.config.params.sparse_vectors?.[keywordVectorName]) {
+      throw new ValidationError(
+        `collection ${name} has no "${keywordVectorName}" sparse vector: it was not created by this store`,
+      );
+    }
     // Created one by one and checked each time, so an interrupted creation heals on the next call.
     for (const key of payloadKeys) {
       if (info.payload_schema?.[key]) continue;
