@@ -153,6 +153,15 @@ describe('twin serve in a child process', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
+  it('stops cleanly on SIGINT (Ctrl-C) too', { timeout: 60_000 }, async () => {
+    served = startServe(['--port', '0', ...global]);
+    const url = await listeningUrl(served);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    served.child.kill('SIGINT');
+    expect(await served.exited).toBe(0);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
   it('fails at start-up, naming the folder, when the configured reranker cannot load', {
     timeout: 60_000,
   }, async () => {

@@ -19,8 +19,8 @@ export function serveCommand(): Command {
         throw new ValidationError(`--port must be a port number, got "${options.port}"`);
       }
       await withRuntime(this, async (runtime) => {
-        // Listen for the stop signals before anything else, so a SIGTERM during start-up still
-        // takes the graceful path (and the exit code 0) instead of Node's default kill.
+        // Listen for the stop signals before loading anything, so a SIGTERM while the reranker
+        // loads still takes the graceful path (and exit code 0) instead of Node's default kill.
         const signalled = waitForStopSignal();
         const dependencies = apiDependencies(runtime);
         try {
