@@ -25,6 +25,23 @@ export async function runFineTune(
       `unknown backend "${payload.backend}"; available: ${Object.keys(backends).join(', ')}`,
     );
   }
+  // Redelivered after its worker died between registering the version and reporting the job done
+  // (a SIGKILL, a lost lock): report that version instead of training again, which would waste
+  // the run and, should the retrain fail, delete the registered version's artifacts below.
+  const registered = (await metadata.models.list(payload.modelName)).find(
+    (version) => version.jobId === context.jobId,
+  );
+  if (registered) {
+    await context.log(`already registered ${registered.name}:${registered.version} by this job`);
+    return {
+      modelName: registered.name,
+      version: registered.version,
+      backend: registered.backend,
+      metrics: registered.metrics,
+      lossCurveKey: registered.lossCurveKey,
+      durationMs: performance.now() - started,
+    };
+  }
   const dataset = await metadata.datasets.get(payload.datasetId);
   if (!dataset)
     throw new NotFoundError(`dataset ${payload.datasetId} not found (see \`twin datasets list\`)`);
