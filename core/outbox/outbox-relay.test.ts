@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testPostgresUrl, testSchemas } from '../adapters/postgres/postgres-test-database.ts';
 import { InProcessJobQueue } from '../adapters/queue/in-process-job-queue.ts';
 import { openSqliteDatabase } from '../adapters/sqlite/open-sqlite-database.ts';
@@ -12,7 +12,7 @@ import { silentLogger } from '../logger.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { RawDocument } from '../types/raw-document.ts';
-import { drainOutbox } from './outbox-relay.ts';
+import { drainOutbox, startOutboxRelay } from './outbox-relay.ts';
 
 const fixture = resolve(import.meta.dirname, '__fixtures__/crash-while-draining.ts');
 const leaseMs = 5 * 60_000;
@@ -266,3 +266,37 @@ for (const engine of [sqlite, postgres]) {
     });
   });
 }
+
+describe('startOutboxRelay', () => {
+  it('keeps draining until stopped, and a failed pass does not stop it', async () => {
+    const database = openSqliteDatabase(':memory:');
+    const metadata = createSqliteMetadataStore(database);
+    await metadata.migrate();
+    const { queue, builds } = recordingQueue(metadata);
+    let refusals = 1;
+    const flaky: JobQueue = {
+      register: queue.register.bind(queue),
+      waitFor: queue.waitFor.bind(queue),
+      cancel: queue.cancel.bind(queue),
+      close: queue.close.bind(queue),
+      enqueue: (name, payload, options) => {
+        if (refusals-- > 0) return Promise.reject(new Error('queue unreachable'));
+        return queue.enqueue(name, payload, options);
+      },
+    };
+    const relay = startOutboxRelay({ outbox: metadata.outbox, queue: flaky, intervalMs: 5 });
+    try {
+      await metadata.documents.upsertAuthor('Ada Quill');
+      await metadata.documents.upsert(article('p1', 'Polled one.'), '2026-03-01T00:00:00.000Z');
+      await vi.waitFor(() => expect(builds).toEqual([['p1']]), { timeout: 10_000, interval: 10 });
+      await metadata.documents.upsert(article('p2', 'Polled two.'), '2026-03-01T00:00:00.000Z');
+      await vi.waitFor(() => expect(builds).toEqual([['p1'], ['p2']]), { timeout: 10_000, interval: 10 });
+      expect(refusals).toBeLessThan(0);
+    } finally {
+      await relay.stop();
+      await queue.close();
+      await metadata.close();
+      database.close();
+    }
+  });
+});
