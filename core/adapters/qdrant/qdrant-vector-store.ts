@@ -2,10 +2,10 @@ import { QdrantClient } from '@qdrant/js-client-rest';
 import type { z } from 'zod';
 import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
 import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../ports/vector-store.ts';
-import { ChunkPayload } from '../../types/chunk.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
 import { toTwinError, unexpectedResponse } from './qdrant-errors.ts';
 import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
+import { denseVectorName, keywordVectorName, toQdrantPoint } from './qdrant-point.ts';
 import {
   AliasList,
   CollectionInfo,
@@ -14,7 +14,7 @@ import {
   ScoredPoints,
   ScrollPage,
 } from './qdrant-responses.ts';
-import { documentSparseVector, querySparseVector } from './sparse-terms.ts';
+import { querySparseVector } from './sparse-terms.ts';
 
 export type QdrantVectorStoreOptions = {
   url: string;
@@ -27,10 +27,6 @@ export type QdrantVectorStoreOptions = {
   /** Injected in tests; built from url/apiKey/timeoutMs otherwise. */
   client?: QdrantClient;
 };
-
-/** Names of the two vectors every point carries. */
-export const denseVectorName = 'dense';
-export const keywordVectorName = 'keywords';
 
 /** Points per scroll page when listing a document's chunks. */
 const scrollPageSize = 256;
@@ -109,29 +105,7 @@ export class QdrantVectorStore implements VectorStore {
     const name = this.collectionName(featureSetId);
     const dimensions = await this.requireCollection(featureSetId);
     // Everything is checked before the first request, so bad input writes nothing.
-    const prepared = points.map((point) => {
-      if (point.vector.length !== dimensions) {
-        throw new ValidationError(
-          `point ${point.id} has ${point.vector.length} dimensions, expected ${dimensions}`,
-        );
-      }
-      if (!point.vector.every(Number.isFinite))
-        throw new ValidationError(`point ${point.id} has a non-finite value`);
-      const parsed = ChunkPayload.safeParse(point.payload);
-      if (!parsed.success) {
-        throw new ValidationError(`point ${point.id} has an invalid payload: ${parsed.error.message}`);
-      }
-      const keywords = documentSparseVector(parsed.data.text, parsed.data.title);
-      return {
-        id: point.id,
-        vector: {
-          [denseVectorName]: Array.from(point.vector),
-          // A chunk without words has no keyword vector; Qdrant allows a point to lack a named vector.
-          ...(keywords.indices.length > 0 ? { [keywordVectorName]: keywords } : {}),
-        },
-        payload: parsed.data,
-      };
-    });
+    const prepared = points.map((point) => toQdrantPoint(point, dimensions));
     for (let start = 0; start < prepared.length; start += this.options.upsertBatchSize) {
       const batch = prepared.slice(start, start + this.options.upsertBatchSize);
       await this.call(`upsert ${batch.length} points into ${name}`, () =>
@@ -168,7 +142,7 @@ export class QdrantVectorStore implements VectorStore {
     assertK(options.k);
     const filter = toQdrantFilter(options.filter);
     if (filter === null) return [];
-    const result = await this.call(`search ${name}`, () =>
+    const result = await this.read(`search ${name}`, ScoredPoints, () =>
       this.client.query(name, {
         query: Array.from(vector),
         using: denseVectorName,
@@ -177,7 +151,7 @@ export class QdrantVectorStore implements VectorStore {
         ...(filter ? { filter } : {}),
       }),
     );
-    return this.parse(`search ${name}`, ScoredPoints, result).points;
+    return result.points;
   }
 
   async keywordSearch(
@@ -191,7 +165,7 @@ export class QdrantVectorStore implements VectorStore {
     const sparse = querySparseVector(query);
     const filter = toQdrantFilter(options.filter);
     if (sparse === null || filter === null) return [];
-    const result = await this.call(`keyword search ${name}`, () =>
+    const result = await this.read(`keyword search ${name}`, ScoredPoints, () =>
       this.client.query(name, {
         query: sparse,
         using: keywordVectorName,
@@ -200,7 +174,7 @@ export class QdrantVectorStore implements VectorStore {
         ...(filter ? { filter } : {}),
       }),
     );
-    return this.parse(`keyword search ${name}`, ScoredPoints, result).points.filter((hit) => hit.score > 0);
+    return result.points.filter((hit) => hit.score > 0);
   }
 
   async count(featureSetId: string, filter?: VectorFilter): Promise<number> {
@@ -219,7 +193,7 @@ export class QdrantVectorStore implements VectorStore {
     let offset: string | number | null | undefined;
     do {
       const pageOffset = offset;
-      const result = await this.call(`list document ${documentId} in ${name}`, () =>
+      const page = await this.read(`list document ${documentId} in ${name}`, ScrollPage, () =>
         this.client.scroll(name, {
           filter,
           limit: scrollPageSize,
@@ -228,7 +202,6 @@ export class QdrantVectorStore implements VectorStore {
           ...(pageOffset !== undefined && pageOffset !== null ? { offset: pageOffset } : {}),
         }),
       );
-      const page = this.parse(`list document ${documentId} in ${name}`, ScrollPage, result);
       for (const point of page.points) points.push({ id: point.id, chunkIndex: point.payload.chunkIndex });
       offset = page.next_page_offset;
     } while (offset !== undefined && offset !== null);
@@ -239,10 +212,9 @@ export class QdrantVectorStore implements VectorStore {
   async getVector(featureSetId: string, id: string): Promise<Float32Array | null> {
     const name = this.collectionName(featureSetId);
     if ((await this.collectionInfo(name)) === null) return null;
-    const result = await this.call(`get point ${id} from ${name}`, () =>
+    const [point] = await this.read(`get point ${id} from ${name}`, RetrievedVectors, () =>
       this.client.retrieve(name, { ids: [id], with_payload: false, with_vector: [denseVectorName] }),
     );
-    const [point] = this.parse(`get point ${id} from ${name}`, RetrievedVectors, result);
     const vector = point?.vector?.[denseVectorName];
     if (vector === undefined) return null;
     if (!Array.isArray(vector) || !vector.every((value) => typeof value === 'number')) {
@@ -290,8 +262,7 @@ export class QdrantVectorStore implements VectorStore {
 
   private async servingCollection(): Promise<string | null> {
     const alias = this.servingAlias();
-    const result = await this.call('list aliases', () => this.client.getAliases());
-    const { aliases } = this.parse('list aliases', AliasList, result);
+    const { aliases } = await this.read('list aliases', AliasList, () => this.client.getAliases());
     return aliases.find((entry) => entry.alias_name === alias)?.collection_name ?? null;
   }
 
@@ -300,17 +271,18 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   private async countWhere(name: string, filter: QdrantFilter | undefined): Promise<number> {
-    const result = await this.call(`count ${name}`, () =>
+    const result = await this.read(`count ${name}`, CountResult, () =>
       this.client.count(name, { exact: true, ...(filter ? { filter } : {}) }),
     );
-    return this.parse(`count ${name}`, CountResult, result).count;
+    return result.count;
   }
 
   /** The collection's description, or null when it does not exist. */
   private async collectionInfo(name: string): Promise<CollectionInfo | null> {
     try {
-      const result = await this.call(`read collection ${name}`, () => this.client.getCollection(name));
-      return this.parse(`read collection ${name}`, CollectionInfo, result);
+      return await this.read(`read collection ${name}`, CollectionInfo, () =>
+        this.client.getCollection(name),
+      );
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;
@@ -341,8 +313,13 @@ export class QdrantVectorStore implements VectorStore {
     }
   }
 
-  private parse<T>(operation: string, schema: z.ZodType<T>, value: unknown): T {
-    const parsed = schema.safeParse(value);
+  /** A request whose result is parsed at the edge: a result of the wrong shape is a ServiceError. */
+  private async read<T>(
+    operation: string,
+    schema: z.ZodType<T>,
+    request: () => Promise<unknown>,
+  ): Promise<T> {
+    const parsed = schema.safeParse(await this.call(operation, request));
     if (!parsed.success) throw unexpectedResponse(this.context(operation), parsed.error);
     return parsed.data;
   }
