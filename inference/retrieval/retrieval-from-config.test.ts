@@ -12,6 +12,7 @@ import { loadConfig } from '../../core/config/load-config.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { featureSetFromConfig } from '../../core/features/feature-set-from-config.ts';
 import { deterministicUuid } from '../../core/hashing.ts';
+import { BatchPayload } from '../../core/jobs/job-contracts.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import type { Category, Platform } from '../../core/types/category.ts';
@@ -21,6 +22,10 @@ import { createApp } from '../api/create-app.ts';
 import { MetricsRegistry } from '../api/metrics-registry.ts';
 import { resolveServing } from '../api/resolve-serving.ts';
 import { retrieveForServing } from '../api/retrieve-for-serving.ts';
+import { runBatch } from '../batch/run-batch.ts';
+import { createGenerator } from '../generation/create-generator.ts';
+import { GeneratorCache } from '../generation/generator-cache.ts';
+import { loadPromptTemplate } from '../generation/prompt-template.ts';
 import { BagOfWordsEmbedder } from './__fixtures__/bag-of-words-embedder.ts';
 import { type ChatReplayServer, startChatReplayServer } from './__fixtures__/chat-replay-server.ts';
 import { writeTinyCrossEncoder } from './__fixtures__/write-tiny-cross-encoder.ts';
@@ -95,8 +100,16 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
   const embedder = new BagOfWordsEmbedder();
 
   /** The dependencies `twin serve` builds, for a configuration with these retrieval settings. */
-  const configured = (retrieval: Partial<TwinConfig['retrieval']>) => {
-    const config = { ...base.config, retrieval: { ...base.config.retrieval, ...retrieval } };
+  const configured = (retrieval: Partial<TwinConfig['retrieval']>, openaiKey: string | null = null) => {
+    const { training } = base.config;
+    const config = {
+      ...base.config,
+      training: {
+        ...training,
+        backends: { ...training.backends, openai: { ...training.backends.openai, apiKey: openaiKey } },
+      },
+      retrieval: { ...base.config.retrieval, ...retrieval },
+    };
     const components = retrievalFromConfig(config, silentLogger);
     return {
       dependencies: {
@@ -179,7 +192,7 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  it('uses the configured k, mode and expansions; a request’s own values win', async () => {
+  it('uses the configured k and mode; a request’s own values win', async () => {
     const serving = await resolveServing(base, undefined);
     const question = 'model rollback seconds';
     const two = configured({ k: 2 });
@@ -257,6 +270,44 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
     }
   });
 
+  it('batch jobs retrieve with the configured reranker too', async () => {
+    const { dependencies, close } = configured({
+      k: 3,
+      reranker: { modelPath: crossEncoderFolder, quantized: false },
+    });
+    const chat = {
+      generators: new GeneratorCache({ create: (version) => createGenerator(version, base) }),
+      template: loadPromptTemplate(),
+    };
+    const sourcesOf = async (batchDependencies: ApiDependencies, name: string) => {
+      await base.artifacts.put(
+        `batches/${name}/input.jsonl`,
+        `${JSON.stringify({ id: 'q1', prompt: 'zebra zebra zebra model rollback' })}\n`,
+      );
+      const result = await runBatch(
+        BatchPayload.parse({
+          inputKey: `batches/${name}/input.jsonl`,
+          outputKey: `batches/${name}/results.jsonl`,
+        }),
+        { progress: async () => {}, log: async () => {}, signal: new AbortController().signal },
+        batchDependencies,
+        chat,
+        new MetricsRegistry(),
+      );
+      expect(result.succeeded).toBe(1);
+      const line = JSON.parse(new TextDecoder().decode(await base.artifacts.get(result.outputKey)));
+      return (line.sources as { documentId: string }[]).map((source) => source.documentId);
+    };
+    try {
+      expect((await sourcesOf(base, 'plain'))[0]).toBe('zebra');
+      const reranked = await sourcesOf(dependencies, 'reranked');
+      expect(reranked.slice(0, 2).sort()).toEqual(['fast-rollback', 'rollback']);
+    } finally {
+      await chat.generators.close();
+      await close();
+    }
+  });
+
   it('fails with the folder’s problem when the configured cross-encoder cannot load', async () => {
     const { dependencies } = configured({
       reranker: { modelPath: join(folder, 'no-such-model'), quantized: false },
@@ -269,27 +320,15 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
   it('reads filters and rewrites from the configured query LLM, without the OpenAI key', async () => {
     replay.reset();
     await replay.play('self-query-linkedin-2024.json', 'expansion-rollback.json');
-    const { dependencies } = configured({
-      k: 3,
-      expansions: 2,
-      queryLlm: { ...llmEndpoint, baseUrl: replay.baseUrl },
-    });
     // An OpenAI key is configured, but the query LLM is a local server: it must not receive it.
-    dependencies.config = {
-      ...dependencies.config,
-      training: {
-        ...dependencies.config.training,
-        backends: {
-          ...dependencies.config.training.backends,
-          openai: { ...dependencies.config.training.backends.openai, apiKey: 'sk-openai-secret-key' },
-        },
-      },
-    };
-    const rebuilt = retrievalFromConfig(dependencies.config, silentLogger);
-    const result = await search(
-      { ...dependencies, ...(rebuilt.understanding ? { understanding: rebuilt.understanding } : {}) },
-      { query: 'What did Noor post about rolling back models on LinkedIn in 2024?' },
+    const { dependencies } = configured(
+      { k: 3, expansions: 2, queryLlm: { ...llmEndpoint, baseUrl: replay.baseUrl } },
+      'sk-openai-secret-key',
     );
+    expect(dependencies.understanding?.id).toBe('llm:gpt-4o-mini');
+    const result = await search(dependencies, {
+      query: 'What did Noor post about rolling back models on LinkedIn in 2024?',
+    });
     expect(result.filters).toEqual({
       authorId: ['noor-halvorsen'],
       platform: ['linkedin'],
@@ -305,7 +344,6 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
     expect(result.results.map((entry) => entry.payload.documentId)).toEqual(['fast-rollback']);
     expect(replay.requests).toHaveLength(2);
     expect(replay.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
-    expect(rebuilt.understanding?.id).toBe('llm:gpt-4o-mini');
   });
 
   it('sends the OpenAI key to a query LLM on the key’s own origin', async () => {
