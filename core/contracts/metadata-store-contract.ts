@@ -194,6 +194,9 @@ export function runMetadataStoreContract(name: string, create: () => Promise<Met
         ['a3', 'job-a3'],
       ]);
       expect(drained.every((event) => event.drainedAt !== null)).toBe(true);
+      await store.documents.upsert(article('a4', 'text a4'), '2026-03-01T00:00:00.000Z');
+      expect(await store.outbox.prune(new Date(Date.now() + 60_000))).toBe(3);
+      expect((await store.outbox.list()).map((event) => event.aggregateId)).toEqual(['a4']);
     });
 
     it('upserts documents idempotently and detects changes', async () => {

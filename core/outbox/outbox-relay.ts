@@ -65,8 +65,17 @@ export type OutboxRelay = {
  * Drains the outbox every `intervalMs` until stopped (what a feature worker runs). A failed pass
  * is logged and retried on the next tick; its claimed batch was released or will expire.
  */
-export function startOutboxRelay(options: OutboxRelayOptions & { intervalMs?: number }): OutboxRelay {
+export function startOutboxRelay(
+  options: OutboxRelayOptions & {
+    intervalMs?: number;
+    /** Drained events are kept this long (for inspection), then pruned about once an hour. */
+    retainDrainedMs?: number;
+  },
+): OutboxRelay {
   const intervalMs = options.intervalMs ?? 1_000;
+  const retainDrainedMs = options.retainDrainedMs ?? 7 * 24 * 3_600_000;
+  const clock = options.now ?? (() => new Date());
+  let lastPrune = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
@@ -74,6 +83,11 @@ export function startOutboxRelay(options: OutboxRelayOptions & { intervalMs?: nu
     while (!stopped) {
       try {
         await drainOutbox(options);
+        const now = clock();
+        if (now.getTime() - lastPrune >= 3_600_000) {
+          lastPrune = now.getTime();
+          await options.outbox.prune(new Date(now.getTime() - retainDrainedMs));
+        }
       } catch (error) {
         options.logger?.warn('outbox relay pass failed; retrying', { error: errorMessage(error) });
       }

@@ -33,4 +33,6 @@ export interface OutboxRepository {
   /** Gives the batch back at once (publishing failed); it keeps its job id for the retry. */
   release(batch: OutboxBatch): Promise<void>;
   list(filter?: { pending?: boolean; aggregateId?: string }): Promise<OutboxEvent[]>;
+  /** Deletes events drained before `drainedBefore` (the outbox is a hand-over, not a history). */
+  prune(drainedBefore: Date): Promise<number>;
 }

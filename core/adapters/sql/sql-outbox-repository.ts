@@ -131,6 +131,15 @@ export class SqlOutboxRepository implements OutboxRepository {
     const rows = await query.orderBy('id').execute();
     return rows.map(fromRow);
   }
+
+  async prune(drainedBefore: Date): Promise<number> {
+    const result = await this.db
+      .deleteFrom('outbox')
+      .where('drained_at', 'is not', null)
+      .where('drained_at', '<', drainedBefore.toISOString())
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }
 
 /**
