@@ -1,22 +1,11 @@
+import {
+  maxKeywordQueryTerms as maxQueryTerms,
+  keywordStopWords as stopWords,
+} from '../../features/keyword-stop-words.ts';
 import { porterStem } from './porter-stemmer.ts';
 
 /** A sparse vector in Qdrant's shape: unique uint32 term indices and their weights. */
 export type SparseVector = { indices: number[]; values: number[] };
-
-/**
- * The same stop words the embedded store drops from queries (core/adapters/sqlite-vec/fts5-query.ts),
- * so both stores answer a keyword query alike. Documents keep them, as FTS5 does.
- */
-const stopWords = new Set(
-  (
-    'a an and are as at be but by can could did do does for from had has have how i if in into is it its ' +
-    'me my not of on or our she should so than that the their them then there these they this those to ' +
-    'us was we were what when where which who whom why will with would you your'
-  ).split(' '),
-);
-
-/** Most terms a query keeps, as in the embedded store. */
-const maxQueryTerms = 32;
 
 /** BM25 term-frequency saturation and length normalisation; IDF is Qdrant's (`modifier: idf`). */
 const k1 = 1.2;

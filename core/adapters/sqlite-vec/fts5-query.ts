@@ -1,17 +1,7 @@
-/**
- * Words too common to say anything about relevance. BM25 already gives them almost no weight; they
- * are dropped so a question does not match (and score) every chunk that contains "the".
- */
-const stopWords = new Set(
-  (
-    'a an and are as at be but by can could did do does for from had has have how i if in into is it its ' +
-    'me my not of on or our she should so than that the their them then there these they this those to ' +
-    'us was we were what when where which who whom why will with would you your'
-  ).split(' '),
-);
-
-/** Most terms a query keeps; a pasted page must not become a thousand-term OR. */
-const maxTerms = 32;
+import {
+  maxKeywordQueryTerms as maxTerms,
+  keywordStopWords as stopWords,
+} from '../../features/keyword-stop-words.ts';
 
 /**
  * Turns user text into an FTS5 MATCH expression that cannot be read as FTS5 syntax: the text is

@@ -157,6 +157,7 @@ export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): v
       if (body.action === 'rollback') {
         const event = await rollbackModel(metadata.models, {
           name,
+          vectors: dependencies.vectors,
           alias: body.alias,
           movedBy,
           ...(body.reason ? { reason: body.reason } : {}),
@@ -176,6 +177,7 @@ export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): v
       }
       const event = await promoteModel(metadata.models, {
         name,
+        vectors: dependencies.vectors,
         version,
         alias: body.alias,
         movedBy,
