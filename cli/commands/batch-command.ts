@@ -32,7 +32,8 @@ export function batchCommand(): Command {
       }
       await withRuntime(this, async (runtime) => {
         // Creating the app registers the batch job on this process's queue.
-        const { generators } = createApp(apiDependencies(runtime));
+        const dependencies = apiDependencies(runtime);
+        const { generators } = createApp(dependencies);
         try {
           const folder = `batches/${randomUUID()}`;
           await runtime.artifacts.put(`${folder}/input.jsonl`, input);
@@ -58,6 +59,7 @@ export function batchCommand(): Command {
           );
         } finally {
           await generators.close();
+          await dependencies.close();
         }
       });
     });

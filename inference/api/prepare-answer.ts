@@ -45,7 +45,7 @@ export async function prepareAnswer(
   if (!question) throw new ValidationError('the last user message is empty');
   const history = turns.slice(0, lastUser).filter((turn) => turn.role !== 'system');
 
-  const retrieved = await retrieveForServing(question, { k: 5 }, serving, dependencies, metrics);
+  const retrieved = await retrieveForServing(question, {}, serving, dependencies, metrics);
   const authors = retrieved.authors;
   const generator = await chat.generators.get(serving.version);
   const authorName = await authorOf(dependencies, serving, authors);

@@ -11,11 +11,13 @@ import { ErrorResponse } from './error-response.ts';
 
 const SearchRequest = z.object({
   query: z.string().min(1).max(4000),
-  k: z.number().int().min(1).max(50).default(5),
+  /** Default: the configured retrieval.k. */
+  k: z.number().int().min(1).max(50).optional(),
   /** Whose feature set to search: `twin` (production), `twin@staging`, `twin:3`. */
   model: z.string().min(1).optional(),
   filters: RetrievalFilters.optional(),
-  mode: z.enum(['hybrid', 'dense', 'keyword']).default('hybrid'),
+  /** Default: the configured retrieval.mode. */
+  mode: z.enum(['hybrid', 'dense', 'keyword']).optional(),
   selfQuery: z.boolean().default(true),
 });
 const SearchResult = z.object({
