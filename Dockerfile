@@ -1,12 +1,16 @@
-# The twin CLI and (later) its workers and API, on the same image.
+# One image for every twin process: the API (`serve`), the pipeline workers (`worker feature|training|
+# inference`) and one-off CLI commands. docker-compose.yml runs them with TWIN_ENV=production.
 FROM node:20-bookworm-slim
+# git: the repository crawler; python3/make/g++: better-sqlite3 builds from source when no prebuilt fits.
 RUN apt-get update && apt-get install -y --no-install-recommends git python3 make g++ ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+# Runtime dependencies only (tsx runs the TypeScript sources; tests and tooling stay out).
+RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
-ENV TWIN_DATA_DIR=/data
+ENV TWIN_DATA_DIR=/data NODE_ENV=production
 VOLUME ["/data"]
+EXPOSE 8787
 ENTRYPOINT ["node", "bin/twin.js"]
 CMD ["--help"]
