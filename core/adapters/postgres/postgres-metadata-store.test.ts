@@ -150,6 +150,21 @@ describe('postgres metadata store under concurrent writers', () => {
     expect(claimed.sort()).toEqual(Array.from({ length: 12 }, (_, index) => `d${index}`).sort());
   });
 
+  it('lists in byte order, as SQLite does, whatever collation the database uses', async () => {
+    // A production database often sorts by a locale (ICU or en_US), which orders `_` before `-`.
+    await schemas.query(
+      `alter table "${schema}".model_aliases alter column alias type text collate "en-x-icu"`,
+    );
+    await first.models.moveAlias({ name: 'twin', alias: 'x_1', toVersion: 1, movedBy: 'ada' });
+    await first.models.moveAlias({ name: 'twin', alias: 'x-1', toVersion: 1, movedBy: 'ada' });
+    const { rows } = await schemas.query(
+      `select alias from "${schema}".model_aliases where alias like 'x%' order by alias`,
+    );
+    expect(rows.map((row) => row.alias)).toEqual(['x_1', 'x-1']);
+    const aliases = (await first.models.listAliases('twin')).map((alias) => alias.alias);
+    expect(aliases.filter((alias) => alias.startsWith('x'))).toEqual(['x-1', 'x_1']);
+  });
+
   it('migrates idempotently, also when two processes start at once', async () => {
     const fresh = schemas.next();
     const one = schemas.store(fresh);

@@ -2,12 +2,16 @@ import type { Kysely, Selectable } from 'kysely';
 import type { DatasetRepository } from '../../ports/dataset-repository.ts';
 import { Dataset, type DatasetKind } from '../../types/dataset.ts';
 import type { DatabaseSchema } from './database-schema.ts';
+import { byteOrder, type SqlDialect } from './sql-dialect.ts';
 
 type DatasetRow = Selectable<DatabaseSchema['datasets']>;
 
 /** Dataset records on any Kysely dialect. */
 export class SqlDatasetRepository implements DatasetRepository {
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async save(dataset: Dataset): Promise<Dataset> {
     const parsed = Dataset.parse(dataset);
@@ -39,7 +43,7 @@ export class SqlDatasetRepository implements DatasetRepository {
     let query = this.db.selectFrom('datasets').selectAll();
     if (filter.featureSetId) query = query.where('feature_set_id', '=', filter.featureSetId);
     if (filter.kind) query = query.where('kind', '=', filter.kind);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id').execute();
+    const rows = await query.orderBy('created_at', 'desc').orderBy(byteOrder(this.dialect, 'id')).execute();
     return rows.map(fromRow);
   }
 }

@@ -8,7 +8,7 @@ import type {
 import { type Author, authorIdFromName } from '../../types/author.ts';
 import { RawDocument } from '../../types/raw-document.ts';
 import type { DatabaseSchema } from './database-schema.ts';
-import type { SqlDialect } from './sql-dialect.ts';
+import { byteOrder, type SqlDialect } from './sql-dialect.ts';
 import { appendOutboxEvent } from './sql-outbox-repository.ts';
 
 type DocumentRow = Selectable<DatabaseSchema['documents']>;
@@ -37,7 +37,11 @@ export class SqlDocumentRepository implements DocumentRepository {
   }
 
   async listAuthors(): Promise<Author[]> {
-    const rows = await this.db.selectFrom('authors').selectAll().orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('authors')
+      .selectAll()
+      .orderBy(byteOrder(this.dialect, 'id'))
+      .execute();
     return rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at }));
   }
 
@@ -86,10 +90,10 @@ export class SqlDocumentRepository implements DocumentRepository {
   ): Promise<StoredDocument[]> {
     let query = this.filtered(filter)
       .selectAll()
-      .orderBy('author_id')
+      .orderBy(byteOrder(this.dialect, 'author_id'))
       // Descending, SQLite puts nulls last and PostgreSQL first: pin SQLite's order on both engines.
       .orderBy('published_at', (order) => order.desc().nullsLast())
-      .orderBy('id');
+      .orderBy(byteOrder(this.dialect, 'id'));
     if (page.limit !== undefined) query = query.limit(page.limit).offset(page.offset ?? 0);
     const rows = await query.execute();
     return rows.map(fromRow);

@@ -7,12 +7,16 @@ import type {
 import { CleanedDocument } from '../../types/cleaned-document.ts';
 import { FeatureSet, FeatureSetSpec, type FeatureSetStats } from '../../types/feature-set.ts';
 import type { DatabaseSchema } from './database-schema.ts';
+import { byteOrder, type SqlDialect } from './sql-dialect.ts';
 
 type CleanedRow = Selectable<DatabaseSchema['cleaned_documents']>;
 
 /** Feature sets and their cleaned documents on any Kysely dialect. */
 export class SqlFeatureSetRepository implements FeatureSetRepository {
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async register(featureSet: FeatureSet): Promise<FeatureSet> {
     const parsed = FeatureSet.parse(featureSet);
@@ -124,7 +128,7 @@ export class SqlFeatureSetRepository implements FeatureSetRepository {
           ? query.where('document_id', 'in', filter.ids)
           : query.where('document_id', '=', '');
     }
-    const rows = await query.orderBy('document_id').execute();
+    const rows = await query.orderBy(byteOrder(this.dialect, 'document_id')).execute();
     return rows.map(fromRow);
   }
 

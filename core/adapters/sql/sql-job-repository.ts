@@ -4,12 +4,16 @@ import type { JobPatch, JobRepository } from '../../ports/job-repository.ts';
 import { JobRecord, type JobStatus } from '../../types/job-record.ts';
 import type { DatabaseSchema } from './database-schema.ts';
 import { nextSequence } from './next-sequence.ts';
+import { byteOrder, type SqlDialect } from './sql-dialect.ts';
 
 type JobRow = Selectable<DatabaseSchema['jobs']>;
 
 /** Job records and their log lines on any Kysely dialect. */
 export class SqlJobRepository implements JobRepository {
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async create(job: JobRecord): Promise<void> {
     const parsed = JobRecord.parse(job);
@@ -61,7 +65,7 @@ export class SqlJobRepository implements JobRepository {
     if (filter.status) query = query.where('status', '=', filter.status);
     const rows = await query
       .orderBy('created_at', 'desc')
-      .orderBy('id')
+      .orderBy(byteOrder(this.dialect, 'id'))
       .limit(filter.limit ?? 50)
       .execute();
     return rows.map(fromRow);

@@ -39,11 +39,11 @@ export class SqlMetadataStore implements MetadataStore {
     private readonly options: SqlMetadataStoreOptions,
   ) {
     this.documents = new SqlDocumentRepository(db, options.dialect);
-    this.featureSets = new SqlFeatureSetRepository(db);
-    this.jobs = new SqlJobRepository(db);
-    this.datasets = new SqlDatasetRepository(db);
+    this.featureSets = new SqlFeatureSetRepository(db, options.dialect);
+    this.jobs = new SqlJobRepository(db, options.dialect);
+    this.datasets = new SqlDatasetRepository(db, options.dialect);
     this.models = new SqlModelRegistry(db, options.dialect);
-    this.requests = new SqlRequestLogRepository(db);
+    this.requests = new SqlRequestLogRepository(db, options.dialect);
     this.outbox = new SqlOutboxRepository(db, options.dialect);
   }
 

@@ -3,7 +3,7 @@ import { NotFoundError, TwinError, ValidationError } from '../../errors.ts';
 import type { ModelAlias, ModelRegistry, NewModelVersion } from '../../ports/model-registry.ts';
 import { type AliasEvent, ModelVersion } from '../../types/model-version.ts';
 import type { DatabaseSchema } from './database-schema.ts';
-import type { SqlDialect } from './sql-dialect.ts';
+import { byteOrder, type SqlDialect } from './sql-dialect.ts';
 
 type VersionRow = Selectable<DatabaseSchema['model_versions']>;
 
@@ -82,7 +82,7 @@ export class SqlModelRegistry implements ModelRegistry {
   async list(name?: string): Promise<ModelVersion[]> {
     let query = this.db.selectFrom('model_versions').selectAll();
     if (name) query = query.where('name', '=', name);
-    const rows = await query.orderBy('name').orderBy('version', 'desc').execute();
+    const rows = await query.orderBy(byteOrder(this.dialect, 'name')).orderBy('version', 'desc').execute();
     return rows.map(fromRow);
   }
 
@@ -136,7 +136,10 @@ export class SqlModelRegistry implements ModelRegistry {
   async listAliases(name?: string): Promise<ModelAlias[]> {
     let query = this.db.selectFrom('model_aliases').selectAll();
     if (name) query = query.where('name', '=', name);
-    const rows = await query.orderBy('name').orderBy('alias').execute();
+    const rows = await query
+      .orderBy(byteOrder(this.dialect, 'name'))
+      .orderBy(byteOrder(this.dialect, 'alias'))
+      .execute();
     return rows.map((row) => ({
       name: row.name,
       alias: row.alias,

@@ -2,10 +2,14 @@ import type { Kysely } from 'kysely';
 import type { RequestLogRepository } from '../../ports/request-log-repository.ts';
 import { RequestLog } from '../../types/request-log.ts';
 import type { DatabaseSchema } from './database-schema.ts';
+import { byteOrder, type SqlDialect } from './sql-dialect.ts';
 
 /** Request logs on any Kysely dialect. */
 export class SqlRequestLogRepository implements RequestLogRepository {
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async record(log: RequestLog): Promise<void> {
     const parsed = RequestLog.parse(log);
@@ -36,7 +40,7 @@ export class SqlRequestLogRepository implements RequestLogRepository {
     if (filter.route) query = query.where('route', '=', filter.route);
     const rows = await query
       .orderBy('at', 'desc')
-      .orderBy('id')
+      .orderBy(byteOrder(this.dialect, 'id'))
       .limit(filter.limit ?? 10_000)
       .execute();
     return rows.map((row) =>
