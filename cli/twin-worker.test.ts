@@ -12,8 +12,8 @@ import {
 } from '../core/adapters/queue/bullmq-test-support.ts';
 import { openSqliteDatabase, type SqliteDatabase } from '../core/adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../core/adapters/sqlite/sqlite-metadata-store.ts';
+import { SqliteVecVectorStore } from '../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
 import type { MetadataStore } from '../core/ports/metadata-store.ts';
-import type { JobRecord } from '../core/types/job-record.ts';
 import { type SampleSites, startSampleSites } from '../datasets/sample-author/serve-sample-sites.ts';
 import { runTwin } from './test-support/run-twin.ts';
 
@@ -59,6 +59,9 @@ async function until<T>(
   }
 }
 
+/** Enough pages for a build to be caught part-way, few enough to keep the file well under a minute. */
+const benchPages = 16;
+
 type FeatureSetRow = { id: string; documents: number; chunks: number; vectors: number };
 
 describe('twin worker on BullMQ', () => {
@@ -88,23 +91,24 @@ describe('twin worker on BullMQ', () => {
   };
   const ready = (running: Running) =>
     until('the worker to be ready', () => running.stdout().includes('ready'));
+  /** Documents, chunks and vectors per feature set, read straight from a data folder's stores. */
   const featureSets = async (dataDir: string): Promise<FeatureSetRow[]> => {
-    const listed = await runTwin([
-      '--config',
-      inProcessConfig,
-      '--data-dir',
-      dataDir,
-      'features',
-      'list',
-      '--json',
-    ]);
-    expect(listed.code, listed.stderr).toBe(0);
-    return (JSON.parse(listed.stdout) as FeatureSetRow[]).map(({ id, documents, chunks, vectors }) => ({
-      id,
-      documents,
-      chunks,
-      vectors,
-    }));
+    const opened = openSqliteDatabase(join(dataDir, 'twin.db'));
+    try {
+      const store = createSqliteMetadataStore(opened);
+      const vectors = new SqliteVecVectorStore(opened);
+      const sets = await store.featureSets.list();
+      return Promise.all(
+        sets.map(async ({ id, documents, chunks }) => ({
+          id,
+          documents,
+          chunks,
+          vectors: await vectors.count(id),
+        })),
+      );
+    } finally {
+      opened.close();
+    }
   };
   /** Job records of the shared data folder, read directly (the workers write them). */
   const jobRecords = () => {
@@ -116,13 +120,13 @@ describe('twin worker on BullMQ', () => {
   };
 
   beforeAll(async () => {
-    sites = await startSampleSites({ benchPages: 40 });
+    sites = await startSampleSites({ benchPages: benchPages });
     const common = `crawler:\n  allowLoopback: true\n  perHostDelayMs: 0\n  devtoApiBase: ${sites.urls.devtoApiBase}\nembedder:\n  provider: use-lite\n  workers: 1\n  batchSize: 16\nfeatures:\n  batchSize: 8\n`;
     writeFileSync(inProcessConfig, `logLevel: warn\n${common}`);
     // Short locks so a killed worker's job is recovered within seconds.
     writeFileSync(
       bullmqConfig,
-      `logLevel: info\n${common}stores:\n  queue:\n    driver: bullmq\n    url: ${testRedisUrl}\n    prefix: ${prefix}\n    concurrency: 1\n    attempts: 2\n    backoffMs: 100\n    stalledIntervalMs: 500\n    lockDurationMs: 2000\n`,
+      `logLevel: info\n${common}stores:\n  queue:\n    driver: bullmq\n    url: ${testRedisUrl}\n    prefix: ${prefix}\n    concurrency: 1\n    attempts: 2\n    backoffMs: 100\n    stalledIntervalMs: 500\n    lockDurationMs: 4000\n`,
     );
     // One warehouse, crawled once, copied: the reference folder builds its features in one clean
     // in-process run; the shared folder builds the same documents through workers that get killed.
@@ -153,17 +157,12 @@ describe('twin worker on BullMQ', () => {
   });
 
   it('refuses to start on the in-process queue with a clear error', async () => {
-    const refused = await runTwin([
-      '--config',
-      inProcessConfig,
-      '--data-dir',
-      reference,
-      'worker',
-      'feature',
+    const [refused, unknown] = await Promise.all([
+      runTwin(['--config', inProcessConfig, '--data-dir', reference, 'worker', 'feature']),
+      runTwin(['--config', bullmqConfig, '--data-dir', reference, 'worker', 'billing']),
     ]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/twin worker needs stores\.queue\.driver: bullmq/);
-    const unknown = await runTwin(['--config', bullmqConfig, '--data-dir', reference, 'worker', 'billing']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown queue "billing"; expected one of: feature, training, inference/);
   });
@@ -183,7 +182,7 @@ describe('twin worker on BullMQ', () => {
     expect(clean.code, clean.stderr).toBe(0);
     const expected = await featureSets(reference);
     expect(expected).toHaveLength(1);
-    expect(expected[0]?.chunks).toBeGreaterThan(40);
+    expect(expected[0]?.documents).toBe(benchPages);
 
     const workers = [worker(shared), worker(shared)];
     await Promise.all(workers.map(ready));
@@ -215,7 +214,10 @@ describe('twin worker on BullMQ', () => {
       const record = await jobRecords().get(running.id);
       return record && record.status !== 'running' && record.status !== 'queued' ? record : undefined;
     });
-    expect(finished).toMatchObject({ status: 'completed', attempts: 2 } satisfies Partial<JobRecord>);
+    expect(finished.status, survivor.stderr()).toBe('completed');
+    // Started again after the kill. (More than twice only if a starved worker also missed renewing
+    // its lock on a loaded machine: BullMQ then runs it again, which the stores must also absorb.)
+    expect(finished.attempts).toBeGreaterThanOrEqual(2);
     expect(survivor.stderr()).toMatch(
       new RegExp(`job completed.*${running.id}|${running.id}.*job completed`),
     );
@@ -250,6 +252,6 @@ describe('twin worker on BullMQ', () => {
     expect(await jobRecords().get(running.id)).toMatchObject({ status: 'completed', attempts: 1 });
     expect(graceful.stderr()).toMatch(/stopping: finishing the jobs in flight/);
     expect(await producer.exited).toBe(0);
-    expect(JSON.parse(producer.stdout())).toMatchObject({ processed: 40 });
+    expect(JSON.parse(producer.stdout())).toMatchObject({ processed: benchPages });
   });
 });
