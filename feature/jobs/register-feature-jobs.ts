@@ -3,6 +3,8 @@ import type { FeatureDependencies } from '../feature-dependencies.ts';
 import { buildFeatures } from '../processing/build-features.ts';
 import { runCrawl } from '../warehouse/run-crawl.ts';
 
+const wholeCrawl = 1_000_000;
+
 /**
  * Registers the feature pipeline's jobs on a queue. Features follow the warehouse through change
  * data capture: every created or changed document left an outbox event in its own transaction,
@@ -15,7 +17,9 @@ export function registerFeatureJobs(dependencies: FeatureDependencies): void {
   queue.register('feature.crawl', async (payload, context) => {
     const result = await runCrawl(payload, context, dependencies);
     if (!payload.buildFeatures) return result;
-    const jobs = await drainOutbox({ outbox: metadata.outbox, queue, logger });
+    // One build for everything pending: the CLI follows the one `featureJobId` a crawl reports,
+    // and an in-process queue cancels what is still waiting when the command exits.
+    const jobs = await drainOutbox({ outbox: metadata.outbox, queue, logger, batchSize: wholeCrawl });
     for (const job of jobs) {
       const documents = (job.payload as { documentIds?: string[] }).documentIds?.length ?? 0;
       await context.log(`enqueued feature build ${job.id} for ${documents} documents`);
