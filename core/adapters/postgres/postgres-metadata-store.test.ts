@@ -150,6 +150,32 @@ describe('postgres metadata store under concurrent writers', () => {
     expect(claimed.sort()).toEqual(Array.from({ length: 12 }, (_, index) => `d${index}`).sort());
   });
 
+  it('reports one creation and writes one outbox event when two workers store the same new document', async () => {
+    await first.documents.upsertAuthor('Ada Quill');
+    for (let round = 0; round < 5; round += 1) {
+      const document = {
+        id: `race-${round}`,
+        authorId: 'ada-quill',
+        platform: 'web' as const,
+        category: 'article' as const,
+        sourceUrl: `https://example.com/race-${round}`,
+        canonicalUrl: null,
+        title: 'Race',
+        content: `same text ${round}`,
+        contentHash: sha256(`same text ${round}`),
+        publishedAt: null,
+        fetchedAt: '2026-03-01T00:00:00.000Z',
+        metadata: {},
+      };
+      const outcomes = await Promise.all([
+        first.documents.upsert(document, '2026-03-01T00:00:00.000Z'),
+        second.documents.upsert(document, '2026-03-01T00:00:00.000Z'),
+      ]);
+      expect(outcomes.sort()).toEqual(['created', 'unchanged']);
+      expect(await first.outbox.list({ aggregateId: document.id })).toHaveLength(1);
+    }
+  });
+
   it('lists in byte order, as SQLite does, whatever collation the database uses', async () => {
     // A production database often sorts by a locale (ICU or en_US), which orders `_` before `-`.
     await schemas.query(

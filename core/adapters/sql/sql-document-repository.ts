@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { TwinError } from '../../errors.ts';
 import type {
   DocumentFilter,
   DocumentRepository,
@@ -50,32 +51,38 @@ export class SqlDocumentRepository implements DocumentRepository {
     return this.db.transaction().execute(async (transaction) => {
       // Insert first: with concurrent writers of the same new document, exactly one inserts and
       // the others fall through to the locked comparison below (a read-then-insert would let two
-      // of them report `created`).
+      // of them report `created`). The loop covers a document removed between the two steps.
       const row = toRow(parsed, seenAt, seenAt);
-      const inserted = await transaction
-        .insertInto('documents')
-        .values(row)
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const inserted = await transaction
+          .insertInto('documents')
+          .values(row)
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+          await appendOutboxEvent(transaction, documentChanged(parsed));
+          return 'created';
+        }
+        let existing = transaction.selectFrom('documents').select('content_hash').where('id', '=', parsed.id);
+        if (this.dialect === 'postgres') existing = existing.forUpdate();
+        const current = await existing.executeTakeFirst();
+        if (!current) continue;
+        if (current.content_hash === parsed.contentHash) {
+          await transaction
+            .updateTable('documents')
+            .set({ last_seen_at: seenAt })
+            .where('id', '=', parsed.id)
+            .execute();
+          return 'unchanged';
+        }
+        const { first_seen_at: _keepFirstSeen, ...changed } = row;
+        await transaction.updateTable('documents').set(changed).where('id', '=', parsed.id).execute();
         await appendOutboxEvent(transaction, documentChanged(parsed));
-        return 'created';
+        return 'updated';
       }
-      let existing = transaction.selectFrom('documents').select('content_hash').where('id', '=', parsed.id);
-      if (this.dialect === 'postgres') existing = existing.forUpdate();
-      const current = await existing.executeTakeFirstOrThrow();
-      if (current.content_hash === parsed.contentHash) {
-        await transaction
-          .updateTable('documents')
-          .set({ last_seen_at: seenAt })
-          .where('id', '=', parsed.id)
-          .execute();
-        return 'unchanged';
-      }
-      const { first_seen_at: _keepFirstSeen, ...changed } = row;
-      await transaction.updateTable('documents').set(changed).where('id', '=', parsed.id).execute();
-      await appendOutboxEvent(transaction, documentChanged(parsed));
-      return 'updated';
+      throw new TwinError(`document ${parsed.id} keeps changing under concurrent writers; retry`, {
+        retryable: true,
+      });
     });
   }
 
