@@ -48,6 +48,15 @@ describe('twin migrate', () => {
       );
       return ['--config', file, '--data-dir', join(folder, 'pg-data')];
     };
+    const status = await runTwin([...config(testPostgresUrl), 'migrate', '--status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(
+      JSON.parse(status.stdout).migrations.every((entry: { appliedAt: unknown }) => entry.appliedAt === null),
+    ).toBe(true);
+    const { rows: before } = await schemas.query(
+      `select count(*)::int as count from pg_namespace where nspname = '${schema}'`,
+    );
+    expect(before[0]?.count).toBe(0);
     const applied = await runTwin([...config(testPostgresUrl), 'migrate', '--json']);
     expect(applied.code, applied.stderr).toBe(0);
     expect(JSON.parse(applied.stdout)).toMatchObject({ applied: names });

@@ -61,8 +61,8 @@ export class SqlMetadataStore implements MetadataStore {
       .map((result) => result.migrationName);
   }
 
+  /** Read-only: unlike `migrate`, it creates nothing (no schema, no bookkeeping tables). */
   async migrations(): Promise<MigrationState[]> {
-    await this.options.prepare?.();
     const known = await this.migrator().getMigrations();
     return known.map((migration) => ({
       name: migration.name,
