@@ -10,8 +10,6 @@ export type PostgresMetadataStoreOptions = {
   /** Every table lives in this schema, created when missing. */
   schema: string;
   poolSize: number;
-  /** Injectable for tests; owned (ended on close) either way. */
-  pool?: pg.Pool;
 };
 
 const schemaName = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -31,15 +29,13 @@ export function createPostgresMetadataStore(options: PostgresMetadataStoreOption
       `stores.metadata.schema "${options.schema}" is not a plain lower-case identifier`,
     ]);
   }
-  const pool =
-    options.pool ??
-    new pg.Pool({
-      connectionString: options.url,
-      max: options.poolSize,
-      options: `-c search_path=${options.schema},public`,
-      // Fail fast with a clear error instead of hanging when the server is unreachable.
-      connectionTimeoutMillis: 10_000,
-    });
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    options: `-c search_path=${options.schema},public`,
+    // Fail fast with a clear error instead of hanging when the server is unreachable.
+    connectionTimeoutMillis: 10_000,
+  });
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   return new SqlMetadataStore(db, {
     dialect: 'postgres',
@@ -63,10 +59,17 @@ async function ensureSchema(
     });
   } catch (error) {
     throw new ServiceError(
-      `cannot prepare PostgreSQL schema "${options.schema}" at ${redact(options.url)}: ${(error as Error).message}`,
+      `cannot prepare PostgreSQL schema "${options.schema}" at ${redact(options.url)}: ${describe(error)}`,
       { cause: error, retryable: true },
     );
   }
+}
+
+/** Node reports a refused connection to a host with several addresses as an AggregateError with no message. */
+function describe(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0)
+    return error.errors.map(describe).join('; ');
+  return error instanceof Error ? error.message || error.name : String(error);
 }
 
 /** The URL without its password, for error messages. */

@@ -1,4 +1,8 @@
-/** Table shapes shared by every SQL engine. JSON is stored as text and times as ISO-8601 text. */
+/**
+ * Table shapes shared by every SQL engine. JSON is stored as text and times as ISO-8601 text on
+ * PostgreSQL too: one schema and one round trip for both engines (jsonb would reorder keys and
+ * timestamptz would come back as Date objects), and ISO text compares and sorts correctly as text.
+ */
 export type DatabaseSchema = {
   authors: { id: string; name: string; created_at: string };
   documents: {
