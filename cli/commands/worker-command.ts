@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { BullMqJobQueue } from '../../core/adapters/queue/bullmq-job-queue.ts';
 import { ConfigError, ValidationError } from '../../core/errors.ts';
 import { QueueName } from '../../core/jobs/job-contracts.ts';
+import { type OutboxRelay, startOutboxRelay } from '../../core/outbox/outbox-relay.ts';
 import { createApp } from '../../inference/api/create-app.ts';
 import { configFor, print, withRuntime } from '../cli-context.ts';
 import { apiDependencies } from './chat-command.ts';
@@ -49,17 +50,26 @@ export function workerCommand(): Command {
         // The inference worker needs the same retrieval and generation as `twin serve`; building the
         // app registers the inference.batch handler on this queue (the app itself is never served).
         const inference = queueName.data === 'inference' ? inferenceHandlers(runtime) : undefined;
+        let relay: OutboxRelay | undefined;
         try {
           await queue.startWorkers(queueName.data, { concurrency: concurrency ?? selected.concurrency });
+          // Feature workers also relay changed documents from the outbox into feature builds; with
+          // several of them, claims and deterministic job ids keep every change built exactly once.
+          if (queueName.data === 'feature') {
+            relay = startOutboxRelay({ outbox: runtime.metadata.outbox, queue, logger: runtime.logger });
+          }
           print(
             `twin worker ${queueName.data} ready (pid ${process.pid}, concurrency ${concurrency ?? selected.concurrency}, prefix ${selected.prefix})`,
           );
           const signal = await signalled.promise;
           runtime.logger.info('stopping: finishing the jobs in flight', { signal, graceSeconds });
+          await relay?.stop();
+          relay = undefined;
           await queue.stopWorkers({ graceMs: graceSeconds * 1000 });
           runtime.logger.info('stopped');
         } finally {
           signalled.dispose();
+          await relay?.stop();
           await inference?.close();
         }
       });
