@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testPostgresUrl, testSchemas } from '../adapters/postgres/postgres-test-database.ts';
+import { deleteRedisKeys, openTestQueue, testPrefix } from '../adapters/queue/bullmq-test-support.ts';
 import { InProcessJobQueue } from '../adapters/queue/in-process-job-queue.ts';
 import { openSqliteDatabase } from '../adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../adapters/sqlite/sqlite-metadata-store.ts';
@@ -67,7 +68,11 @@ const postgres: Engine = {
 };
 
 /** Runs the writer that SIGKILLs itself at `crashPoint`; resolves with how it ended and what it said. */
-function crashWriter(location: Record<string, string>, crashPoint: string, documentIds: string[]) {
+function crashWriter(
+  location: Record<string, string | undefined>,
+  crashPoint: string,
+  documentIds: string[],
+) {
   return new Promise<{ signal: NodeJS.Signals | null; stdout: string }>((done, fail) => {
     const child = spawn(
       process.execPath,
@@ -82,6 +87,17 @@ function crashWriter(location: Record<string, string>, crashPoint: string, docum
     child.on('exit', (_code, signal) => done({ signal, stdout }));
   });
 }
+
+const emptyBuild = {
+  featureSetId: 'fs_test',
+  documents: 0,
+  processed: 0,
+  upToDate: 0,
+  rejected: [],
+  chunks: 0,
+  durationMs: 0,
+  embedMs: 0,
+};
 
 /** A real in-process queue whose feature build records what it was asked to build. */
 function recordingQueue(metadata: MetadataStore) {
@@ -194,6 +210,40 @@ for (const engine of [sqlite, postgres]) {
       } finally {
         await queue.close();
         await close();
+      }
+    });
+
+    it('on BullMQ, the re-enqueue after a crash between enqueueing and marking is deduped: one job, one build', async () => {
+      const prefix = testPrefix();
+      const location = { ...engine.location(), redisPrefix: prefix };
+      const crashed = await crashWriter(location, 'after-enqueue', ['b1', 'b2']);
+      expect(crashed.signal).toBe('SIGKILL');
+      const enqueued = (JSON.parse(crashed.stdout.split('\n')[0] ?? '{}') as { enqueued?: string }).enqueued;
+
+      const { metadata, close } = await engine.open(location);
+      const queue = openTestQueue(metadata, prefix);
+      const builds: string[][] = [];
+      queue.register('feature.build', async (payload) => {
+        builds.push([...(payload.documentIds ?? [])].sort());
+        return { ...emptyBuild, documents: builds.length };
+      });
+      try {
+        const bull = queue.queue('feature');
+        expect((await bull.getJobs(['waiting'])).map((job) => job.id)).toEqual([enqueued]);
+        const jobs = await drainOutbox({ outbox: metadata.outbox, queue, now: afterTheLease });
+        expect(jobs.map((job) => job.id)).toEqual([enqueued]);
+        // Still one job in Redis: the queue recognised the id in flight.
+        expect((await bull.getJobs(['waiting', 'active', 'delayed'])).map((job) => job.id)).toEqual([
+          enqueued,
+        ]);
+        await queue.startWorkers('feature', { concurrency: 1 });
+        expect((await queue.waitFor(enqueued as string)).status).toBe('completed');
+        expect(builds).toEqual([['b1', 'b2']]);
+        expect(await metadata.outbox.list({ pending: true })).toEqual([]);
+      } finally {
+        await queue.close();
+        await close();
+        await deleteRedisKeys(prefix);
       }
     });
 

@@ -8,6 +8,7 @@
  * Usage: tsx crash-while-draining.ts '<json store location>' <crash point> <document ids...>
  */
 import { createPostgresMetadataStore } from '../../adapters/postgres/postgres-metadata-store.ts';
+import { openTestQueue } from '../../adapters/queue/bullmq-test-support.ts';
 import { InProcessJobQueue } from '../../adapters/queue/in-process-job-queue.ts';
 import { openSqliteDatabase } from '../../adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../../adapters/sqlite/sqlite-metadata-store.ts';
@@ -16,7 +17,10 @@ import { silentLogger } from '../../logger.ts';
 import type { JobQueue } from '../../ports/job-queue.ts';
 import { drainOutbox } from '../outbox-relay.ts';
 
-type Location = { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string; schema: string };
+/** Where the store is; with `redisPrefix` the job goes to BullMQ on the test Redis instead of in-process. */
+type Location = ({ driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string; schema: string }) & {
+  redisPrefix?: string;
+};
 
 const [locationJson, crashPoint, ...documentIds] = process.argv.slice(2);
 const location = JSON.parse(locationJson ?? '{}') as Location;
@@ -47,7 +51,9 @@ for (const id of documentIds) {
   );
 }
 
-const real = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
+const real: JobQueue = location.redisPrefix
+  ? openTestQueue(metadata, location.redisPrefix)
+  : new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
 // The build would run in this process; it must not finish before the crash.
 real.register('feature.build', () => new Promise(() => {}));
 const crashing: JobQueue = {
