@@ -3,7 +3,8 @@ import { errorMessage, TwinError, ValidationError } from '../../errors.ts';
 import { type JobName, jobContracts } from '../../jobs/job-contracts.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobContext, JobHandler } from '../../ports/job-queue.ts';
-import type { JobRepository } from '../../ports/job-repository.ts';
+import type { JobPatch, JobRepository } from '../../ports/job-repository.ts';
+import type { JobRecord } from '../../types/job-record.ts';
 
 export type ProcessorDependencies = {
   jobs: JobRepository;
@@ -33,6 +34,8 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
     const aborted = signal ?? new AbortController().signal;
     logger.info('job started', { attempt });
     try {
+      // A job someone else put on the queue (another tool, an older producer) still gets a record.
+      if (!(await jobs.get(id))) await jobs.create(newRecord(job));
       if (!contract) throw new ValidationError(`unknown job ${job.name}`);
       if (!handler) throw new ValidationError(`no handler registered for ${job.name} in this worker`);
       const parsed = contract.payload.safeParse(job.data);
@@ -74,11 +77,13 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
       return parsedResult;
     } catch (error) {
       const message = abortMessage(aborted, error);
+      const retryable = !(error instanceof TwinError) || error.retryable;
+      const maxAttempts = job.opts.attempts ?? 1;
       if (aborted.aborted && dependencies.stopping() && token) {
         // Shutting down and the job did not finish in time: put it back for another worker, as if
         // it had never started (no attempt is used up).
         await job.moveToWait(token);
-        await jobs.update(id, {
+        await record(logger, id, {
           status: 'queued',
           progressMessage: 'handed back by a stopping worker',
           startedAt: null,
@@ -87,25 +92,61 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
         throw new WaitingError();
       }
       if (aborted.aborted) {
-        await jobs.update(id, { status: 'cancelled', error: message, finishedAt: new Date().toISOString() });
+        await record(logger, id, {
+          status: 'cancelled',
+          error: message,
+          finishedAt: new Date().toISOString(),
+        });
         logger.info('job cancelled', { attempt });
         throw unrecoverable(message);
       }
-      const retryable = !(error instanceof TwinError) || error.retryable;
-      const maxAttempts = job.opts.attempts ?? 1;
       if (retryable && job.attemptsMade + 1 < maxAttempts) {
-        await jobs.update(id, {
+        await record(logger, id, {
           status: 'queued',
           error: message,
+          attempts: attempt,
           progressMessage: `attempt ${attempt} of ${maxAttempts} failed; retrying`,
         });
         logger.warn('job attempt failed; retrying', { attempt, error: message });
         throw error;
       }
-      await jobs.update(id, { status: 'failed', error: message, finishedAt: new Date().toISOString() });
+      await record(logger, id, {
+        status: 'failed',
+        error: message,
+        attempts: attempt,
+        finishedAt: new Date().toISOString(),
+      });
       logger.error('job failed', { attempt, error: message });
       throw retryable ? error : unrecoverable(message);
     }
+  };
+
+  /** Records how an attempt ended; failing to record is logged and never hides the job's own error. */
+  async function record(logger: Logger, id: string, patch: JobPatch): Promise<void> {
+    try {
+      await jobs.update(id, patch);
+    } catch (error) {
+      logger.error('could not record the job', { error: errorMessage(error) });
+    }
+  }
+}
+
+/** The record of a job that reached the queue without one. */
+function newRecord(job: Job): JobRecord {
+  return {
+    id: job.id as string,
+    queue: job.queueName,
+    name: job.name,
+    status: 'queued',
+    payload: job.data,
+    result: null,
+    error: null,
+    progress: 0,
+    progressMessage: null,
+    attempts: 0,
+    createdAt: new Date(job.timestamp).toISOString(),
+    startedAt: null,
+    finishedAt: null,
   };
 }
 

@@ -288,25 +288,29 @@ describe('BullMQ job queue specifics', () => {
     expect(await queue.queue('inference').getJob(inference.id)).toBeUndefined();
   });
 
-  it('fails a job whose payload in Redis breaks its contract, without retrying', async () => {
+  it('records and runs a job another tool put on the queue, and fails one whose payload breaks its contract', async () => {
     const queue = open({ attempts: 3 });
-    let runs = 0;
-    queue.register('feature.crawl', async () => {
-      runs += 1;
-      throw new Error('unreachable');
+    const seen: unknown[] = [];
+    queue.register('feature.crawl', async (payload) => {
+      seen.push(payload);
+      throw new ValidationError('nothing to crawl in a test');
     });
-    // Something other than our enqueue wrote this job: the record exists, the payload is bad.
-    const record = await queue.enqueue('feature.crawl', {
-      targets: ['https://example.com'],
-      authorName: 'Ada',
-    });
-    await queue.cancel(record.id);
-    await metadata.jobs.update(record.id, { status: 'queued', finishedAt: null, error: null });
-    await queue.queue('feature').add('feature.crawl', { targets: [] }, { jobId: record.id, attempts: 3 });
+    queue.register('feature.build', async (payload) => buildResult(payload.documentIds?.length ?? 0));
+    // Written straight to Redis, as another producer or tool could: no record, no zod on the way in.
+    const raw = queue.queue('feature');
+    await raw.add('feature.build', { documentIds: ['a'] }, { jobId: 'foreign-build', attempts: 3 });
+    await raw.add('feature.crawl', { targets: [] }, { jobId: 'foreign-crawl', attempts: 3 });
     await queue.startWorkers('feature', { concurrency: 1 });
-    const finished = await queue.waitFor(record.id);
-    expect(finished.status).toBe('failed');
-    expect(finished.error).toMatch(/invalid feature.crawl payload: targets/);
-    expect(runs).toBe(0);
+    const built = await recordWhere(metadata, 'foreign-build', (record) => record.status === 'completed');
+    expect(built).toMatchObject({
+      queue: 'feature',
+      name: 'feature.build',
+      attempts: 1,
+      result: buildResult(1),
+    });
+    const crawl = await recordWhere(metadata, 'foreign-crawl', (record) => record.status === 'failed');
+    expect(crawl.error).toMatch(/invalid feature.crawl payload: targets/);
+    expect(crawl.attempts).toBe(1);
+    expect(seen).toEqual([]);
   });
 });
