@@ -54,6 +54,8 @@ describe('twin CLI end to end', () => {
       ['chat'],
       ['batch'],
       ['monitor'],
+      ['migrate'],
+      ['worker'],
     ];
     const results = await Promise.all(commands.map((command) => twin([...command, '--help'])));
     results.forEach((result, index) => {
