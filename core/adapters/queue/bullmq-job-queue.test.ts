@@ -7,6 +7,7 @@ import type { FeatureBuildResult, QueueName } from '../../jobs/job-contracts.ts'
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { JobRecord } from '../../types/job-record.ts';
 import type { BullMqJobQueue } from './bullmq-job-queue.ts';
+import { RespRedisClient } from './bullmq-redis-client.ts';
 import {
   countRedisKeys,
   deleteRedisKeys,
@@ -233,6 +234,32 @@ describe('BullMQ job queue specifics', () => {
     await successor.startWorkers('feature', { concurrency: 1 });
     const finished = await successor.waitFor(job.id);
     expect(finished).toMatchObject({ status: 'completed', result: buildResult(9) });
+  });
+
+  it('keeps running jobs after Redis drops the worker connections (they reconnect)', async () => {
+    const queue = open();
+    let runs = 0;
+    queue.register('feature.build', async () => {
+      runs += 1;
+      return buildResult(runs);
+    });
+    await queue.startWorkers('feature', { concurrency: 1 });
+    expect((await queue.waitFor((await queue.enqueue('feature.build', {})).id)).status).toBe('completed');
+    // BullMQ names its connections `<prefix>:<queue>...`: kill exactly ours, by id.
+    const admin = new RespRedisClient({ url: testRedisUrl });
+    try {
+      await admin.connect();
+      const ours = (await admin.clientList())
+        .split('\n')
+        .filter((line) => line.includes(` name=${prefix}:`))
+        .map((line) => /^id=(\d+)/.exec(line)?.[1] as string);
+      expect(ours.length).toBeGreaterThanOrEqual(2);
+      for (const id of ours) await admin.call('CLIENT', 'KILL', 'ID', id);
+    } finally {
+      await admin.quit();
+    }
+    const again = await queue.enqueue('feature.build', { force: true });
+    expect(await queue.waitFor(again.id)).toMatchObject({ status: 'completed', result: buildResult(2) });
   });
 
   it('round-trips a job on each pipeline queue under the configured prefix', async () => {

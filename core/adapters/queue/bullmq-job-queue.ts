@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, QueueEvents, QueueEventsProducer, RedisConnection, Worker } from 'bullmq';
-import { errorMessage, NotFoundError, ValidationError } from '../../errors.ts';
+import { errorMessage, NotFoundError, ServiceError, TwinError, ValidationError } from '../../errors.ts';
 import { type JobName, type JobPayload, jobContracts, type QueueName } from '../../jobs/job-contracts.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobHandler, JobQueue } from '../../ports/job-queue.ts';
@@ -71,14 +71,15 @@ export class BullMqJobQueue implements JobQueue {
     if (id.includes(':')) throw new ValidationError(`job id ${id} must not contain ":" (BullMQ reserves it)`);
     const queue = this.queue(contract.queue);
     const existing = await this.jobs.get(id);
-    const inBullMq = await queue.getJob(id);
-    if (inBullMq) {
-      const state = await inBullMq.getState();
-      // Same id still queued or running (in any process): hand back that job (dedupe).
-      if (inFlightStates.has(state) && existing) return existing;
+    const state = await this.redis(`enqueue ${name}`, async () => {
+      const inBullMq = await queue.getJob(id);
+      const current = inBullMq ? await inBullMq.getState() : null;
       // A finished BullMQ job would make `add` return it unchanged: remove it so the id runs again.
-      if (!inFlightStates.has(state)) await inBullMq.remove().catch(() => {});
-    }
+      if (inBullMq && current && !inFlightStates.has(current)) await inBullMq.remove().catch(() => {});
+      return current;
+    });
+    // Same id still queued or running (in any process): hand back that job (dedupe).
+    if (state && inFlightStates.has(state) && existing) return existing;
     const record: JobRecord = {
       id,
       queue: contract.queue,
@@ -97,14 +98,26 @@ export class BullMqJobQueue implements JobQueue {
     // The record exists before the job does, so a worker never runs a job it cannot record.
     if (existing) await this.jobs.update(id, { ...record });
     else await this.jobs.create(record);
-    await queue.add(name, parsed.data, {
-      jobId: id,
-      attempts: this.options.attempts,
-      backoff: { type: 'exponential', delay: this.options.backoffMs },
-      // The job records keep the history; Redis keeps only what is still to do.
-      removeOnComplete: true,
-      removeOnFail: true,
-    });
+    try {
+      await this.redis(`enqueue ${name}`, () =>
+        queue.add(name, parsed.data, {
+          jobId: id,
+          attempts: this.options.attempts,
+          backoff: { type: 'exponential', delay: this.options.backoffMs },
+          // The job records keep the history; Redis keeps only what is still to do.
+          removeOnComplete: true,
+          removeOnFail: true,
+        }),
+      );
+    } catch (error) {
+      // Not queued, so the record must not claim it is.
+      await this.jobs.update(id, {
+        status: 'failed',
+        error: errorMessage(error),
+        finishedAt: new Date().toISOString(),
+      });
+      throw error;
+    }
     return record;
   }
 
@@ -122,8 +135,8 @@ export class BullMqJobQueue implements JobQueue {
     if (!record) throw new NotFoundError(`job ${jobId} not found`);
     if (finishedStatuses.includes(record.status)) return;
     const queueName = record.queue as QueueName;
-    const job = await this.queue(queueName).getJob(jobId);
-    const state = job ? await job.getState() : 'unknown';
+    const job = await this.redis('cancel a job', () => this.queue(queueName).getJob(jobId));
+    const state = job ? await this.redis('cancel a job', () => job.getState()) : 'unknown';
     if (job && state !== 'active') {
       try {
         // Fails when a worker holds the job's lock, i.e. it has just started: then abort it below.
@@ -143,7 +156,9 @@ export class BullMqJobQueue implements JobQueue {
     }
     // Running somewhere: the worker that holds it aborts its signal and records it cancelled.
     this.localCancel(jobId);
-    await this.producer(queueName).publishEvent({ eventName: cancelEvent, jobId });
+    await this.redis('cancel a job', () =>
+      this.producer(queueName).publishEvent({ eventName: cancelEvent, jobId }),
+    );
   }
 
   /**
@@ -188,8 +203,15 @@ export class BullMqJobQueue implements JobQueue {
     events.on('error', (error) =>
       this.options.logger.error('queue events error', { error: errorMessage(error) }),
     );
-    await events.waitUntilReady();
-    await worker.waitUntilReady();
+    try {
+      await this.redis(`start the ${queueName} worker`, async () => {
+        await events.waitUntilReady();
+        await worker.waitUntilReady();
+      });
+    } catch (error) {
+      await Promise.allSettled([worker.close(true), events.close()]);
+      throw error;
+    }
     this.workers.set(queueName, { worker, events });
     void worker.run().catch((error: unknown) => {
       this.options.logger.error('worker stopped', { error: errorMessage(error) });
@@ -248,6 +270,19 @@ export class BullMqJobQueue implements JobQueue {
       this.producers.set(name, producer);
     }
     return producer;
+  }
+
+  /** Runs a Redis operation; an unreachable or failing Redis becomes a clear, retryable ServiceError. */
+  private async redis<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof TwinError) throw error;
+      throw new ServiceError(
+        `could not ${what}: Redis at ${this.options.url} (stores.queue.url) failed: ${errorMessage(error)}`,
+        { cause: error, retryable: true },
+      );
+    }
   }
 
   private connection() {

@@ -102,16 +102,27 @@ function connectionOptions(options: RespClientOptions) {
   };
 }
 
-/** A RESP2 connection implementing BullMQ's IRedisClient; one socket, replies in order. */
+/**
+ * A RESP2 connection implementing BullMQ's IRedisClient; one socket, replies in order. A connection
+ * that was up and drops (Redis restarted, a network blip) reconnects with BullMQ's retry strategy,
+ * queueing new commands meanwhile; commands in flight fail. One that never came up fails at once,
+ * so a command run against a wrong URL reports it instead of waiting forever.
+ */
 export class RespRedisClient extends EventEmitter implements IRedisClient {
   status = 'wait';
   readonly isCluster = false;
   options: Record<string, unknown>;
   private socket: Socket | undefined;
   private readonly pending: Pending[] = [];
+  /** Commands sent while reconnecting; written once the new socket exists. */
+  private readonly offline: { args: Argument[]; pending: Pending }[] = [];
   private buffer: Buffer = Buffer.alloc(0);
   private scripts = new Map<string, Script>();
   private connecting: Promise<void> | undefined;
+  private wasReady = false;
+  private closing = false;
+  private retries = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RespClientOptions) {
     super();
@@ -123,6 +134,8 @@ export class RespRedisClient extends EventEmitter implements IRedisClient {
   connect(): Promise<void> {
     if (this.status === 'ready') return Promise.resolve();
     if (this.connecting) return this.connecting;
+    clearTimeout(this.retryTimer);
+    this.closing = false;
     const target = connectionOptions(this.options as RespClientOptions);
     this.status = 'connecting';
     const socket = createConnection({ host: target.host, port: target.port });
@@ -130,11 +143,12 @@ export class RespRedisClient extends EventEmitter implements IRedisClient {
     this.socket = socket;
     this.buffer = Buffer.alloc(0);
     socket.on('data', (chunk) => this.receive(chunk));
+    let lastError: Error | undefined;
     socket.on('error', (error) => {
+      lastError = error;
       if (this.listenerCount('error') > 0) this.emit('error', error);
-      this.failPending(error);
     });
-    socket.on('close', () => this.ended());
+    socket.on('close', () => this.socketClosed(socket));
     const handshake: Promise<Reply>[] = [];
     if (target.password) {
       handshake.push(
@@ -144,29 +158,42 @@ export class RespRedisClient extends EventEmitter implements IRedisClient {
     if (target.db) handshake.push(this.send(['SELECT', target.db]));
     const name = this.options.connectionName;
     if (typeof name === 'string') handshake.push(this.send(['CLIENT', 'SETNAME', name]));
+    // Observed once the socket connects; never left as an unhandled rejection if it does not.
+    const handshakeDone = Promise.all(handshake);
+    handshakeDone.catch(() => {});
+    for (const { args, pending } of this.offline.splice(0)) this.write(args, pending);
     this.connecting = new Promise<void>((resolve, reject) => {
       socket.once('connect', () => {
-        Promise.all(handshake).then(() => {
+        handshakeDone.then((replies) => {
+          const refused = replies.find((reply) => reply instanceof Error);
+          if (refused) {
+            reject(refused);
+            return;
+          }
           this.status = 'ready';
           this.connecting = undefined;
+          this.wasReady = true;
+          this.retries = 0;
           this.emit('ready');
           resolve();
         }, reject);
       });
-      socket.once('error', reject);
+      socket.once('close', () => reject(lastError ?? new ConnectionClosedError('Connection is closed.')));
     });
     return this.connecting;
   }
 
   disconnect(_reconnect?: boolean): void {
+    this.closing = true;
     this.socket?.destroy();
     this.ended();
   }
 
   async quit(): Promise<string> {
     if (this.status === 'end') return 'OK';
+    this.closing = true;
     try {
-      await this.send(['QUIT']);
+      if (this.socket && this.status === 'ready') await this.send(['QUIT']);
     } catch {
       // Already gone: quitting is what we wanted.
     }
@@ -216,13 +243,18 @@ export class RespRedisClient extends EventEmitter implements IRedisClient {
 
   /** Sends one command; error replies resolve as Error values (transactions need them in place). */
   send(args: Argument[]): Promise<Reply> {
-    if (this.status === 'end' || !this.socket) {
-      return Promise.reject(new ConnectionClosedError('Connection is closed.'));
-    }
     return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      this.socket?.write(encode(args));
+      const pending = { resolve, reject };
+      if (this.status === 'reconnecting') this.offline.push({ args, pending });
+      else if (this.status === 'end' || !this.socket)
+        reject(new ConnectionClosedError('Connection is closed.'));
+      else this.write(args, pending);
     });
+  }
+
+  private write(args: Argument[], pending: Pending): void {
+    this.pending.push(pending);
+    this.socket?.write(encode(args));
   }
 
   script(name: string): Script {
@@ -396,10 +428,40 @@ export class RespRedisClient extends EventEmitter implements IRedisClient {
     for (const pending of this.pending.splice(0)) pending.reject(error);
   }
 
+  private socketClosed(socket: Socket): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    this.connecting = undefined;
+    this.failPending(new ConnectionClosedError('Connection is closed.'));
+    const delay = this.closing || !this.wasReady ? null : this.retryDelay();
+    if (delay === null) {
+      this.ended();
+      return;
+    }
+    this.status = 'reconnecting';
+    this.emit('close');
+    this.emit('reconnecting', delay);
+    this.retryTimer = setTimeout(() => void this.connect().catch(() => {}), delay);
+  }
+
+  /** BullMQ's own retry strategy when it passed one (it always does), else a capped backoff. */
+  private retryDelay(): number | null {
+    this.retries += 1;
+    const strategy = this.options.retryStrategy;
+    const delay =
+      typeof strategy === 'function'
+        ? (strategy as (times: number) => number | undefined | null)(this.retries)
+        : Math.min(this.retries * 200, 5_000);
+    return typeof delay === 'number' ? delay : null;
+  }
+
   private ended(): void {
+    clearTimeout(this.retryTimer);
     if (this.status === 'end') return;
     this.status = 'end';
-    this.failPending(new ConnectionClosedError('Connection is closed.'));
+    const closed = new ConnectionClosedError('Connection is closed.');
+    this.failPending(closed);
+    for (const { pending } of this.offline.splice(0)) pending.reject(closed);
     this.emit('close');
     this.emit('end');
   }
