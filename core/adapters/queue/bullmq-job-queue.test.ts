@@ -236,6 +236,31 @@ describe('BullMQ job queue specifics', () => {
     expect(finished).toMatchObject({ status: 'completed', result: buildResult(9) });
   });
 
+  it('does not let a handler that ignores its abort signal block shutdown', async () => {
+    const stuck = open();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    stuck.register('feature.build', async () => {
+      await gate;
+      return buildResult(4);
+    });
+    await stuck.startWorkers('feature', { concurrency: 1 });
+    const job = await stuck.enqueue('feature.build', {});
+    await recordWhere(metadata, job.id, (record) => record.status === 'running');
+    await stuck.stopWorkers({ graceMs: 20, abandonAfterMs: 60 });
+    // Given up on, not finished: its lock (still renewed while this process lives) keeps it running.
+    expect((await metadata.jobs.get(job.id))?.status).toBe('running');
+    // When it does return, its aborted run is handed back to the queue, and a live worker runs it.
+    release();
+    await recordWhere(metadata, job.id, (record) => record.status === 'queued');
+    const successor = open();
+    successor.register('feature.build', async () => buildResult(5));
+    await successor.startWorkers('feature', { concurrency: 1 });
+    expect(await successor.waitFor(job.id)).toMatchObject({ status: 'completed', result: buildResult(5) });
+  });
+
   it('keeps running jobs after Redis drops the worker connections (they reconnect)', async () => {
     const queue = open();
     let runs = 0;

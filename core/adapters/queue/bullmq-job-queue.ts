@@ -220,22 +220,38 @@ export class BullMqJobQueue implements JobQueue {
 
   /**
    * Stops taking jobs and lets the ones in flight finish; after `graceMs` they are aborted and
-   * handed back to the queue for another worker.
+   * handed back to the queue for another worker. A handler that ignores its abort signal is given
+   * up on after `abandonAfterMs`: this returns, the process can exit, and once its lock expires
+   * another worker picks the job up (stalled-job recovery), so a stuck job never blocks shutdown.
    */
-  async stopWorkers(options: { graceMs: number } = { graceMs: 10_000 }): Promise<void> {
+  async stopWorkers(
+    options: { graceMs: number; abandonAfterMs?: number } = { graceMs: 10_000 },
+  ): Promise<void> {
     const running = [...this.workers.values()];
     this.workers.clear();
     if (running.length === 0) return;
     const closing = Promise.all(running.map(({ worker }) => worker.close()));
-    const timer = setTimeout(() => {
+    const handBack = setTimeout(() => {
       this.stopping = true;
       for (const { worker } of running) worker.cancelAllJobs('worker stopping');
     }, options.graceMs);
+    let abandon: NodeJS.Timeout | undefined;
+    const abandoned = new Promise<'abandoned'>((resolve) => {
+      abandon = setTimeout(() => resolve('abandoned'), options.abandonAfterMs ?? options.graceMs + 10_000);
+    });
+    const closeEvents = () => Promise.all(running.map(({ events }) => events.close()));
     try {
-      await closing;
+      const outcome = await Promise.race([closing, abandoned]);
+      if (outcome === 'abandoned') {
+        this.options.logger.warn('jobs in flight ignored the stop; leaving them to stalled-job recovery');
+        // Should the handler return after all (this process lives on), finish closing then.
+        void closing.then(closeEvents, () => {});
+        return;
+      }
+      await closeEvents();
     } finally {
-      clearTimeout(timer);
-      await Promise.all(running.map(({ events }) => events.close()));
+      clearTimeout(handBack);
+      clearTimeout(abandon);
     }
   }
 
