@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runJobQueueContract } from '../../contracts/job-queue-contract.ts';
-import { ValidationError } from '../../errors.ts';
+import { ServiceError, ValidationError } from '../../errors.ts';
 import type { FeatureBuildResult, QueueName } from '../../jobs/job-contracts.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { JobRecord } from '../../types/job-record.ts';
 import type { BullMqJobQueue } from './bullmq-job-queue.ts';
-import { RespRedisClient } from './bullmq-redis-client.ts';
 import {
   countRedisKeys,
   deleteRedisKeys,
@@ -271,20 +271,32 @@ describe('BullMQ job queue specifics', () => {
     await queue.startWorkers('feature', { concurrency: 1 });
     expect((await queue.waitFor((await queue.enqueue('feature.build', {})).id)).status).toBe('completed');
     // BullMQ names its connections `<prefix>:<queue>...`: kill exactly ours, by id.
-    const admin = new RespRedisClient({ url: testRedisUrl });
+    const admin = new Redis(testRedisUrl);
     try {
-      await admin.connect();
-      const ours = (await admin.clientList())
+      const list = String(await admin.call('CLIENT', 'LIST'));
+      const ours = list
         .split('\n')
         .filter((line) => line.includes(` name=${prefix}:`))
         .map((line) => /^id=(\d+)/.exec(line)?.[1] as string);
       expect(ours.length).toBeGreaterThanOrEqual(2);
       for (const id of ours) await admin.call('CLIENT', 'KILL', 'ID', id);
     } finally {
-      await admin.quit();
+      admin.disconnect();
     }
     const again = await queue.enqueue('feature.build', { force: true });
     expect(await queue.waitFor(again.id)).toMatchObject({ status: 'completed', result: buildResult(2) });
+  });
+
+  it('refuses to enqueue with a clear error when Redis is unreachable, recording nothing', async () => {
+    // Not in `opened`: there is no Redis behind it to obliterate.
+    const queue = openTestQueue(metadata, prefix, { url: 'redis://127.0.0.1:1/0', commandTimeoutMs: 1_000 });
+    const error = await queue
+      .enqueue('feature.build', {}, { jobId: 'never-queued' })
+      .catch((caught) => caught);
+    await queue.close();
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error.message).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1\/0 \(stores\.queue\.url\)/);
+    expect(await metadata.jobs.get('never-queued')).toBeNull();
   });
 
   it('round-trips a job on each pipeline queue under the configured prefix', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, QueueEvents, QueueEventsProducer, RedisConnection, Worker } from 'bullmq';
+import { Queue, QueueEvents, QueueEventsProducer, Worker } from 'bullmq';
 import { errorMessage, NotFoundError, ServiceError, TwinError, ValidationError } from '../../errors.ts';
 import { type JobName, type JobPayload, jobContracts, type QueueName } from '../../jobs/job-contracts.ts';
 import type { Logger } from '../../logger.ts';
@@ -8,7 +8,7 @@ import type { JobHandler, JobQueue } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import { finishedStatuses, type JobRecord } from '../../types/job-record.ts';
 import { createJobProcessor } from './bullmq-job-processor.ts';
-import { RespRedisClient } from './bullmq-redis-client.ts';
+import { useIoRedisForBullMq } from './redis-client-factory.ts';
 
 export type BullMqJobQueueOptions = {
   /** redis://host:port/db */
@@ -22,6 +22,8 @@ export type BullMqJobQueueOptions = {
   logger: Logger;
   /** How often `waitFor` reads the job record (records are the source of truth for every process). */
   pollMs?: number;
+  /** How long an enqueue or cancel waits for Redis before failing. Default 10 s. */
+  commandTimeoutMs?: number;
 };
 
 /** The custom QueueEvents event a cancelling process publishes; the worker running the job aborts it. */
@@ -49,8 +51,7 @@ export class BullMqJobQueue implements JobQueue {
     private readonly jobs: JobRepository,
     private readonly options: BullMqJobQueueOptions,
   ) {
-    // BullMQ 6 ships no Redis driver; every connection it opens goes through our RESP client.
-    RedisConnection.clientFactory = (redisOptions) => new RespRedisClient(redisOptions);
+    useIoRedisForBullMq();
   }
 
   register<N extends JobName>(name: N, handler: JobHandler<N>): void {
@@ -288,16 +289,27 @@ export class BullMqJobQueue implements JobQueue {
     return producer;
   }
 
-  /** Runs a Redis operation; an unreachable or failing Redis becomes a clear, retryable ServiceError. */
+  /**
+   * Runs a Redis operation; an unreachable or failing Redis becomes a clear, retryable ServiceError.
+   * BullMQ waits for a connection to become ready for as long as the driver keeps reconnecting
+   * (forever), so a bound here is what turns "Redis is down" into an answer instead of a hang.
+   */
   private async redis<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    const limitMs = this.options.commandTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
+    });
     try {
-      return await operation();
+      return await Promise.race([operation(), timeout]);
     } catch (error) {
       if (error instanceof TwinError) throw error;
       throw new ServiceError(
         `could not ${what}: Redis at ${this.options.url} (stores.queue.url) failed: ${errorMessage(error)}`,
         { cause: error, retryable: true },
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 

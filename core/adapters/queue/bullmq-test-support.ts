@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { silentLogger } from '../../logger.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import { openSqliteDatabase, type SqliteDatabase } from '../sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../sqlite/sqlite-metadata-store.ts';
 import { BullMqJobQueue, type BullMqJobQueueOptions } from './bullmq-job-queue.ts';
-import { RespRedisClient } from './bullmq-redis-client.ts';
 
 /** The Redis every BullMQ test talks to (only 127.0.0.1). */
 export const testRedisUrl = process.env.TWIN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -16,37 +16,33 @@ export function testPrefix(): string {
 
 /** Deletes every key under `prefix` (BullMQ's obliterate leaves the events stream and meta keys). */
 export async function deleteRedisKeys(prefix: string): Promise<number> {
-  const client = new RespRedisClient({ url: testRedisUrl });
+  const client = new Redis(testRedisUrl);
   try {
-    await client.connect();
     let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, { MATCH: `${prefix}:*`, COUNT: 500 });
-      cursor = next;
+    for await (const keys of client.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
+      string[]
+    >) {
       if (keys.length > 0) deleted += await client.del(...keys);
-    } while (cursor !== '0');
+    }
     return deleted;
   } finally {
-    await client.quit();
+    client.disconnect();
   }
 }
 
 /** Counts keys under `prefix` (tests check that cleanup really cleaned). */
 export async function countRedisKeys(prefix: string): Promise<number> {
-  const client = new RespRedisClient({ url: testRedisUrl });
+  const client = new Redis(testRedisUrl);
   try {
-    await client.connect();
     let count = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, { MATCH: `${prefix}:*`, COUNT: 500 });
-      cursor = next;
+    for await (const keys of client.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
+      string[]
+    >) {
       count += keys.length;
-    } while (cursor !== '0');
+    }
     return count;
   } finally {
-    await client.quit();
+    client.disconnect();
   }
 }
 
