@@ -56,7 +56,13 @@ export function workerCommand(): Command {
           // Feature workers also relay changed documents from the outbox into feature builds; with
           // several of them, claims and deterministic job ids keep every change built exactly once.
           if (queueName.data === 'feature') {
-            relay = startOutboxRelay({ outbox: runtime.metadata.outbox, queue, logger: runtime.logger });
+            relay = startOutboxRelay({
+              outbox: runtime.metadata.outbox,
+              queue,
+              logger: runtime.logger,
+              batchSize: runtime.config.features.changeCapture.batchSize,
+              intervalMs: runtime.config.features.changeCapture.pollIntervalMs,
+            });
           }
           print(
             `twin worker ${queueName.data} ready (pid ${process.pid}, concurrency ${concurrency ?? selected.concurrency}, prefix ${selected.prefix})`,

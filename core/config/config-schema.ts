@@ -77,6 +77,17 @@ const FeaturesConfig = z
     minCharacters: z.number().int().min(1),
     /** Chunks embedded and upserted together. */
     batchSize: z.number().int().min(1).max(4096),
+    /**
+     * Change data capture: feature workers relay created or changed documents from the outbox into
+     * feature builds of at most `batchSize` documents (smaller batches spread over more workers),
+     * polling every `pollIntervalMs`.
+     */
+    changeCapture: z
+      .object({
+        batchSize: z.number().int().min(1).max(100000),
+        pollIntervalMs: z.number().int().min(50),
+      })
+      .strict(),
   })
   .strict();
 
