@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   countRedisKeys,
@@ -16,48 +14,9 @@ import { SqliteVecVectorStore } from '../core/adapters/sqlite-vec/sqlite-vec-vec
 import type { MetadataStore } from '../core/ports/metadata-store.ts';
 import { type SampleSites, startSampleSites } from '../datasets/sample-author/serve-sample-sites.ts';
 import { runTwin } from './test-support/run-twin.ts';
+import { type RunningTwin, startTwin, until } from './test-support/start-twin.ts';
 
-const bin = resolve(import.meta.dirname, '../bin/twin.js');
-
-type Running = {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | null>;
-};
-
-/** Starts the real `twin` binary and keeps it running (workers, a following producer). */
-function startTwin(args: string[]): Running {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += String(chunk);
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-/** Waits for `predicate` to hold (bounded, so a broken worker fails the test instead of hanging it). */
-async function until<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  limitMs = 40_000,
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+type Running = RunningTwin;
 
 /** Enough pages for a build to be caught part-way, few enough to keep the file well under a minute. */
 const benchPages = 16;
