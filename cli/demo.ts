@@ -107,21 +107,25 @@ try {
     loadConfig({ file: demoConfig, overrides: { logLevel: 'warn' } }),
     createLogger({ level: 'warn' }),
   );
-  const { app, generators } = createApp(apiDependencies(runtime));
+  const dependencies = apiDependencies(runtime);
+  const { app, generators } = createApp(dependencies);
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     await twin('chat', 'What do you think about rolling back models?', '--url', url, '--max-tokens', '60');
-    process.stdout.write(`\nThe API served ${url}/v1/chat/completions (OpenAPI at ${url}/openapi.json).\n`);
+    process.stdout.write(
+      `\nThe API served ${url}/v1/chat/completions (OpenAPI at ${url}/openapi.json); the same server has a web UI at ${url}/ (chat) and ${url}/models (versions, lineage, metrics, loss curves).\n`,
+    );
   } finally {
     server.close();
     await generators.close();
+    await dependencies.close();
     await runtime.close();
   }
   step('Done');
   process.stdout.write(
-    `Data is in ${dataDir}. Try:\n  npx twin chat "How do you version data?"\n  npx twin serve   # then http://127.0.0.1:8787/openapi.json\n  npx twin search "rollback" --platform linkedin\n  npx twin models lineage twin\n  npx twin models history twin\n`,
+    `Data is in ${dataDir}. Try:\n  npx twin chat "How do you version data?"\n  npx twin serve   # web UI at http://127.0.0.1:8787/ (chat) and /models; API docs at /openapi.json\n  npx twin search "rollback" --platform linkedin\n  npx twin models lineage twin\n  npx twin models history twin\n`,
   );
 } finally {
   await sites.close();
