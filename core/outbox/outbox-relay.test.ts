@@ -255,6 +255,7 @@ for (const engine of [sqlite, postgres]) {
         register: queue.register.bind(queue),
         waitFor: queue.waitFor.bind(queue),
         cancel: queue.cancel.bind(queue),
+        ping: queue.ping.bind(queue),
         close: queue.close.bind(queue),
         enqueue: async () => {
           throw new Error('queue unreachable');
@@ -328,6 +329,7 @@ describe('startOutboxRelay', () => {
       register: queue.register.bind(queue),
       waitFor: queue.waitFor.bind(queue),
       cancel: queue.cancel.bind(queue),
+      ping: queue.ping.bind(queue),
       close: queue.close.bind(queue),
       enqueue: (name, payload, options) => {
         if (refusals-- > 0) return Promise.reject(new Error('queue unreachable'));

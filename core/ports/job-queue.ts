@@ -29,5 +29,7 @@ export interface JobQueue {
   /** Resolves when the job has finished (completed, failed or cancelled). */
   waitFor(jobId: string): Promise<JobRecord>;
   cancel(jobId: string): Promise<void>;
+  /** A one-line state of the queue for readiness checks; throws when its engine is unreachable. */
+  ping(): Promise<string>;
   close(): Promise<void>;
 }

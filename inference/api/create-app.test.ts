@@ -150,7 +150,11 @@ describe('HTTP API', () => {
     expect(await (await app.request('/healthz')).json()).toEqual({ status: 'ok' });
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
-    expect((await ready.json()).checks).toMatchObject({ metadata: { ok: true }, vectors: { ok: true } });
+    expect((await ready.json()).checks).toMatchObject({
+      metadata: { ok: true },
+      vectors: { ok: true },
+      queue: { ok: true, detail: expect.stringMatching(/^in-process: 0 running/) },
+    });
     const document = await (await app.request('/openapi.json')).json();
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining([

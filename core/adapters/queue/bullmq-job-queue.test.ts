@@ -293,7 +293,9 @@ describe('BullMQ job queue specifics', () => {
     const error = await queue
       .enqueue('feature.build', {}, { jobId: 'never-queued' })
       .catch((caught) => caught);
+    const ping = await queue.ping().catch((caught) => caught);
     await queue.close();
+    expect(ping).toBeInstanceOf(ServiceError);
     expect(error).toBeInstanceOf(ServiceError);
     expect(error.message).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1\/0 \(stores\.queue\.url\)/);
     expect(await metadata.jobs.get('never-queued')).toBeNull();
@@ -332,6 +334,9 @@ describe('BullMQ job queue specifics', () => {
     // Each job sits in its own pipeline's Redis queue.
     expect(await queue.queue('training').getJob(training.id)).toBeDefined();
     expect(await queue.queue('feature').getJob(training.id)).toBeUndefined();
+    expect(await queue.ping()).toMatch(
+      /^bullmq at redis:.*: feature 0 active\/1 waiting, training 0 active\/1 waiting, inference 0 active\/1 waiting$/,
+    );
     for (const name of queueNames) await queue.startWorkers(name, { concurrency: 1 });
     expect(await queue.waitFor(feature.id)).toMatchObject({
       status: 'completed',

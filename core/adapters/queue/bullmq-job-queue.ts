@@ -256,6 +256,19 @@ export class BullMqJobQueue implements JobQueue {
     }
   }
 
+  async ping(): Promise<string> {
+    const counts = await this.redis('check the queues', async () => {
+      const names: QueueName[] = ['feature', 'training', 'inference'];
+      return Promise.all(
+        names.map(async (name) => [name, await this.queue(name).getJobCounts('waiting', 'active')] as const),
+      );
+    });
+    const described = counts.map(
+      ([name, count]) => `${name} ${count.active ?? 0} active/${count.waiting ?? 0} waiting`,
+    );
+    return `bullmq at ${this.options.url}: ${described.join(', ')}`;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

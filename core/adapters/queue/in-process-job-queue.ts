@@ -97,6 +97,10 @@ export class InProcessJobQueue implements JobQueue {
     if (!record) throw new NotFoundError(`job ${jobId} not found`);
   }
 
+  async ping(): Promise<string> {
+    return `in-process: ${this.active.size} running, ${this.waiting.length} waiting`;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.waiting.splice(0)) {

@@ -68,6 +68,7 @@ const crashing: JobQueue = {
   },
   waitFor: (jobId) => real.waitFor(jobId),
   cancel: (jobId) => real.cancel(jobId),
+  ping: () => real.ping(),
   close: () => real.close(),
 };
 await drainOutbox({ outbox: metadata.outbox, queue: crashing });

@@ -27,7 +27,7 @@ export function healthRoutes(
     createRoute({
       method: 'get',
       path: '/readyz',
-      summary: 'Readiness: the metadata and vector stores answer',
+      summary: 'Readiness: the metadata store, the vector store and the job queue answer',
       responses: {
         200: { description: 'ready', content: { 'application/json': { schema: Ready } } },
         503: { description: 'a store is unreachable', content: { 'application/json': { schema: Ready } } },
@@ -51,6 +51,7 @@ export function healthRoutes(
         const counts = await Promise.all(sets.map((set) => dependencies.vectors.count(set.id)));
         return `${counts.reduce((sum, count) => sum + count, 0)} vectors`;
       });
+      await check('queue', () => dependencies.queue.ping());
       const ready = Object.values(checks).every((entry) => entry.ok);
       return context.json(
         { status: ready ? ('ready' as const) : ('not ready' as const), checks },
