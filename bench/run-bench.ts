@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFeaturesBench } from './features/features-bench.ts';
 import { runInferenceBench } from './inference-bench.ts';
+import { runScaleBench } from './scale/scale-bench.ts';
 import { runTrainingBench } from './training/training-bench.ts';
 
 /** `npm run bench -- <suite>...`: runs the named suites (all when none) and writes JSON per suite. */
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   features: runFeaturesBench,
   training: runTrainingBench,
   inference: runInferenceBench,
+  scale: runScaleBench,
 };
 
 const resultsDirectory = join(dirname(fileURLToPath(import.meta.url)), 'results');
