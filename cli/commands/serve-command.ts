@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
 import { createApp } from '../../inference/api/create-app.ts';
 import { withRuntime } from '../cli-context.ts';
+import { waitForStopSignal } from '../wait-for-stop-signal.ts';
 import { apiDependencies } from './chat-command.ts';
 
 export function serveCommand(): Command {
@@ -57,23 +58,6 @@ export function serveCommand(): Command {
 
 /** How long in-flight requests (a long streamed answer) get to finish after SIGINT/SIGTERM. */
 const shutdownGraceMs = 10_000;
-
-/** Resolves with the first SIGINT or SIGTERM; `dispose` removes the handlers. */
-function waitForStopSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void } {
-  let stop: (signal: NodeJS.Signals) => void = () => {};
-  const promise = new Promise<NodeJS.Signals>((resolve) => {
-    stop = resolve;
-  });
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return {
-    promise,
-    dispose: () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
-}
 
 /**
  * Stops accepting connections and closes idle keep-alive ones at once (clients such as the

@@ -5,6 +5,7 @@ import { QueueName } from '../../core/jobs/job-contracts.ts';
 import { type OutboxRelay, startOutboxRelay } from '../../core/outbox/outbox-relay.ts';
 import { createApp } from '../../inference/api/create-app.ts';
 import { configFor, print, withRuntime } from '../cli-context.ts';
+import { waitForStopSignal } from '../wait-for-stop-signal.ts';
 import { apiDependencies } from './chat-command.ts';
 
 /** Default time the job in flight gets to finish after SIGTERM before it is handed back. */
@@ -100,21 +101,4 @@ function optionalPositive(value: string | undefined, flag: string, max: number):
     throw new ValidationError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`);
   }
   return parsed;
-}
-
-/** Resolves with the first SIGINT or SIGTERM; `dispose` removes the handlers. */
-function waitForStopSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void } {
-  let stop: (signal: NodeJS.Signals) => void = () => {};
-  const promise = new Promise<NodeJS.Signals>((resolve) => {
-    stop = resolve;
-  });
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return {
-    promise,
-    dispose: () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
 }

@@ -1,6 +1,7 @@
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { errorMessage, TwinError, ValidationError } from '../../errors.ts';
 import { type JobName, jobContracts } from '../../jobs/job-contracts.ts';
+import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobContext, JobHandler } from '../../ports/job-queue.ts';
 import type { JobPatch, JobRepository } from '../../ports/job-repository.ts';
@@ -29,21 +30,14 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
     const id = job.id as string;
     const logger = dependencies.logger.child({ job: id, name: job.name });
     const attempt = Math.max(1, job.attemptsStarted);
-    const contract = jobContracts[job.name as JobName];
     const handler = handlers.get(job.name);
     const aborted = signal ?? new AbortController().signal;
     logger.info('job started', { attempt });
     try {
       // A job someone else put on the queue (another tool, an older producer) still gets a record.
       if (!(await jobs.get(id))) await jobs.create(newRecord(job));
-      if (!contract) throw new ValidationError(`unknown job ${job.name}`);
+      const parsed = parseJobPayload(job.name, job.data);
       if (!handler) throw new ValidationError(`no handler registered for ${job.name} in this worker`);
-      const parsed = contract.payload.safeParse(job.data);
-      if (!parsed.success) {
-        throw new ValidationError(
-          `invalid ${job.name} payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
-        );
-      }
       await jobs.update(id, {
         status: 'running',
         startedAt: new Date().toISOString(),
@@ -63,9 +57,9 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
           await jobs.appendLog(id, message);
         },
       };
-      const result = await handler(parsed.data as never, context);
+      const result = await handler(parsed.payload as never, context);
       if (aborted.aborted) throw aborted.reason;
-      const parsedResult = contract.result.parse(result);
+      const parsedResult = jobContracts[job.name as JobName].result.parse(result);
       await jobs.update(id, {
         status: 'completed',
         result: parsedResult,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, QueueEvents, QueueEventsProducer, Worker } from 'bullmq';
 import { errorMessage, NotFoundError, ServiceError, TwinError, ValidationError } from '../../errors.ts';
-import { type JobName, type JobPayload, jobContracts, type QueueName } from '../../jobs/job-contracts.ts';
+import type { JobName, JobPayload, QueueName } from '../../jobs/job-contracts.ts';
+import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobHandler, JobQueue } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
@@ -60,14 +61,7 @@ export class BullMqJobQueue implements JobQueue {
 
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: { jobId?: string } = {}) {
     if (this.closed) throw new ValidationError('the job queue is closed');
-    const contract = jobContracts[name];
-    if (!contract) throw new ValidationError(`unknown job ${name}`);
-    const parsed = contract.payload.safeParse(payload);
-    if (!parsed.success) {
-      throw new ValidationError(
-        `invalid ${name} payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
-      );
-    }
+    const contract = parseJobPayload(name, payload);
     const id = options.jobId ?? randomUUID();
     if (id.includes(':')) throw new ValidationError(`job id ${id} must not contain ":" (BullMQ reserves it)`);
     const queue = this.queue(contract.queue);
@@ -86,7 +80,7 @@ export class BullMqJobQueue implements JobQueue {
       queue: contract.queue,
       name,
       status: 'queued',
-      payload: parsed.data,
+      payload: contract.payload,
       result: null,
       error: null,
       progress: 0,
@@ -101,7 +95,7 @@ export class BullMqJobQueue implements JobQueue {
     else await this.jobs.create(record);
     try {
       await this.redis(`enqueue ${name}`, () =>
-        queue.add(name, parsed.data, {
+        queue.add(name, contract.payload, {
           jobId: id,
           attempts: this.options.attempts,
           backoff: { type: 'exponential', delay: this.options.backoffMs },

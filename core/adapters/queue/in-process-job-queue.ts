@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, NotFoundError, ValidationError } from '../../errors.ts';
 import { type JobName, type JobPayload, jobContracts } from '../../jobs/job-contracts.ts';
+import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobContext, JobHandler, JobQueue } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
@@ -31,14 +32,7 @@ export class InProcessJobQueue implements JobQueue {
 
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: { jobId?: string } = {}) {
     if (this.closed) throw new ValidationError('the job queue is closed');
-    const contract = jobContracts[name];
-    if (!contract) throw new ValidationError(`unknown job ${name}`);
-    const parsed = contract.payload.safeParse(payload);
-    if (!parsed.success) {
-      throw new ValidationError(
-        `invalid ${name} payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
-      );
-    }
+    const contract = parseJobPayload(name, payload);
     const id = options.jobId ?? randomUUID();
     const existing = await this.jobs.get(id);
     // Same id while queued or running here: hand back the job in flight (dedupe), like BullMQ does.
@@ -51,7 +45,7 @@ export class InProcessJobQueue implements JobQueue {
       queue: contract.queue,
       name,
       status: 'queued',
-      payload: parsed.data,
+      payload: contract.payload,
       result: null,
       error: null,
       progress: 0,
