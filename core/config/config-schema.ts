@@ -197,6 +197,8 @@ const TrainingConfig = z
             pollIntervalMs: z.number().int().min(10),
             maxPollIntervalMs: z.number().int().min(10),
             timeoutMs: z.number().int().min(100),
+            /** Leave the uploaded train/validation files at OpenAI instead of deleting them once the job ends. */
+            keepUploadedFiles: z.boolean(),
           })
           .strict(),
         command: z

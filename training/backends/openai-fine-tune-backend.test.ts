@@ -40,6 +40,7 @@ async function start(scenario: Scenario, overrides: Partial<OpenAIFineTuneBacken
     pollIntervalMs: 100,
     maxPollIntervalMs: 400,
     timeoutMs: 5_000,
+    keepUploadedFiles: false,
     retries: 2,
     // Record the waits instead of spending them: the tests never depend on the clock.
     sleep: async (milliseconds) => {
@@ -52,6 +53,10 @@ async function start(scenario: Scenario, overrides: Partial<OpenAIFineTuneBacken
 
 const calls = (replay: ReplayServer) => replay.requests.map((request) => `${request.method} ${request.path}`);
 const jobPath = `/v1/fine_tuning/jobs/${recorded.jobId}`;
+const deleteUploads = [
+  `DELETE /v1/files/${recorded.trainingFile}`,
+  `DELETE /v1/files/${recorded.validationFile}`,
+];
 
 describe('OpenAIFineTuneBackend', () => {
   it('uploads both splits, creates the job, polls with backoff and returns the fine-tuned model', async () => {
@@ -75,7 +80,13 @@ describe('OpenAIFineTuneBackend', () => {
       `GET ${jobPath}`,
       `GET ${jobPath}/events`,
       `GET /v1/files/${recorded.resultFile}/content`,
+      // Once the job is over, the uploads go; the result file OpenAI made stays.
+      ...deleteUploads,
     ]);
+    expect(context.logs.at(-1)).toBe(
+      `deleted the uploaded files ${recorded.trainingFile}, ${recorded.validationFile} from OpenAI`,
+    );
+    expect(context.warnings).toEqual([]);
 
     // The uploads: the train split, then the test split, as chat JSONL naming the twin.
     const [trainUpload, validationUpload] = server.requests;
@@ -188,6 +199,7 @@ describe('OpenAIFineTuneBackend', () => {
       'openai: Invalid file format. Example 3, message 3: Assistant message content must be a non-empty string.',
     );
     expect(calls(server)).not.toContain(`POST ${jobPath}/cancel`);
+    expect(calls(server).slice(-2)).toEqual(deleteUploads);
   });
 
   it('cancels the remote job when the local job is aborted mid-poll', async () => {
@@ -207,9 +219,99 @@ describe('OpenAIFineTuneBackend', () => {
       `fine-tuning was cancelled; OpenAI job ${recorded.jobId} was cancelled too`,
     );
     expect(((failure as Error).cause as Error).message).toBe('cancelled by user');
-    expect(calls(server).at(-1)).toBe(`POST ${jobPath}/cancel`);
+    // Cancelled first, so nothing keeps billing; then the uploads are deleted.
+    expect(calls(server).slice(-3)).toEqual([`POST ${jobPath}/cancel`, ...deleteUploads]);
     expect(calls(server).filter((call) => call === `GET ${jobPath}`)).toHaveLength(2);
     expect(context.logs).toContain(`cancelled OpenAI fine-tuning job ${recorded.jobId} (status cancelled)`);
+  });
+
+  it('deletes the uploads when the job cannot be created', async () => {
+    const { backend, server } = await start({
+      create: [await load('error-400-model-not-available')],
+      jobs: [],
+      events: [],
+    });
+    context = await recordingContext();
+    const failure = await backend.train(fineTuneRequest(), context).catch((error: unknown) => error);
+
+    expect((failure as Error).message).toBe(
+      'OpenAI POST /fine_tuning/jobs answered 400 model_not_available: Model gpt-4o-mini-2024-07-18 ' +
+        'is not available for fine-tuning or does not exist.',
+    );
+    expect(calls(server)).toEqual([
+      'POST /v1/files',
+      'POST /v1/files',
+      'POST /v1/fine_tuning/jobs',
+      ...deleteUploads,
+    ]);
+    expect(server.problems).toEqual([]);
+  });
+
+  it('still succeeds when a DELETE keeps failing, and names the file left at OpenAI', async () => {
+    const serverError = await load('error-500-server-error');
+    const { backend, server } = await start({
+      jobs: [await load('job-succeeded')],
+      events: [await load('events-succeeded')],
+      deletes: { training: [serverError] },
+    });
+    context = await recordingContext();
+    const result = await backend.train(fineTuneRequest(), context);
+
+    expect(result.artifact).toMatchObject({ model: recorded.fineTunedModel });
+    // The training file's DELETE is tried three times (retries: 2); the validation file still goes.
+    expect(calls(server).slice(-4)).toEqual([
+      deleteUploads[0],
+      deleteUploads[0],
+      deleteUploads[0],
+      deleteUploads[1],
+    ]);
+    expect(context.warnings.at(-1)).toMatchObject({
+      level: 'warn',
+      message: 'could not delete the uploaded training files from OpenAI',
+      files: [recorded.trainingFile],
+      errors: [
+        `${recorded.trainingFile}: OpenAI DELETE /files/${recorded.trainingFile} answered 500 server_error: ` +
+          'The server had an error while processing your request. Sorry about that!',
+      ],
+    });
+    expect(context.logs).toContain(`deleted the uploaded files ${recorded.validationFile} from OpenAI`);
+    expect(context.logs.at(-1)).toMatch(
+      new RegExp(`^warning: could not delete the uploaded files ${recorded.trainingFile} from OpenAI \\(`),
+    );
+  });
+
+  it('keeps the uploads while the job may still be running', async () => {
+    // OpenAI down for longer than the watch waits: the job itself may well finish.
+    const { backend, server } = await start({ jobs: [await load('error-500-server-error')], events: [] });
+    context = await recordingContext();
+    const failure = await backend.train(fineTuneRequest(), context).catch((error: unknown) => error);
+
+    expect((failure as Error).message).toMatch(/^OpenAI GET \/fine_tuning\/jobs\/\S+ answered 500/);
+    expect(calls(server).filter((call) => call.startsWith('DELETE'))).toEqual([]);
+    expect(calls(server).filter((call) => call === `POST ${jobPath}/cancel`)).toEqual([]);
+    expect(context.warnings.at(-1)).toMatchObject({
+      message: 'kept the uploaded training files: the OpenAI job may still be running',
+      jobId: recorded.jobId,
+      files: [recorded.trainingFile, recorded.validationFile],
+    });
+    expect(context.logs.at(-1)).toBe(
+      `warning: OpenAI job ${recorded.jobId} may still be running, so its uploaded files ` +
+        `${recorded.trainingFile}, ${recorded.validationFile} were kept; delete them once it has ended`,
+    );
+  });
+
+  it('keeps the uploads when keepUploadedFiles is set', async () => {
+    const { backend, server } = await start(
+      { jobs: [await load('job-succeeded')], events: [await load('events-succeeded')] },
+      { keepUploadedFiles: true },
+    );
+    context = await recordingContext();
+    await backend.train(fineTuneRequest(), context);
+
+    expect(calls(server).filter((call) => call.startsWith('DELETE'))).toEqual([]);
+    expect(context.logs.at(-1)).toBe(
+      `kept the uploaded files ${recorded.trainingFile}, ${recorded.validationFile} at OpenAI (keepUploadedFiles)`,
+    );
   });
 
   it('waits as long as a 429 asks, then creates the job', async () => {
@@ -311,6 +413,7 @@ describe('OpenAIFineTuneBackend', () => {
       pollIntervalMs: 5000,
       maxPollIntervalMs: 60000,
       timeoutMs: 60000,
+      keepUploadedFiles: false,
     });
     expect(backend.parseHyperparameters({})).toEqual({
       n_epochs: 'auto',

@@ -9,11 +9,12 @@ import type {
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
 import type { LossPoint } from '../../core/types/model-version.ts';
 import { toChatJsonl } from './chat-jsonl.ts';
-import { FineTuningJob, OpenAIFile } from './openai-fine-tune-schemas.ts';
+import { FineTuningJob } from './openai-fine-tune-schemas.ts';
 import { type OpenAIHyperparameters, parseOpenAIHyperparameters } from './openai-hyperparameters.ts';
-import { type JobWatch, watchFineTuningJob } from './openai-job-watch.ts';
+import { FineTuningJobEndedError, type JobWatch, watchFineTuningJob } from './openai-job-watch.ts';
 import { OpenAIRestClient } from './openai-rest-client.ts';
 import { parseOpenAIResultFile } from './openai-result-file.ts';
+import { cleanUpTrainingFiles, uploadTrainingFile } from './openai-training-files.ts';
 
 export type OpenAIBackendConfig = TrainingConfig['backends']['openai'];
 
@@ -31,7 +32,9 @@ const minimumTrainingExamples = 10;
 /**
  * Fine-tunes on OpenAI: uploads the splits as chat JSONL, creates a supervised job, polls it with
  * backoff while logging its events and loss, and returns the fine-tuned model id as an
- * OpenAI-compatible artifact. Aborting cancels the remote job, so nothing keeps billing.
+ * OpenAI-compatible artifact. Aborting cancels the remote job, so nothing keeps billing; once the
+ * job is over (or was never created) the uploaded files are deleted, so the dataset does not stay
+ * stored at OpenAI.
  */
 export class OpenAIFineTuneBackend implements FineTuneBackend {
   readonly name = 'openai';
@@ -58,44 +61,59 @@ export class OpenAIFineTuneBackend implements FineTuneBackend {
 
     const systemPrompt = twinSystemPrompt(request.modelName);
     const prefix = `${request.modelName}-${request.dataset.id}`;
-    await context.progress(0, 'uploading the training file');
-    const trainingFile = await this.upload(
-      client,
-      `${prefix}-train.jsonl`,
-      toChatJsonl(request.examples.train, systemPrompt),
-      context.signal,
-    );
-    await context.log(`uploaded ${request.examples.train.length} training examples as ${trainingFile}`);
-    let validationFile: string | null = null;
-    if (request.examples.test.length > 0) {
-      validationFile = await this.upload(
+    const uploaded: string[] = [];
+    // Set when the watch broke off while the job may still be running: its files are still needed.
+    let unfinishedJob: string | null = null;
+    try {
+      await context.progress(0, 'uploading the training file');
+      const trainingFile = await uploadTrainingFile(
         client,
-        `${prefix}-validation.jsonl`,
-        toChatJsonl(request.examples.test, systemPrompt),
+        `${prefix}-train.jsonl`,
+        toChatJsonl(request.examples.train, systemPrompt),
         context.signal,
       );
-      await context.log(`uploaded ${request.examples.test.length} validation examples as ${validationFile}`);
+      uploaded.push(trainingFile);
+      await context.log(`uploaded ${request.examples.train.length} training examples as ${trainingFile}`);
+      let validationFile: string | null = null;
+      if (request.examples.test.length > 0) {
+        validationFile = await uploadTrainingFile(
+          client,
+          `${prefix}-validation.jsonl`,
+          toChatJsonl(request.examples.test, systemPrompt),
+          context.signal,
+        );
+        uploaded.push(validationFile);
+        await context.log(
+          `uploaded ${request.examples.test.length} validation examples as ${validationFile}`,
+        );
+      }
+      context.signal.throwIfAborted();
+
+      const suffix = hyperparameters.suffix ?? defaultSuffix(request.modelName);
+      // Not tied to the abort signal: a create that was sent must come back with the job id, or a
+      // job could start at OpenAI that we can no longer cancel. Cancellation is checked right after.
+      const created = await client.json('POST', '/fine_tuning/jobs', FineTuningJob, {
+        json: createBody(request, { model, trainingFile, validationFile, suffix, hyperparameters }),
+      });
+      await context.log(`created OpenAI fine-tuning job ${created.id} on ${created.model}`);
+      await context.progress(0.05, `OpenAI job ${created.id} created`);
+
+      const watch = await watchFineTuningJob(client, created, context, {
+        pollIntervalMs: this.options.pollIntervalMs,
+        maxPollIntervalMs: this.options.maxPollIntervalMs,
+        sleep: this.options.sleep,
+      }).catch(async (error: unknown) => {
+        if (context.signal.aborted) throw await this.cancelRemote(client, created.id, context, error);
+        if (!(error instanceof FineTuningJobEndedError)) unfinishedJob = created.id;
+        throw error;
+      });
+      return await this.result(client, watch, { hyperparameters, suffix }, context);
+    } finally {
+      await cleanUpTrainingFiles(client, uploaded, context, {
+        keep: this.options.keepUploadedFiles,
+        unfinishedJob,
+      });
     }
-    context.signal.throwIfAborted();
-
-    const suffix = hyperparameters.suffix ?? defaultSuffix(request.modelName);
-    // Not tied to the abort signal: a create that was sent must come back with the job id, or a
-    // job could start at OpenAI that we can no longer cancel. Cancellation is checked right after.
-    const created = await client.json('POST', '/fine_tuning/jobs', FineTuningJob, {
-      json: createBody(request, { model, trainingFile, validationFile, suffix, hyperparameters }),
-    });
-    await context.log(`created OpenAI fine-tuning job ${created.id} on ${created.model}`);
-    await context.progress(0.05, `OpenAI job ${created.id} created`);
-
-    const watch = await watchFineTuningJob(client, created, context, {
-      pollIntervalMs: this.options.pollIntervalMs,
-      maxPollIntervalMs: this.options.maxPollIntervalMs,
-      sleep: this.options.sleep,
-    }).catch(async (error: unknown) => {
-      if (!context.signal.aborted) throw error;
-      throw await this.cancelRemote(client, created.id, context, error);
-    });
-    return this.result(client, watch, { hyperparameters, suffix }, context);
   }
 
   private client(context: FineTuneContext): OpenAIRestClient {
@@ -139,19 +157,6 @@ export class OpenAIFineTuneBackend implements FineTuneBackend {
       );
     }
     return parent.artifact.model;
-  }
-
-  private async upload(
-    client: OpenAIRestClient,
-    filename: string,
-    jsonl: string,
-    signal: AbortSignal,
-  ): Promise<string> {
-    const form = new FormData();
-    form.append('purpose', 'fine-tune');
-    form.append('file', new Blob([jsonl], { type: 'application/jsonl' }), filename);
-    const file = await client.json('POST', '/files', OpenAIFile, { form, signal });
-    return file.id;
   }
 
   /** Cancels the remote job after an abort and returns the error to throw. */

@@ -15,6 +15,13 @@ export const OpenAIFile = z.object({
 });
 export type OpenAIFile = z.infer<typeof OpenAIFile>;
 
+/** DELETE /files/{file_id} */
+export const OpenAIFileDeleted = z.object({
+  id: z.string().min(1),
+  object: z.literal('file').optional(),
+  deleted: z.boolean(),
+});
+
 export const FineTuningJobStatus = z.enum([
   'validating_files',
   'queued',

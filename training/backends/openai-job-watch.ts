@@ -11,6 +11,15 @@ import {
 } from './openai-fine-tune-schemas.ts';
 import { OpenAIApiError, type OpenAIRestClient } from './openai-rest-client.ts';
 
+/** The job reached `failed` or `cancelled`: it is over at OpenAI and will not run again. */
+export class FineTuningJobEndedError extends ServiceError {
+  readonly job: FineTuningJob;
+  constructor(message: string, job: FineTuningJob) {
+    super(message);
+    this.job = job;
+  }
+}
+
 export type JobWatch = {
   /** The job in its final, succeeded state. */
   job: FineTuningJob;
@@ -43,7 +52,7 @@ const statusProgress: Record<FineTuningJobStatus, number> = {
 /**
  * Polls a fine-tuning job until it ends, with exponential backoff (the interval doubles while the
  * status stays the same, and starts over when it changes), logging new events and reporting loss.
- * Throws on `failed` and `cancelled` with OpenAI's own code and message.
+ * Throws a `FineTuningJobEndedError` on `failed` and `cancelled`, with OpenAI's own code and message.
  */
 export async function watchFineTuningJob(
   client: OpenAIRestClient,
@@ -104,12 +113,16 @@ export async function watchFineTuningJob(
       const error = job.error;
       const code = error?.code ? `${error.code}: ` : '';
       const param = error?.param ? ` (${error.param})` : '';
-      throw new ServiceError(
+      throw new FineTuningJobEndedError(
         `OpenAI fine-tuning job ${job.id} failed: ${code}${error?.message ?? 'no reason given'}${param}`,
+        job,
       );
     }
     if (status === 'cancelled') {
-      throw new ServiceError(`OpenAI fine-tuning job ${job.id} was cancelled outside this job`);
+      throw new FineTuningJobEndedError(
+        `OpenAI fine-tuning job ${job.id} was cancelled outside this job`,
+        job,
+      );
     }
     await wait(interval, context.signal);
   }

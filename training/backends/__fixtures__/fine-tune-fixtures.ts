@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalArtifactStore } from '../../../core/adapters/artifacts/local-artifact-store.ts';
-import { silentLogger } from '../../../core/logger.ts';
+import { createLogger } from '../../../core/logger.ts';
 import type { FineTuneContext, FineTuneRequest } from '../../../core/ports/fine-tune-backend.ts';
 import type { Dataset, InstructionExample } from '../../../core/types/dataset.ts';
 import type { LossPoint, ModelVersion } from '../../../core/types/model-version.ts';
@@ -97,6 +97,8 @@ export function parentVersion(overrides: Partial<ModelVersion> = {}): ModelVersi
 export type RecordingContext = FineTuneContext & {
   progressed: { fraction: number; message: string | undefined }[];
   logs: string[];
+  /** What the backend logged at warn level or above: `{ time, level, message, ...fields }`. */
+  warnings: Record<string, unknown>[];
   losses: LossPoint[];
   controller: AbortController;
   folder: string;
@@ -113,15 +115,17 @@ export async function recordingContext(
   const controller = new AbortController();
   const progressed: RecordingContext['progressed'] = [];
   const logs: string[] = [];
+  const warnings: Record<string, unknown>[] = [];
   const losses: LossPoint[] = [];
   return {
     artifacts: new LocalArtifactStore(join(folder, 'artifacts')),
-    logger: silentLogger,
+    logger: createLogger({ level: 'warn', json: true, write: (line) => warnings.push(JSON.parse(line)) }),
     signal: controller.signal,
     controller,
     folder,
     progressed,
     logs,
+    warnings,
     losses,
     async progress(fraction, message) {
       progressed.push({ fraction, message });

@@ -89,6 +89,8 @@ const load = (name: string) => loadResponse(`openai/${name}.json`);
 export type Scenario = {
   files?: Partial<ReplayRoute>;
   create?: RecordedResponse[];
+  /** Answers to DELETE /files/{id} of each upload; by default OpenAI's `deleted: true`. */
+  deletes?: { training?: RecordedResponse[]; validation?: RecordedResponse[] };
   jobs: RecordedResponse[];
   events: RecordedResponse[];
   onRetrieve?: (request: ReceivedRequest) => void;
@@ -96,13 +98,16 @@ export type Scenario = {
 
 /** The routes of one recorded fine-tuning run; polls advance through `jobs` and `events` together. */
 export async function fineTuneRoutes(scenario: Scenario): Promise<ReplayRoute[]> {
-  const [trainUpload, validationUpload, created, cancelled, resultFile] = await Promise.all([
-    load('file-upload-train'),
-    load('file-upload-validation'),
-    load('job-created'),
-    load('job-cancelled'),
-    load('result-file-content'),
-  ]);
+  const [trainUpload, validationUpload, created, cancelled, resultFile, trainDeleted, validationDeleted] =
+    await Promise.all([
+      load('file-upload-train'),
+      load('file-upload-validation'),
+      load('job-created'),
+      load('job-cancelled'),
+      load('result-file-content'),
+      load('file-deleted-train'),
+      load('file-deleted-validation'),
+    ]);
   const jobPath = `/v1/fine_tuning/jobs/${recorded.jobId}`;
   return [
     {
@@ -125,6 +130,19 @@ export async function fineTuneRoutes(scenario: Scenario): Promise<ReplayRoute[]>
     { method: 'GET', path: `${jobPath}/events`, check: authProblems, responses: scenario.events },
     { method: 'POST', path: `${jobPath}/cancel`, check: authProblems, responses: [cancelled] },
     { method: 'GET', path: `/v1/files/${recorded.resultFile}/content`, check: authProblems, responses: [resultFile] },
+    // Only the uploads can be deleted here: a DELETE of the result file gets the replay server's 404.
+    {
+      method: 'DELETE',
+      path: `/v1/files/${recorded.trainingFile}`,
+      check: authProblems,
+      responses: scenario.deletes?.training ?? [trainDeleted],
+    },
+    {
+      method: 'DELETE',
+      path: `/v1/files/${recorded.validationFile}`,
+      check: authProblems,
+      responses: scenario.deletes?.validation ?? [validationDeleted],
+    },
   ];
 }
 
