@@ -1,16 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
-import { createEmbedder } from '../../core/adapters/embedders/create-embedder.ts';
-import { InProcessJobQueue } from '../../core/adapters/queue/in-process-job-queue.ts';
-import { openSqliteDatabase } from '../../core/adapters/sqlite/open-sqlite-database.ts';
-import { createSqliteMetadataStore } from '../../core/adapters/sqlite/sqlite-metadata-store.ts';
-import { SqliteVecVectorStore } from '../../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
 import { chunkDocument } from '../../core/features/chunk-document.ts';
 import { embedTexts } from '../../core/features/embed-texts.ts';
-import { featureSetFromConfig } from '../../core/features/feature-set-from-config.ts';
 import { deterministicUuid } from '../../core/hashing.ts';
 import { createSeededRandom } from '../../core/local-model/seeded-random.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -22,6 +15,7 @@ import {
   sampleRepositoryCommits,
   sampleRepositoryName,
 } from '../../datasets/sample-author/sample-repository-files.ts';
+import { openEmbeddedApiStores } from '../../inference/api/__fixtures__/embedded-api-stores.ts';
 import type { ApiDependencies } from '../../inference/api/api-dependencies.ts';
 import { createGenerator } from '../../inference/generation/create-generator.ts';
 import { GeneratorCache } from '../../inference/generation/generator-cache.ts';
@@ -71,20 +65,8 @@ export async function createInferenceFixture(options: InferenceFixtureOptions): 
       server: { rateLimitPerMinute: 0 },
     },
   });
-  const database = openSqliteDatabase(join(folder, 'twin.db'));
-  const metadata = createSqliteMetadataStore(database);
-  await metadata.migrate();
-  const vectors = new SqliteVecVectorStore(database);
-  const artifacts = new LocalArtifactStore(join(folder, 'artifacts'));
-  const queue = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
-  const embedder = await createEmbedder(
-    { provider: 'use-lite', workers: 1, batchSize: 16 },
-    { logger: silentLogger },
-  );
-  const featureSet = await metadata.featureSets.register(
-    featureSetFromConfig(config.features.chunking, embedder),
-  );
-  await vectors.ensureCollection(featureSet);
+  const stores = await openEmbeddedApiStores(folder, config);
+  const { metadata, vectors, artifacts, embedder, featureSet } = stores;
   await metadata.documents.upsertAuthor('Noor Halvorsen');
 
   const corpus = await loadSampleAuthorCorpus(sampleAuthorDirectory, {
@@ -194,16 +176,7 @@ export async function createInferenceFixture(options: InferenceFixtureOptions): 
     create: (served) => createGenerator(served, { artifacts, config, logger: silentLogger }),
   });
   return {
-    dependencies: {
-      config,
-      metadata,
-      vectors,
-      artifacts,
-      queue,
-      embedder: async () => embedder,
-      currentFeatureSet: async () => featureSet,
-      logger: silentLogger,
-    },
+    dependencies: stores.dependencies(),
     generators,
     questions: questionsFile.questions.map((entry) => entry.question),
     setup: {
@@ -215,11 +188,7 @@ export async function createInferenceFixture(options: InferenceFixtureOptions): 
     },
     close: async () => {
       await generators.close();
-      await queue.close();
-      await embedder.close();
-      await vectors.close();
-      await metadata.close();
-      database.close();
+      await stores.close();
       rmSync(folder, { recursive: true, force: true });
     },
   };

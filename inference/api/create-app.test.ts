@@ -5,21 +5,14 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
-import { createEmbedder } from '../../core/adapters/embedders/create-embedder.ts';
-import { InProcessJobQueue } from '../../core/adapters/queue/in-process-job-queue.ts';
-import { openSqliteDatabase, type SqliteDatabase } from '../../core/adapters/sqlite/open-sqlite-database.ts';
-import { createSqliteMetadataStore } from '../../core/adapters/sqlite/sqlite-metadata-store.ts';
-import { SqliteVecVectorStore } from '../../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
+import type { InProcessJobQueue } from '../../core/adapters/queue/in-process-job-queue.ts';
 import type { TwinConfig } from '../../core/config/config-schema.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
 import { embedQuery } from '../../core/features/embed-texts.ts';
-import { featureSetFromConfig } from '../../core/features/feature-set-from-config.ts';
-import { deterministicUuid } from '../../core/hashing.ts';
-import { silentLogger } from '../../core/logger.ts';
 import type { Embedder } from '../../core/ports/embedder.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import type { FeatureSet } from '../../core/types/feature-set.ts';
+import { type EmbeddedApiStores, openEmbeddedApiStores } from './__fixtures__/embedded-api-stores.ts';
 import type { ApiDependencies } from './api-dependencies.ts';
 import { createApp } from './create-app.ts';
 
@@ -28,7 +21,7 @@ const apiKey = 'api-key-0123456789';
 
 describe('HTTP API', () => {
   const folder = mkdtempSync(join(tmpdir(), 'twin-api-'));
-  let database: SqliteDatabase;
+  let stores: EmbeddedApiStores;
   let metadata: MetadataStore;
   let queue: InProcessJobQueue;
   let embedder: Embedder;
@@ -45,16 +38,8 @@ describe('HTTP API', () => {
 
   beforeAll(async () => {
     const config = loadConfig({ env: {}, overrides: { dataDir: folder } });
-    database = openSqliteDatabase(join(folder, 'twin.db'));
-    metadata = createSqliteMetadataStore(database);
-    await metadata.migrate();
-    const vectors = new SqliteVecVectorStore(database);
-    queue = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
-    embedder = await createEmbedder({ provider: 'use-lite', workers: 1, batchSize: 16 });
-    featureSet = await metadata.featureSets.register(
-      featureSetFromConfig(config.features.chunking, embedder),
-    );
-    await vectors.ensureCollection(featureSet);
+    stores = await openEmbeddedApiStores(folder, config);
+    ({ metadata, queue, embedder, featureSet } = stores);
     for (const version of [1, 2]) {
       await metadata.models.register({
         name: 'twin',
@@ -77,41 +62,12 @@ describe('HTTP API', () => {
       });
     }
     await metadata.models.moveAlias({ name: 'twin', alias: 'production', toVersion: 1, movedBy: 'test' });
-    base = {
-      config,
-      metadata,
-      vectors,
-      artifacts: new LocalArtifactStore(join(folder, 'artifacts')),
-      queue,
-      embedder: async () => embedder,
-      currentFeatureSet: async () => featureSet,
-      logger: silentLogger,
-    };
-    const texts = [
+    base = stores.dependencies();
+    await stores.storeChunks([
       ['rollback', 'If you cannot roll a model back with one alias move, you did not ship it: you gambled.'],
       ['skew', 'Training-serving skew happens when serving computes features differently from training.'],
       ['crawl', 'Polite crawlers read robots.txt, wait between requests and never hammer a small blog.'],
-    ] as const;
-    const embedded = await embedder.embed(texts.map(([, text]) => text));
-    await vectors.upsert(
-      featureSet.id,
-      texts.map(([documentId, text], index) => ({
-        id: deterministicUuid(documentId),
-        vector: embedded[index] as Float32Array,
-        payload: {
-          authorId: 'noor-halvorsen',
-          platform: 'web' as const,
-          category: 'article' as const,
-          documentId,
-          url: `https://example.com/${documentId}`,
-          title: documentId,
-          publishedAt: '2026-03-01T00:00:00.000Z',
-          chunkIndex: 0,
-          featureSetId: featureSet.id,
-          text,
-        },
-      })),
-    );
+    ]);
     // A version whose features were built by another embedder: serving it must be refused.
     const foreign = await metadata.featureSets.register({
       ...featureSet,
@@ -138,10 +94,7 @@ describe('HTTP API', () => {
     });
   });
   afterAll(async () => {
-    await queue.close();
-    await embedder.close();
-    await metadata.close();
-    database.close();
+    await stores.close();
     rmSync(folder, { recursive: true, force: true });
   });
 

@@ -5,22 +5,13 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
-import { createEmbedder } from '../../core/adapters/embedders/create-embedder.ts';
-import { InProcessJobQueue } from '../../core/adapters/queue/in-process-job-queue.ts';
-import { openSqliteDatabase, type SqliteDatabase } from '../../core/adapters/sqlite/open-sqlite-database.ts';
-import { createSqliteMetadataStore } from '../../core/adapters/sqlite/sqlite-metadata-store.ts';
-import { SqliteVecVectorStore } from '../../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
-import { featureSetFromConfig } from '../../core/features/feature-set-from-config.ts';
-import { deterministicUuid } from '../../core/hashing.ts';
-import { silentLogger } from '../../core/logger.ts';
-import type { Embedder } from '../../core/ports/embedder.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import {
   type ChatReplayServer,
   startChatReplayServer,
 } from '../generation/__fixtures__/chat-replay-server.ts';
+import { type EmbeddedApiStores, openEmbeddedApiStores } from './__fixtures__/embedded-api-stores.ts';
 import { createApp } from './create-app.ts';
 
 const apiKey = 'ui-api-key-0123456789';
@@ -37,10 +28,8 @@ const storedCurve =
  */
 describe('web UI', () => {
   const folder = mkdtempSync(join(tmpdir(), 'twin-web-ui-'));
-  let database: SqliteDatabase;
+  let stores: EmbeddedApiStores;
   let metadata: MetadataStore;
-  let queue: InProcessJobQueue;
-  let embedder: Embedder;
   let replay: ChatReplayServer;
   let server: ReturnType<typeof serve>;
   let closeGenerators: () => Promise<void>;
@@ -56,43 +45,26 @@ describe('web UI', () => {
       server: { ...loaded.server, apiKeys: [apiKey], adminKeys: [adminKey] },
     };
     gateMetric = config.training.gate.metric;
-    database = openSqliteDatabase(join(folder, 'twin.db'));
-    metadata = createSqliteMetadataStore(database);
-    await metadata.migrate();
-    const vectors = new SqliteVecVectorStore(database);
-    const artifacts = new LocalArtifactStore(join(folder, 'artifacts'));
-    queue = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
-    embedder = await createEmbedder({ provider: 'use-lite', workers: 1, batchSize: 16 });
-    const featureSet = await metadata.featureSets.register(
-      featureSetFromConfig(config.features.chunking, embedder),
-    );
-    await vectors.ensureCollection(featureSet);
-    const texts = [
-      ['small-models', 'I would rather ship a small model I understand than a large one I rent.'],
-      ['evaluation', 'The evaluation set matters more than the architecture of the model.'],
-      ['crawl', 'Polite crawlers read robots.txt and wait between requests.'],
-    ] as const;
-    const embedded = await embedder.embed(texts.map(([, text]) => text));
-    await vectors.upsert(
-      featureSet.id,
-      texts.map(([documentId, text], index) => ({
-        id: deterministicUuid(documentId),
-        vector: embedded[index] as Float32Array,
-        payload: {
-          authorId: 'noor-halvorsen',
-          platform: 'web' as const,
-          category: 'article' as const,
-          documentId,
-          url: `https://example.com/${documentId}`,
-          // A title that would be markup if the page inserted it as HTML.
-          title: `<img src=x onerror="document.title='pwned'"> ${documentId}`,
-          publishedAt: '2026-03-01T00:00:00.000Z',
-          chunkIndex: 0,
-          featureSetId: featureSet.id,
-          text,
-        },
-      })),
-    );
+    stores = await openEmbeddedApiStores(folder, config);
+    metadata = stores.metadata;
+    const { artifacts, featureSet } = stores;
+    // Titles that would be markup if the page inserted them as HTML.
+    const title = (documentId: string) => ({
+      title: `<img src=x onerror="document.title='pwned'"> ${documentId}`,
+    });
+    await stores.storeChunks([
+      [
+        'small-models',
+        'I would rather ship a small model I understand than a large one I rent.',
+        title('small-models'),
+      ],
+      [
+        'evaluation',
+        'The evaluation set matters more than the architecture of the model.',
+        title('evaluation'),
+      ],
+      ['crawl', 'Polite crawlers read robots.txt and wait between requests.', title('crawl')],
+    ]);
     await artifacts.put('models/twin/2/loss-curve.svg', storedCurve);
     // v1 ← v2 ← v3: v1 has a curve as points only, v2 a stored image, v3 no metrics at all.
     const versions = [
@@ -126,16 +98,7 @@ describe('web UI', () => {
     }
     await metadata.models.moveAlias({ name: 'twin', alias: 'production', toVersion: 1, movedBy: 'test' });
 
-    const { app, generators } = createApp({
-      config,
-      metadata,
-      vectors,
-      artifacts,
-      queue,
-      embedder: async () => embedder,
-      currentFeatureSet: async () => featureSet,
-      logger: silentLogger,
-    });
+    const { app, generators } = createApp(stores.dependencies());
     closeGenerators = () => generators.close();
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((resolve) => server.once('listening', resolve));
@@ -163,10 +126,7 @@ describe('web UI', () => {
     }
     await closeGenerators?.();
     await replay?.close();
-    await queue?.close();
-    await embedder?.close();
-    await metadata?.close();
-    database?.close();
+    await stores?.close();
     rmSync(folder, { recursive: true, force: true });
   });
 

@@ -2,21 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
-import { InProcessJobQueue } from '../../core/adapters/queue/in-process-job-queue.ts';
-import { openSqliteDatabase, type SqliteDatabase } from '../../core/adapters/sqlite/open-sqlite-database.ts';
-import { createSqliteMetadataStore } from '../../core/adapters/sqlite/sqlite-metadata-store.ts';
-import { SqliteVecVectorStore } from '../../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
 import type { TwinConfig } from '../../core/config/config-schema.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { featureSetFromConfig } from '../../core/features/feature-set-from-config.ts';
-import { deterministicUuid } from '../../core/hashing.ts';
 import { BatchPayload } from '../../core/jobs/job-contracts.ts';
 import { silentLogger } from '../../core/logger.ts';
-import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import type { Category, Platform } from '../../core/types/category.ts';
-import type { FeatureSet } from '../../core/types/feature-set.ts';
+import { type EmbeddedApiStores, openEmbeddedApiStores } from '../api/__fixtures__/embedded-api-stores.ts';
 import type { ApiDependencies } from '../api/api-dependencies.ts';
 import { createApp } from '../api/create-app.ts';
 import { MetricsRegistry } from '../api/metrics-registry.ts';
@@ -90,10 +82,7 @@ const llmEndpoint = {
 
 describe('retrieval configuration reaches retrieve() through the API', () => {
   const folder = mkdtempSync(join(tmpdir(), 'twin-retrieval-config-'));
-  let database: SqliteDatabase;
-  let metadata: MetadataStore;
-  let queue: InProcessJobQueue;
-  let featureSet: FeatureSet;
+  let stores: EmbeddedApiStores;
   let base: ApiDependencies;
   let replay: ChatReplayServer;
   let crossEncoderFolder: string;
@@ -141,54 +130,27 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
 
   beforeAll(async () => {
     const config = loadConfig({ env: {}, overrides: { dataDir: folder, logLevel: 'silent' } });
-    database = openSqliteDatabase(join(folder, 'twin.db'));
-    metadata = createSqliteMetadataStore(database);
-    await metadata.migrate();
-    const vectors = new SqliteVecVectorStore(database);
-    queue = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
-    featureSet = await metadata.featureSets.register(
-      featureSetFromConfig(config.features.chunking, embedder),
-    );
-    await vectors.ensureCollection(featureSet);
-    const author = await metadata.documents.upsertAuthor('Noor Halvorsen');
-    const embedded = await embedder.embed(passages.map((entry) => entry.text));
-    await vectors.upsert(
-      featureSet.id,
-      passages.map((entry, index) => ({
-        id: deterministicUuid(featureSet.id, entry.id),
-        vector: embedded[index] as Float32Array,
-        payload: {
+    stores = await openEmbeddedApiStores(folder, config, { embedder });
+    const author = await stores.metadata.documents.upsertAuthor('Noor Halvorsen');
+    await stores.storeChunks(
+      passages.map((entry) => [
+        entry.id,
+        entry.text,
+        {
           authorId: author.id,
           platform: entry.platform,
           category: entry.category,
-          documentId: entry.id,
-          url: `https://example.com/${entry.id}`,
-          title: entry.id,
           publishedAt: `${entry.publishedAt}T00:00:00.000Z`,
-          chunkIndex: 0,
-          featureSetId: featureSet.id,
-          text: entry.text,
         },
-      })),
+      ]),
     );
-    base = {
-      config,
-      metadata,
-      vectors,
-      artifacts: new LocalArtifactStore(join(folder, 'artifacts')),
-      queue,
-      embedder: async () => embedder,
-      currentFeatureSet: async () => featureSet,
-      logger: silentLogger,
-    };
+    base = stores.dependencies();
     replay = await startChatReplayServer();
     crossEncoderFolder = await writeTinyCrossEncoder(join(folder, 'tiny-cross-encoder'));
   });
   afterAll(async () => {
     await replay.close();
-    await queue.close();
-    await metadata.close();
-    database.close();
+    await stores.close();
     rmSync(folder, { recursive: true, force: true });
   });
 
