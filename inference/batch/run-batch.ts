@@ -5,6 +5,7 @@ import type { JobContext } from '../../core/ports/job-queue.ts';
 import type { ApiDependencies } from '../api/api-dependencies.ts';
 import type { MetricsRegistry } from '../api/metrics-registry.ts';
 import { type ChatDependencies, prepareAnswer } from '../api/prepare-answer.ts';
+import { collectStream } from '../generation/collect-stream.ts';
 
 const Message = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant']),
@@ -55,30 +56,26 @@ export async function runBatch(
           ? [{ role: 'user' as const, content: parsed.data.prompt }]
           : parsed.data.messages;
       const prepared = await prepareAnswer({ model: payload.model, messages }, dependencies, chat, metrics);
-      const stream = prepared.generator.stream({
-        messages: prepared.messages,
-        grounding: prepared.grounding,
-        maxTokens: payload.maxTokens,
-        temperature: payload.temperature,
-        signal: context.signal,
-      });
-      let answer = '';
-      let step = await stream.next();
-      while (!step.done) {
-        answer += step.value;
-        step = await stream.next();
-      }
+      const { text: answer, finish } = await collectStream(
+        prepared.generator.stream({
+          messages: prepared.messages,
+          grounding: prepared.grounding,
+          maxTokens: payload.maxTokens,
+          temperature: payload.temperature,
+          signal: context.signal,
+        }),
+      );
       versions.add(prepared.modelLabel);
       succeeded += 1;
       results.push(
         JSON.stringify({
           id,
           answer,
-          finish_reason: step.value.finishReason,
+          finish_reason: finish.finishReason,
           sources: prepared.sources,
           model_version: prepared.modelLabel,
           feature_set: prepared.serving.featureSet.id,
-          usage: { prompt_tokens: step.value.promptTokens, completion_tokens: step.value.completionTokens },
+          usage: { prompt_tokens: finish.promptTokens, completion_tokens: finish.completionTokens },
         }),
       );
     } catch (error) {

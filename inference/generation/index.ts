@@ -10,6 +10,7 @@
  */
 export { approximatePromptBudget, approximatePromptTokens } from './approximate-prompt-budget.ts';
 export type { BuildMessagesInput, BuiltPrompt, IncludedSource, PromptSourceText } from './build-messages.ts';
+export { type CollectedStream, collectStream } from './collect-stream.ts';
 export {
   type CreateGeneratorOptions,
   createGenerator,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { GenerationSummary } from '../../../core/ports/generator.ts';
+import { collectStream } from '../../generation/collect-stream.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { MetricsRegistry } from '../metrics-registry.ts';
 import { type ChatDependencies, type PreparedAnswer, prepareAnswer } from '../prepare-answer.ts';
@@ -145,14 +146,8 @@ export function chatRoutes(
       };
 
       if (!body.stream) {
-        const stream = prepared.generator.stream(request);
-        let text = '';
-        let step = await stream.next();
-        while (!step.done) {
-          text += step.value;
-          step = await stream.next();
-        }
-        await record(step.value, null);
+        const { text, finish } = await collectStream(prepared.generator.stream(request));
+        await record(finish, null);
         return context.json(
           {
             id,
@@ -163,11 +158,11 @@ export function chatRoutes(
               {
                 index: 0,
                 message: { role: 'assistant', content: text },
-                finish_reason: step.value.finishReason === 'abort' ? 'stop' : step.value.finishReason,
+                finish_reason: finish.finishReason === 'abort' ? 'stop' : finish.finishReason,
                 logprobs: null,
               },
             ],
-            usage: usage(step.value),
+            usage: usage(finish),
             sources: prepared.sources,
             twin,
           },
