@@ -10,7 +10,7 @@ type StreamChunk = {
   model?: string;
   choices?: { delta?: { content?: string }; finish_reason?: string | null }[];
   sources?: { index: number; title: string; url: string }[];
-  twin?: { model_version: string; feature_set: string; generator: string };
+  twin?: { model_version: string; feature_set: string; generator: string; retrieved?: number };
 };
 
 export function chatCommand(): Command {
@@ -126,6 +126,10 @@ export async function printStream(response: Response): Promise<void> {
   if (first?.sources?.length) {
     print('\nSources:');
     for (const source of first.sources) print(`  [${source.index}] ${source.title} — ${source.url}`);
+  } else if (first?.twin?.retrieved) {
+    print(
+      `\n(${first.twin.retrieved} passages were retrieved, but none fit in this model's context window: the answer is not grounded in them)`,
+    );
   }
   if (first?.twin)
     print(

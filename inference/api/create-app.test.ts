@@ -305,10 +305,12 @@ describe('HTTP API', () => {
       expect(answer).toMatch(/\[1\]/);
       const extra = plain as unknown as {
         sources: { documentId: string; index: number }[];
-        twin: { model_version: string; feature_set: string };
+        twin: { model_version: string; feature_set: string; retrieved: number };
       };
       expect(extra.sources[0]).toMatchObject({ index: 1, documentId: 'rollback' });
       expect(extra.twin).toMatchObject({ model_version: 'twin:1', feature_set: featureSet.id });
+      // Every passage retrieval found is counted, whether or not it fit in the prompt.
+      expect(extra.twin.retrieved).toBeGreaterThanOrEqual(extra.sources.length);
       expect(plain.usage?.completion_tokens).toBeGreaterThan(0);
 
       const stream = await client.chat.completions.create({

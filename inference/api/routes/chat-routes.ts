@@ -103,6 +103,9 @@ export function chatRoutes(
         feature_set: prepared.serving.featureSet.id,
         generator: prepared.generatorId,
         prompt_template: chat.template.version,
+        // Passages retrieval found; `sources` lists those that fit the generator's prompt budget, so
+        // a client can tell "nothing relevant" from "found, but this model's context is too small".
+        retrieved: prepared.retrieved.length,
         timings: prepared.timings,
       };
       const record = async (summary: GenerationSummary, firstTokenMs: number | null) => {

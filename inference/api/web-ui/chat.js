@@ -104,7 +104,7 @@ async function ask(question) {
         version.textContent = chunk.twin.model_version;
         version.title = `feature set ${chunk.twin.feature_set} · generator ${chunk.twin.generator}`;
       }
-      if (Array.isArray(chunk.sources)) renderSources(sources, chunk.sources);
+      if (Array.isArray(chunk.sources)) renderSources(sources, chunk.sources, chunk.twin?.retrieved ?? 0);
       const piece = chunk.choices?.[0]?.delta?.content;
       if (piece) {
         text += piece;
@@ -132,9 +132,13 @@ async function ask(question) {
   }
 }
 
-function renderSources(region, sources) {
+function renderSources(region, sources, retrieved) {
   if (sources.length === 0) {
-    region.replaceChildren(element('p', { class: 'hint' }, 'No sources were found for this question.'));
+    const why =
+      retrieved > 0
+        ? `${retrieved} passages were retrieved, but none fit in this model’s context window, so the answer is not grounded in them.`
+        : 'No sources were found for this question.';
+    region.replaceChildren(element('p', { class: 'hint' }, why));
   } else {
     region.replaceChildren(
       element('h2', {}, 'Sources'),
