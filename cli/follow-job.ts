@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { InProcessJobQueue } from '../core/adapters/queue/in-process-job-queue.ts';
 import type { JobQueue } from '../core/ports/job-queue.ts';
 import type { JobRepository } from '../core/ports/job-repository.ts';
 import { finishedStatuses, type JobRecord } from '../core/types/job-record.ts';
@@ -10,7 +11,13 @@ import { finishedStatuses, type JobRecord } from '../core/types/job-record.ts';
 export async function followJob(
   jobId: string,
   dependencies: { jobs: JobRepository; queue: JobQueue },
-  options: { label: string; stream?: NodeJS.WriteStream; quiet?: boolean },
+  options: {
+    label: string;
+    stream?: NodeJS.WriteStream;
+    quiet?: boolean;
+    /** After this long still queued on a distributed queue, say that a worker is needed. Default 10 s. */
+    workerHintAfterMs?: number;
+  },
 ): Promise<JobRecord> {
   const stream = options.stream ?? process.stderr;
   const interactive = Boolean(stream.isTTY) && !options.quiet;
@@ -31,6 +38,9 @@ export async function followJob(
   let lastLineAt = 0;
   const finished = dependencies.queue.waitFor(jobId);
   let done = false;
+  const followedSince = Date.now();
+  let hinted = false;
+  const distributed = !(dependencies.queue instanceof InProcessJobQueue);
   void finished.then(() => {
     done = true;
   });
@@ -45,6 +55,21 @@ export async function followJob(
         lastLineAt = Date.now();
       }
       if (finishedStatuses.includes(record.status)) break;
+      // On BullMQ nothing runs until a `twin worker` for the job's pipeline is up; a silent wait
+      // would look hung. (In process, a queued job only waits for this process's own jobs.)
+      const waitedMs = Date.now() - followedSince;
+      if (
+        !hinted &&
+        distributed &&
+        record.status === 'queued' &&
+        waitedMs > (options.workerHintAfterMs ?? 10_000)
+      ) {
+        hinted = true;
+        bar?.update(Math.round(record.progress * 100), { message: 'queued: waiting for a worker' });
+        stream.write(
+          `${interactive ? '\n' : ''}${options.label}: still queued after ${Math.round(waitedMs / 1000)} s; jobs on the ${record.queue} queue run in \`twin worker ${record.queue}\` processes: start one against the same Redis and metadata store (Ctrl-C leaves the job queued)\n`,
+        );
+      }
     }
     if (done) continue;
     await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 150))]);
