@@ -168,6 +168,20 @@ describe('HTTP API', () => {
     }
   });
 
+  it('says what to do when nothing has been crawled yet, instead of searching nothing', async () => {
+    // A fresh install: no model registered under this name, no feature set built.
+    const { app } = createApp({
+      ...base,
+      config: { ...base.config, server: { ...base.config.server, modelName: 'fresh' } },
+      currentFeatureSet: async () => null,
+    });
+    const response = await app.request('/api/search', json({ query: 'rollback' }));
+    expect(response.status).toBe(404);
+    expect((await response.json()).error.message).toBe(
+      'fresh has no features to search yet: crawl something first (`twin crawl URL --author NAME` or POST /api/crawl)',
+    );
+  });
+
   it('answers bad input with OpenAI-shaped errors and the right status', async () => {
     const app = appWith({ bodyLimitBytes: 2048 });
     const malformed = await app.request('/v1/embeddings', {

@@ -31,7 +31,13 @@ export async function resolveServing(
   const featureSet = version?.featureSetId
     ? await dependencies.metadata.featureSets.get(version.featureSetId)
     : await dependencies.currentFeatureSet();
-  if (!featureSet) throw new NotFoundError(`feature set ${version?.featureSetId} of ${requested} not found`);
+  if (!featureSet) {
+    throw new NotFoundError(
+      version?.featureSetId
+        ? `feature set ${version.featureSetId} of ${version.name}:${version.version} is not in the metadata store`
+        : `${requested} has no features to search yet: crawl something first (\`twin crawl URL --author NAME\` or POST /api/crawl)`,
+    );
+  }
   const embedder = await dependencies.embedder();
   assertEmbedderMatches(featureSet, embedder);
   return { version, featureSet, embedder };
