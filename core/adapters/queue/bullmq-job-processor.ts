@@ -2,10 +2,10 @@ import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { errorMessage, TwinError, ValidationError } from '../../errors.ts';
 import { type JobName, jobContracts } from '../../jobs/job-contracts.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
+import { queuedJobRecord } from '../../jobs/queued-job-record.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobContext, JobHandler } from '../../ports/job-queue.ts';
 import type { JobPatch, JobRepository } from '../../ports/job-repository.ts';
-import type { JobRecord } from '../../types/job-record.ts';
 
 export type ProcessorDependencies = {
   jobs: JobRepository;
@@ -35,7 +35,16 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
     logger.info('job started', { attempt });
     try {
       // A job someone else put on the queue (another tool, an older producer) still gets a record.
-      if (!(await jobs.get(id))) await jobs.create(newRecord(job));
+      if (!(await jobs.get(id)))
+        await jobs.create(
+          queuedJobRecord({
+            id,
+            queue: job.queueName,
+            name: job.name,
+            payload: job.data,
+            createdAt: new Date(job.timestamp).toISOString(),
+          }),
+        );
       const parsed = parseJobPayload(job.name, job.data);
       if (!handler) throw new ValidationError(`no handler registered for ${job.name} in this worker`);
       await jobs.update(id, {
@@ -126,24 +135,6 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
 }
 
 /** The record of a job that reached the queue without one. */
-function newRecord(job: Job): JobRecord {
-  return {
-    id: job.id as string,
-    queue: job.queueName,
-    name: job.name,
-    status: 'queued',
-    payload: job.data,
-    result: null,
-    error: null,
-    progress: 0,
-    progressMessage: null,
-    attempts: 0,
-    createdAt: new Date(job.timestamp).toISOString(),
-    startedAt: null,
-    finishedAt: null,
-  };
-}
-
 /** A cancelled job records why it stopped; BullMQ aborts with a plain string reason. */
 function abortMessage(signal: AbortSignal, error: unknown): string {
   if (!signal.aborted) return errorMessage(error);

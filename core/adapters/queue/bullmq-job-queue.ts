@@ -4,6 +4,7 @@ import { Queue, QueueEvents, QueueEventsProducer, Worker } from 'bullmq';
 import { errorMessage, NotFoundError, ServiceError, TwinError, ValidationError } from '../../errors.ts';
 import type { JobName, JobPayload, QueueName } from '../../jobs/job-contracts.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
+import { queuedJobRecord } from '../../jobs/queued-job-record.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobHandler, JobQueue } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
@@ -75,21 +76,7 @@ export class BullMqJobQueue implements JobQueue {
     });
     // Same id still queued or running (in any process): hand back that job (dedupe).
     if (state && inFlightStates.has(state) && existing) return existing;
-    const record: JobRecord = {
-      id,
-      queue: contract.queue,
-      name,
-      status: 'queued',
-      payload: contract.payload,
-      result: null,
-      error: null,
-      progress: 0,
-      progressMessage: null,
-      attempts: 0,
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-    };
+    const record = queuedJobRecord({ id, queue: contract.queue, name, payload: contract.payload });
     // The record exists before the job does, so a worker never runs a job it cannot record.
     if (existing) await this.jobs.update(id, { ...record });
     else await this.jobs.create(record);

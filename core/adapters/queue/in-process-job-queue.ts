@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage, NotFoundError, ValidationError } from '../../errors.ts';
 import { type JobName, type JobPayload, jobContracts } from '../../jobs/job-contracts.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
+import { queuedJobRecord } from '../../jobs/queued-job-record.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobContext, JobHandler, JobQueue } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
@@ -40,21 +41,7 @@ export class InProcessJobQueue implements JobQueue {
     // their process, so it is run again.
     const inFlight = this.active.has(id) || this.waiting.some((pending) => pending.record.id === id);
     if (existing && inFlight) return existing;
-    const record: JobRecord = {
-      id,
-      queue: contract.queue,
-      name,
-      status: 'queued',
-      payload: contract.payload,
-      result: null,
-      error: null,
-      progress: 0,
-      progressMessage: null,
-      attempts: 0,
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-    };
+    const record = queuedJobRecord({ id, queue: contract.queue, name, payload: contract.payload });
     if (existing) {
       await this.jobs.update(id, { ...record });
     } else {
