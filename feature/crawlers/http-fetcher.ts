@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { CrawlerConfig } from '../../core/config/config-schema.ts';
 import { CrawlError, errorMessage, SkipError } from '../../core/errors.ts';
+import { parseRetryAfter } from '../../core/http/retry-after.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { decodeBody, detectCharset } from './detect-charset.ts';
@@ -62,14 +63,6 @@ function isRetryableStatus(status: number): boolean {
 
 function describeStatus(status: number): string {
   return `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
-}
-
-/** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterMs(value: string | undefined, now: number): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 
 function withoutFragment(url: URL): URL {
@@ -234,7 +227,7 @@ export class HttpFetcher {
   private retryDelay(attempt: number, retryAfter: string | undefined): number {
     const base = this.config.backoffMs * 2 ** (attempt - 1);
     const jittered = base / 2 + (this.random() * base) / 2;
-    const asked = retryAfterMs(retryAfter, this.clock.now()) ?? 0;
+    const asked = parseRetryAfter(retryAfter, this.clock.now()) ?? 0;
     return Math.round(Math.min(Math.max(jittered, asked), this.maxWaitMs));
   }
 }

@@ -1,6 +1,9 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { errorMessage, ServiceError } from '../../core/errors.ts';
+import { isTimeout } from '../../core/http/is-timeout.ts';
+import { describeOpenAIError } from '../../core/http/openai-error-body.ts';
+import { retryAfterFromHeaders } from '../../core/http/retry-after.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 
 export interface OpenAIRestClientOptions {
@@ -30,20 +33,6 @@ export type RequestOptions = {
   form?: FormData;
   signal?: AbortSignal;
 };
-
-/** OpenAI's error envelope; vLLM and some proxies put the message at the top level instead. */
-const ErrorBody = z.union([
-  z.object({
-    error: z.object({
-      message: z.string(),
-      type: z.string().nullish(),
-      code: z.union([z.string(), z.number()]).nullish(),
-      param: z.string().nullish(),
-    }),
-  }),
-  z.object({ error: z.string() }),
-  z.object({ message: z.string() }),
-]);
 
 const retryableStatuses = new Set([408, 409, 429]);
 
@@ -186,12 +175,12 @@ export class OpenAIRestClient {
     }
     if (response.ok) return text;
 
-    const { message, code } = describeError(text);
+    const { message, code } = describeOpenAIError(text);
     const retryable = retryableStatuses.has(response.status) || response.status >= 500;
     const hint = response.status === 401 ? ` (check the API key configured for ${this.service})` : '';
     throw new OpenAIApiError(
       `${this.service} ${method} ${path} answered ${response.status}${code ? ` ${code}` : ''}: ${message}${hint}`,
-      { status: response.status, code, retryable, retryAfterMs: retryAfterMs(response.headers) },
+      { status: response.status, code, retryable, retryAfterMs: retryAfterFromHeaders(response.headers) },
     );
   }
 
@@ -202,37 +191,4 @@ export class OpenAIRestClient {
     // Jitter keeps many workers that failed together from retrying together.
     return Math.min(Math.round(base * (0.75 + Math.random() * 0.5)), cap);
   }
-}
-
-function describeError(text: string): { message: string; code: string | null } {
-  try {
-    const parsed = ErrorBody.safeParse(JSON.parse(text));
-    if (parsed.success) {
-      const { data } = parsed;
-      if ('message' in data) return { message: data.message, code: null };
-      if (typeof data.error === 'string') return { message: data.error, code: null };
-      const code = data.error.code ?? data.error.type ?? null;
-      return { message: data.error.message, code: code === null ? null : String(code) };
-    }
-  } catch {
-    // Not JSON (a proxy's HTML page): show its start.
-  }
-  return { message: text.slice(0, 300) || '(empty body)', code: null };
-}
-
-/** `retry-after-ms` (OpenAI) first, then `retry-after` in seconds or as an HTTP date. */
-function retryAfterMs(headers: Headers): number | undefined {
-  const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number.parseFloat(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function isTimeout(error: unknown): boolean {
-  return (
-    error instanceof Error && (error.name === 'TimeoutError' || errorMessage(error.cause).includes('timeout'))
-  );
 }

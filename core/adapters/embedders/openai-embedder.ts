@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { errorMessage, ServiceError, ValidationError } from '../../errors.ts';
+import { isTimeout } from '../../http/is-timeout.ts';
+import { describeOpenAIError } from '../../http/openai-error-body.ts';
+import { retryAfterFromHeaders } from '../../http/retry-after.ts';
 import { type Logger, silentLogger } from '../../logger.ts';
 import type { Embedder } from '../../ports/embedder.ts';
 import { assertEmbeddable } from './assert-embeddable.ts';
@@ -41,13 +44,6 @@ const EmbeddingsResponse = z.object({
   model: z.string().optional(),
   usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number() }).partial().nullish(),
 });
-
-/** OpenAI and Ollama put the message under error.message; vLLM puts it at the top level. */
-const ErrorResponse = z.union([
-  z.object({ error: z.object({ message: z.string(), type: z.string().nullish(), code: z.unknown() }) }),
-  z.object({ error: z.string() }),
-  z.object({ message: z.string() }),
-]);
 
 const retryableStatuses = new Set([408, 409, 429]);
 
@@ -165,8 +161,8 @@ export class OpenAIEmbedder implements Embedder {
 
     if (!response.ok) {
       const retryable = retryableStatuses.has(response.status) || response.status >= 500;
-      const message = `POST ${this.url} answered ${response.status}: ${apiErrorMessage(text)}`;
-      return new RetryableFailure(message, retryable, retryAfterMs(response.headers));
+      const message = `POST ${this.url} answered ${response.status}: ${describeOpenAIError(text).message}`;
+      return new RetryableFailure(message, retryable, retryAfterFromHeaders(response.headers));
     }
 
     let json: unknown;
@@ -259,41 +255,10 @@ class RetryableFailure extends ServiceError {
   }
 }
 
-function apiErrorMessage(text: string): string {
-  try {
-    const parsed = ErrorResponse.safeParse(JSON.parse(text));
-    if (parsed.success) {
-      const { data } = parsed;
-      if ('message' in data) return data.message;
-      return typeof data.error === 'string' ? data.error : data.error.message;
-    }
-  } catch {
-    // Not JSON (a proxy's HTML page): show its start.
-  }
-  return text.slice(0, 300) || '(empty body)';
-}
-
-/** `retry-after-ms` (OpenAI) first, then `retry-after` in seconds or as an HTTP date. */
-function retryAfterMs(headers: Headers): number | undefined {
-  const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number.parseFloat(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 function decodeBase64Floats(encoded: string): Float32Array {
   const bytes = Buffer.from(encoded, 'base64');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Float32Array.from({ length: Math.floor(bytes.byteLength / 4) }, (_, index) =>
     view.getFloat32(index * 4, true),
-  );
-}
-
-function isTimeout(error: unknown): boolean {
-  return (
-    error instanceof Error && (error.name === 'TimeoutError' || errorMessage(error.cause).includes('timeout'))
   );
 }
