@@ -1,6 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FLOAT, INT64, node, intAttribute, floatTensor, int64Tensor, valueInfo, varintField, bytesField, stringField, message } from '../../../core/adapters/embedders/__fixtures__/onnx-protobuf.ts';
+import {
+  FLOAT,
+  INT64,
+  node,
+  intAttribute,
+  floatTensor,
+  int64Tensor,
+  valueInfo,
+  varintField,
+  bytesField,
+  stringField,
+  message,
+} from '../../../core/adapters/embedders/__fixtures__/onnx-protobuf.ts';
+import { writeBertTokenizer } from '../../../core/adapters/embedders/__fixtures__/write-bert-tokenizer.ts';
 
 /**
  * Writes a tiny but real cross-encoder folder (config.json, tokenizer.json, tokenizer_config.json,
@@ -85,83 +98,11 @@ export async function writeTinyCrossEncoder(folder: string): Promise<string> {
       2,
     ),
   );
-  await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizerJson(), null, 2));
-  await writeFile(
-    join(folder, 'tokenizer_config.json'),
-    JSON.stringify(
-      {
-        tokenizer_class: 'BertTokenizer',
-        do_lower_case: true,
-        model_max_length: 128,
-        cls_token: '[CLS]',
-        sep_token: '[SEP]',
-        pad_token: '[PAD]',
-        unk_token: '[UNK]',
-        mask_token: '[MASK]',
-      },
-      null,
-      2,
-    ),
-  );
+  await writeBertTokenizer(folder, tinyCrossEncoderVocabulary, 128);
   return folder;
 }
 
-function tokenizerJson(): Record<string, unknown> {
-  const vocab = Object.fromEntries(tinyCrossEncoderVocabulary.map((token, id) => [token, id]));
-  const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: special.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: {
-      type: 'BertNormalizer',
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: null,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-      ],
-      pair: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } },
-        { SpecialToken: { id: '[SEP]', type_id: 1 } },
-      ],
-      special_tokens: {
-        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
-        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
-      },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: {
-      type: 'WordPiece',
-      unk_token: '[UNK]',
-      continuing_subword_prefix: '##',
-      max_input_chars_per_word: 100,
-      vocab,
-    },
-  };
-}
-
 // ---- ONNX protobuf, hand-encoded: only the messages and fields this graph needs ----
-
 
 function encodeTinyCrossEncoder(): Uint8Array {
   const size = tinyCrossEncoderVocabulary.length;
@@ -212,4 +153,3 @@ function encodeTinyCrossEncoder(): Uint8Array {
     bytesField(8, message([stringField(1, ''), varintField(2, 17)])), // opset_import: ai.onnx 17
   ]);
 }
-

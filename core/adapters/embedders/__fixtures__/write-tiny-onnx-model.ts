@@ -1,6 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FLOAT, INT64, node, intAttribute, floatTensor, int64Tensor, valueInfo, varintField, bytesField, stringField, message } from './onnx-protobuf.ts';
+import {
+  FLOAT,
+  INT64,
+  node,
+  intAttribute,
+  floatTensor,
+  int64Tensor,
+  valueInfo,
+  varintField,
+  bytesField,
+  stringField,
+  message,
+} from './onnx-protobuf.ts';
+import { writeBertTokenizer } from './write-bert-tokenizer.ts';
 
 /**
  * Writes a tiny but real BERT-shaped model folder (config.json, tokenizer.json,
@@ -133,83 +146,11 @@ export async function writeTinyOnnxModel(folder: string, options: TinyModelOptio
       2,
     ),
   );
-  await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizerJson(), null, 2));
-  await writeFile(
-    join(folder, 'tokenizer_config.json'),
-    JSON.stringify(
-      {
-        tokenizer_class: 'BertTokenizer',
-        do_lower_case: true,
-        model_max_length: 64,
-        cls_token: '[CLS]',
-        sep_token: '[SEP]',
-        pad_token: '[PAD]',
-        unk_token: '[UNK]',
-        mask_token: '[MASK]',
-      },
-      null,
-      2,
-    ),
-  );
+  await writeBertTokenizer(folder, tinyModelVocabulary, 64);
   return folder;
 }
 
-function tokenizerJson(): Record<string, unknown> {
-  const vocab = Object.fromEntries(tinyModelVocabulary.map((token, id) => [token, id]));
-  const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: special.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: {
-      type: 'BertNormalizer',
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: null,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-      ],
-      pair: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } },
-        { SpecialToken: { id: '[SEP]', type_id: 1 } },
-      ],
-      special_tokens: {
-        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
-        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
-      },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: {
-      type: 'WordPiece',
-      unk_token: '[UNK]',
-      continuing_subword_prefix: '##',
-      max_input_chars_per_word: 100,
-      vocab,
-    },
-  };
-}
-
 // ---- ONNX protobuf, hand-encoded: only the handful of messages and fields the graph needs ----
-
 
 function encodeTinyModel(hidden: number, seed: number): Uint8Array {
   const random = mulberry32(seed);
@@ -250,7 +191,6 @@ function encodeTinyModel(hidden: number, seed: number): Uint8Array {
     bytesField(8, message([stringField(1, ''), varintField(2, 17)])), // opset_import: ai.onnx 17
   ]);
 }
-
 
 /** Small seeded PRNG, so the fixture model (and its hash) is the same on every run. */
 function mulberry32(seed: number): () => number {
