@@ -1,6 +1,7 @@
 import { openSqliteDatabase } from '../../core/adapters/sqlite/open-sqlite-database.ts';
 import { SqliteVecVectorStore } from '../../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
 import { deterministicUuid } from '../../core/hashing.ts';
+import { createSeededRandom } from '../../core/local-model/seeded-random.ts';
 import type { Category, Platform } from '../../core/types/category.ts';
 import type { FeatureSet } from '../../core/types/feature-set.ts';
 import { measure, percentile, round } from '../measure.ts';
@@ -20,20 +21,10 @@ const featureSet: FeatureSet = {
   createdAt: new Date().toISOString(),
 };
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run searches the same data. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value ^= value + Math.imul(value ^ (value >>> 7), 61 | value);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Clustered unit vectors: real embeddings are not uniform, and clusters make recall meaningful. */
 function makeVectors(count: number, seed: number): Float32Array {
-  const next = random(seed);
+  // Seeded, so every run searches the same data.
+  const next = createSeededRandom(seed).next;
   const centres = Array.from({ length: 64 }, () =>
     Float32Array.from({ length: dimensions }, () => next() * 2 - 1),
   );

@@ -1,3 +1,5 @@
+import { createSeededRandom } from '../../core/local-model/seeded-random.ts';
+
 /**
  * A generated benchmark blog in the sample author's vocabulary: any number of realistic article
  * pages, byte-identical on every run (seeded by page number), so crawl and extraction benchmarks
@@ -64,18 +66,6 @@ const codeSnippets = [
   'SELECT chunk_id FROM chunk_vectors WHERE feature_set = :fs ORDER BY distance LIMIT 10;',
 ];
 
-/** mulberry32: a tiny, well-distributed seeded generator; determinism matters more than quality. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
@@ -111,7 +101,7 @@ function benchDate(index: number): string {
 
 /** The generated article for page `index` (1-based): title, date and body paragraphs. */
 export function benchArticle(index: number) {
-  const random = seededRandom(index * 2654435761);
+  const random = createSeededRandom(index * 2654435761).next;
   const topic = pick(random, topics);
   const title = `${capitalise(topic[0])}, part ${index}: ${pick(random, ['notes from production', 'what I would do again', 'the boring version', 'a field guide'])}`;
   const date = benchDate(index);

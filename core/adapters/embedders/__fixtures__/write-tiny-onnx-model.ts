@@ -14,6 +14,7 @@ import {
   message,
 } from './onnx-protobuf.ts';
 import { writeBertTokenizer } from './write-bert-tokenizer.ts';
+import { createSeededRandom } from '../../../local-model/seeded-random.ts';
 
 /**
  * Writes a tiny but real BERT-shaped model folder (config.json, tokenizer.json,
@@ -153,7 +154,8 @@ export async function writeTinyOnnxModel(folder: string, options: TinyModelOptio
 // ---- ONNX protobuf, hand-encoded: only the handful of messages and fields the graph needs ----
 
 function encodeTinyModel(hidden: number, seed: number): Uint8Array {
-  const random = mulberry32(seed);
+  // Seeded, so the fixture model (and its hash) is the same on every run.
+  const random = createSeededRandom(seed).next;
   const vocabularySize = tinyModelVocabulary.length;
   const embeddings = Float32Array.from({ length: vocabularySize * hidden }, () => random() * 2 - 1);
   // Scaled so tanh stays in its responsive range.
@@ -190,16 +192,4 @@ function encodeTinyModel(hidden: number, seed: number): Uint8Array {
     bytesField(7, graph),
     bytesField(8, message([stringField(1, ''), varintField(2, 17)])), // opset_import: ai.onnx 17
   ]);
-}
-
-/** Small seeded PRNG, so the fixture model (and its hash) is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
