@@ -7,6 +7,7 @@ import {
   testPrefix,
 } from '../core/adapters/queue/bullmq-test-support.ts';
 import { InProcessJobQueue } from '../core/adapters/queue/in-process-job-queue.ts';
+import { featureBuildResult } from '../core/contracts/job-queue-contract.ts';
 import { silentLogger } from '../core/logger.ts';
 import { followJob } from './follow-job.ts';
 
@@ -30,16 +31,7 @@ describe('followJob', () => {
     const { metadata, close } = await openTestMetadata();
     const queue = openTestQueue(metadata, prefix);
     try {
-      queue.register('feature.build', async () => ({
-        featureSetId: 'fs_0123456789ab',
-        documents: 0,
-        processed: 0,
-        upToDate: 0,
-        rejected: [],
-        chunks: 0,
-        durationMs: 0,
-        embedMs: 0,
-      }));
+      queue.register('feature.build', async () => featureBuildResult(0));
       const job = await queue.enqueue('feature.build', {});
       const log = captured();
       const following = followJob(
@@ -72,16 +64,7 @@ describe('followJob', () => {
       // The first job holds the only slot until released; the followed one waits behind it.
       queue.register('feature.build', async (payload) => {
         if (payload.authorId === 'busy') await busy;
-        return {
-          featureSetId: 'fs_0123456789ab',
-          documents: 0,
-          processed: 0,
-          upToDate: 0,
-          rejected: [],
-          chunks: 0,
-          durationMs: 0,
-          embedMs: 0,
-        };
+        return featureBuildResult(0);
       });
       await queue.enqueue('feature.build', { authorId: 'busy' });
       const waiting = await queue.enqueue('feature.build', { authorId: 'next' });

@@ -5,7 +5,8 @@ import type { JobRepository } from '../ports/job-repository.ts';
 
 export type JobQueueFixture = { queue: JobQueue; jobs: JobRepository; close(): Promise<void> };
 
-const result = (chunks: number): FeatureBuildResult => ({
+/** A feature-build result for queue tests, whose handlers stand in for the real build. */
+export const featureBuildResult = (chunks: number): FeatureBuildResult => ({
   featureSetId: 'fs_0123456789ab',
   documents: 1,
   processed: 1,
@@ -33,13 +34,13 @@ export function runJobQueueContract(name: string, create: () => Promise<JobQueue
         seen.push(payload);
         await context.progress(0.5, 'half way');
         await context.log('working');
-        return result(7);
+        return featureBuildResult(7);
       });
       const queued = await fixture.queue.enqueue('feature.build', { authorId: 'ada' });
       expect(queued.status).toBe('queued');
       const finished = await fixture.queue.waitFor(queued.id);
       expect(finished).toMatchObject({ status: 'completed', progress: 1, queue: 'feature', attempts: 1 });
-      expect(finished.result).toEqual(result(7));
+      expect(finished.result).toEqual(featureBuildResult(7));
       // Defaults from the payload schema are applied before the handler sees the payload.
       expect(seen).toEqual([{ authorId: 'ada', force: false }]);
       expect((await fixture.jobs.logs(queued.id)).map((line) => line.message)).toContain('working');
@@ -71,7 +72,7 @@ export function runJobQueueContract(name: string, create: () => Promise<JobQueue
       fixture.queue.register('feature.build', async () => {
         runs += 1;
         await gate;
-        return result(1);
+        return featureBuildResult(1);
       });
       const first = await fixture.queue.enqueue('feature.build', {}, { jobId: 'build-1' });
       const second = await fixture.queue.enqueue('feature.build', {}, { jobId: 'build-1' });
@@ -85,13 +86,13 @@ export function runJobQueueContract(name: string, create: () => Promise<JobQueue
       let runs = 0;
       fixture.queue.register('feature.build', async () => {
         runs += 1;
-        return result(runs);
+        return featureBuildResult(runs);
       });
       await fixture.queue.enqueue('feature.build', {}, { jobId: 'again-1' });
-      expect((await fixture.queue.waitFor('again-1')).result).toEqual(result(1));
+      expect((await fixture.queue.waitFor('again-1')).result).toEqual(featureBuildResult(1));
       const second = await fixture.queue.enqueue('feature.build', {}, { jobId: 'again-1' });
       expect(second.status).toBe('queued');
-      expect((await fixture.queue.waitFor('again-1')).result).toEqual(result(2));
+      expect((await fixture.queue.waitFor('again-1')).result).toEqual(featureBuildResult(2));
       expect(runs).toBe(2);
       expect(await fixture.jobs.list()).toHaveLength(1);
     });

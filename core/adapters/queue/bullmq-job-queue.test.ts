@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runJobQueueContract } from '../../contracts/job-queue-contract.ts';
+import { featureBuildResult, runJobQueueContract } from '../../contracts/job-queue-contract.ts';
 import { ServiceError, ValidationError } from '../../errors.ts';
-import type { FeatureBuildResult, QueueName } from '../../jobs/job-contracts.ts';
+import type { QueueName } from '../../jobs/job-contracts.ts';
 import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { JobRecord } from '../../types/job-record.ts';
 import type { BullMqJobQueue } from './bullmq-job-queue.ts';
@@ -49,17 +49,6 @@ runJobQueueContract('bullmq', async () => {
   };
 });
 
-const buildResult = (chunks: number): FeatureBuildResult => ({
-  featureSetId: 'fs_0123456789ab',
-  documents: 1,
-  processed: 1,
-  upToDate: 0,
-  rejected: [],
-  chunks,
-  durationMs: 1,
-  embedMs: 1,
-});
-
 /** Resolves once `predicate` holds for the job's record (records are shared by every process). */
 async function recordWhere(
   metadata: MetadataStore,
@@ -99,7 +88,7 @@ describe('BullMQ job queue specifics', () => {
     queue.register('feature.build', async () => {
       runs += 1;
       if (runs < 3) throw new Error(`flaky embedder (${runs})`);
-      return buildResult(3);
+      return featureBuildResult(3);
     });
     // Each retry waits in BullMQ's delayed set (the backoff) instead of running again at once.
     const delayed: string[] = [];
@@ -114,7 +103,7 @@ describe('BullMQ job queue specifics', () => {
       const intermediate = await recordWhere(metadata, job.id, (record) => record.error !== null);
       expect(intermediate.error).toMatch(/flaky embedder/);
       const finished = await queue.waitFor(job.id);
-      expect(finished).toMatchObject({ status: 'completed', attempts: 3, result: buildResult(3) });
+      expect(finished).toMatchObject({ status: 'completed', attempts: 3, result: featureBuildResult(3) });
       expect(runs).toBe(3);
       await vi.waitFor(() => expect(delayed).toEqual([job.id, job.id]));
     } finally {
@@ -156,7 +145,7 @@ describe('BullMQ job queue specifics', () => {
     worker.register('feature.build', async () => {
       runs += 1;
       await gate;
-      return buildResult(1);
+      return featureBuildResult(1);
     });
     await worker.startWorkers('feature', { concurrency: 2 });
     const first = await producer.enqueue('feature.build', { authorId: 'ada' }, { jobId: 'dedupe-1' });
@@ -185,7 +174,7 @@ describe('BullMQ job queue specifics', () => {
     const worker = open();
     worker.register('feature.build', async () => {
       runs += 1;
-      return buildResult(1);
+      return featureBuildResult(1);
     });
     await worker.startWorkers('feature', { concurrency: 1 });
     const later = await producer.enqueue('feature.build', { force: true });
@@ -230,10 +219,10 @@ describe('BullMQ job queue specifics', () => {
       status: 'queued',
       progressMessage: 'handed back by a stopping worker',
     });
-    successor.register('feature.build', async () => buildResult(9));
+    successor.register('feature.build', async () => featureBuildResult(9));
     await successor.startWorkers('feature', { concurrency: 1 });
     const finished = await successor.waitFor(job.id);
-    expect(finished).toMatchObject({ status: 'completed', result: buildResult(9) });
+    expect(finished).toMatchObject({ status: 'completed', result: featureBuildResult(9) });
   });
 
   it('does not let a handler that ignores its abort signal block shutdown', async () => {
@@ -244,7 +233,7 @@ describe('BullMQ job queue specifics', () => {
     });
     stuck.register('feature.build', async () => {
       await gate;
-      return buildResult(4);
+      return featureBuildResult(4);
     });
     await stuck.startWorkers('feature', { concurrency: 1 });
     const job = await stuck.enqueue('feature.build', {});
@@ -256,9 +245,12 @@ describe('BullMQ job queue specifics', () => {
     release();
     await recordWhere(metadata, job.id, (record) => record.status === 'queued');
     const successor = open();
-    successor.register('feature.build', async () => buildResult(5));
+    successor.register('feature.build', async () => featureBuildResult(5));
     await successor.startWorkers('feature', { concurrency: 1 });
-    expect(await successor.waitFor(job.id)).toMatchObject({ status: 'completed', result: buildResult(5) });
+    expect(await successor.waitFor(job.id)).toMatchObject({
+      status: 'completed',
+      result: featureBuildResult(5),
+    });
   });
 
   it('keeps running jobs after Redis drops the worker connections (they reconnect)', async () => {
@@ -266,7 +258,7 @@ describe('BullMQ job queue specifics', () => {
     let runs = 0;
     queue.register('feature.build', async () => {
       runs += 1;
-      return buildResult(runs);
+      return featureBuildResult(runs);
     });
     await queue.startWorkers('feature', { concurrency: 1 });
     expect((await queue.waitFor((await queue.enqueue('feature.build', {})).id)).status).toBe('completed');
@@ -284,7 +276,10 @@ describe('BullMQ job queue specifics', () => {
       admin.disconnect();
     }
     const again = await queue.enqueue('feature.build', { force: true });
-    expect(await queue.waitFor(again.id)).toMatchObject({ status: 'completed', result: buildResult(2) });
+    expect(await queue.waitFor(again.id)).toMatchObject({
+      status: 'completed',
+      result: featureBuildResult(2),
+    });
   });
 
   it('refuses to enqueue with a clear error when Redis is unreachable, recording nothing', async () => {
@@ -303,7 +298,7 @@ describe('BullMQ job queue specifics', () => {
 
   it('round-trips a job on each pipeline queue under the configured prefix', async () => {
     const queue = open();
-    queue.register('feature.build', async (payload) => buildResult(payload.documentIds?.length ?? 0));
+    queue.register('feature.build', async (payload) => featureBuildResult(payload.documentIds?.length ?? 0));
     queue.register('training.finetune', async (payload) => ({
       modelName: payload.modelName,
       version: 1,
@@ -364,7 +359,7 @@ describe('BullMQ job queue specifics', () => {
       seen.push(payload);
       throw new ValidationError('nothing to crawl in a test');
     });
-    queue.register('feature.build', async (payload) => buildResult(payload.documentIds?.length ?? 0));
+    queue.register('feature.build', async (payload) => featureBuildResult(payload.documentIds?.length ?? 0));
     // Written straight to Redis, as another producer or tool could: no record, no zod on the way in.
     const raw = queue.queue('feature');
     await raw.add('feature.build', { documentIds: ['a'] }, { jobId: 'foreign-build', attempts: 3 });
@@ -375,7 +370,7 @@ describe('BullMQ job queue specifics', () => {
       queue: 'feature',
       name: 'feature.build',
       attempts: 1,
-      result: buildResult(1),
+      result: featureBuildResult(1),
     });
     const crawl = await recordWhere(metadata, 'foreign-crawl', (record) => record.status === 'failed');
     expect(crawl.error).toMatch(/invalid feature.crawl payload: targets/);
