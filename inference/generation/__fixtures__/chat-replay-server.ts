@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
+import {
+  type RecordedRequest,
+  recordJsonOrText,
+  startRecordingServer,
+} from '../../../core/adapters/__fixtures__/start-recording-server.ts';
 
 /** A JSON answer as saved under __fixtures__ (status, headers, body). */
 const RecordedResponse = z.object({
@@ -17,7 +21,7 @@ export type RecordedResponse = z.infer<typeof RecordedResponse>;
  */
 export type ScriptedAnswer = { sse: string; stallAfter?: number } | { json: RecordedResponse };
 
-export type ReceivedRequest = { method: string; path: string; headers: IncomingHttpHeaders; body: unknown };
+export type ReceivedRequest = RecordedRequest;
 
 export interface ChatReplayServer {
   /** http://127.0.0.1:<port>/v1 */
@@ -48,70 +52,59 @@ export async function loadStreamEvents(name: string): Promise<string[]> {
 
 /** Replays recorded chat completions on 127.0.0.1:0, recording every request it gets. */
 export async function startChatReplayServer(): Promise<ChatReplayServer> {
-  const requests: ReceivedRequest[] = [];
   const scripted: ScriptedAnswer[] = [];
   let stalledClosed: (() => void) | undefined;
   let stalledClosedPromise = new Promise<void>((resolve) => {
     stalledClosed = resolve;
   });
 
-  const server = createServer(async (request, response) => {
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = raw;
-    }
-    requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body });
-    const next = scripted.shift();
-    if (!next) {
-      sendJson(response, {
-        status: 500,
-        headers: {},
-        body: { error: { message: 'replay: no answer scripted', type: 'server_error', param: null, code: null } },
+  const server = await startRecordingServer({
+    record: recordJsonOrText,
+    respond: async (_request, response) => {
+      const next = scripted.shift();
+      if (!next) {
+        sendJson(response, {
+          status: 500,
+          headers: {},
+          body: {
+            error: { message: 'replay: no answer scripted', type: 'server_error', param: null, code: null },
+          },
+        });
+        return;
+      }
+      if ('json' in next) {
+        sendJson(response, next.json);
+        return;
+      }
+      const events = await loadStreamEvents(next.sse);
+      response.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
       });
-      return;
-    }
-    if ('json' in next) {
-      sendJson(response, next.json);
-      return;
-    }
-    const events = await loadStreamEvents(next.sse);
-    response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-    const count = next.stallAfter ?? events.length;
-    for (const event of events.slice(0, count)) response.write(`data: ${event}\n\n`);
-    if (count < events.length) {
-      response.on('close', () => stalledClosed?.());
-      return;
-    }
-    response.end();
+      const count = next.stallAfter ?? events.length;
+      for (const event of events.slice(0, count)) response.write(`data: ${event}\n\n`);
+      if (count < events.length) {
+        response.on('close', () => stalledClosed?.());
+        return;
+      }
+      response.end();
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
+    baseUrl: `${server.origin}/v1`,
+    requests: server.requests,
     script: (...answers) => scripted.push(...answers),
     stalledStreamClosed: () => stalledClosedPromise,
     reset: () => {
-      requests.length = 0;
+      server.requests.length = 0;
       scripted.length = 0;
       stalledClosedPromise = new Promise<void>((resolve) => {
         stalledClosed = resolve;
       });
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: server.close,
   };
 }
 

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import {
+  type RecordedRequest,
+  recordJsonOrText,
+  startRecordingServer,
+} from '../../../core/adapters/__fixtures__/start-recording-server.ts';
 
 /** A chat-completions exchange as saved under __fixtures__/chat (request trimmed, response as sent). */
 const RecordedExchange = z.object({
@@ -14,7 +17,7 @@ const RecordedExchange = z.object({
 });
 export type RecordedExchange = z.infer<typeof RecordedExchange>;
 
-export type ReceivedRequest = { method: string; path: string; headers: IncomingHttpHeaders; body: unknown };
+export type ReceivedRequest = RecordedRequest;
 
 export type ChatReplayServer = {
   /** http://127.0.0.1:<port>/v1 */
@@ -27,7 +30,9 @@ export type ChatReplayServer = {
 };
 
 export async function loadChatExchange(name: string): Promise<RecordedExchange> {
-  return RecordedExchange.parse(JSON.parse(await readFile(new URL(`./chat/${name}`, import.meta.url), 'utf8')));
+  return RecordedExchange.parse(
+    JSON.parse(await readFile(new URL(`./chat/${name}`, import.meta.url), 'utf8')),
+  );
 }
 
 /**
@@ -35,46 +40,38 @@ export async function loadChatExchange(name: string): Promise<RecordedExchange> 
  * they were queued. A request to another path, or with nothing queued, gets an OpenAI-shaped 404.
  */
 export async function startChatReplayServer(): Promise<ChatReplayServer> {
-  const requests: ReceivedRequest[] = [];
   const queued: RecordedExchange[] = [];
-  const server = createServer(async (request, response) => {
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = raw;
-    }
-    requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body });
-    const next = queued[0];
-    if (!next || request.method !== 'POST' || request.url !== next.request.path) {
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(
-        JSON.stringify({ error: { message: `replay: nothing queued for ${request.method} ${request.url}` } }),
-      );
-      return;
-    }
-    queued.shift();
-    response.writeHead(next.response.status, { 'content-type': 'application/json', ...next.response.headers });
-    response.end(JSON.stringify(next.response.body));
+  const server = await startRecordingServer({
+    record: recordJsonOrText,
+    respond: (request, response) => {
+      const next = queued[0];
+      if (!next || request.method !== 'POST' || request.path !== next.request.path) {
+        response.writeHead(404, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            error: { message: `replay: nothing queued for ${request.method} ${request.path}` },
+          }),
+        );
+        return;
+      }
+      queued.shift();
+      response.writeHead(next.response.status, {
+        'content-type': 'application/json',
+        ...next.response.headers,
+      });
+      response.end(JSON.stringify(next.response.body));
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
+    baseUrl: `${server.origin}/v1`,
+    requests: server.requests,
     play: async (...names) => {
       for (const name of names) queued.push(await loadChatExchange(name));
     },
     reset: () => {
-      requests.length = 0;
+      server.requests.length = 0;
       queued.length = 0;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: server.close,
   };
 }

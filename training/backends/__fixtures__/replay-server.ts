@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
+import {
+  type RequestHead,
+  startRecordingServer,
+} from '../../../core/adapters/__fixtures__/start-recording-server.ts';
 
 /** A response as saved under __fixtures__: status, headers, and a JSON `body` or a raw `rawBody`. */
 export const RecordedResponse = z.object({
@@ -58,54 +61,46 @@ export async function loadResponse(name: string | URL): Promise<RecordedResponse
  * OpenAI's error shape, so a client that calls the wrong endpoint fails loudly.
  */
 export async function startReplayServer(routes: ReplayRoute[]): Promise<ReplayServer> {
-  const requests: ReceivedRequest[] = [];
   const problems: string[] = [];
   const served = new Map<ReplayRoute, number>();
 
-  const server = createServer(async (incoming, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    const url = new URL(incoming.url ?? '/', 'http://replay');
-    const request: ReceivedRequest = {
-      method: incoming.method ?? '',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: incoming.headers,
-      ...(await parseBody(Buffer.concat(chunks), incoming.headers['content-type'])),
-    };
-    requests.push(request);
-
-    const answer = (recorded: RecordedResponse) => {
-      const text = recorded.rawBody ?? JSON.stringify(recorded.body ?? null);
-      response.writeHead(recorded.status, { 'content-type': 'application/json', ...recorded.headers });
-      response.end(text);
-    };
-    const route = routes.find((candidate) => candidate.method === request.method && candidate.path === request.path);
-    if (!route) return answer(openAIError(404, `replay: no route for ${request.method} ${request.path}`));
-    const found = route.check?.(request) ?? [];
-    if (found.length > 0) {
-      problems.push(...found.map((problem) => `${request.method} ${request.path}: ${problem}`));
-      return answer(openAIError(400, `replay: bad request: ${found.join('; ')}`));
-    }
-    route.onRequest?.(request);
-    if (typeof route.responses === 'function') return answer(route.responses(request));
-    const index = served.get(route) ?? 0;
-    served.set(route, index + 1);
-    const recorded = route.responses[Math.min(index, route.responses.length - 1)];
-    answer(recorded ?? openAIError(500, 'replay: route has no responses'));
+  const server = await startRecordingServer({
+    record: recordRequest,
+    respond: (request, response) => {
+      const answer = (recorded: RecordedResponse) => {
+        const text = recorded.rawBody ?? JSON.stringify(recorded.body ?? null);
+        response.writeHead(recorded.status, { 'content-type': 'application/json', ...recorded.headers });
+        response.end(text);
+      };
+      const route = routes.find(
+        (candidate) => candidate.method === request.method && candidate.path === request.path,
+      );
+      if (!route) return answer(openAIError(404, `replay: no route for ${request.method} ${request.path}`));
+      const found = route.check?.(request) ?? [];
+      if (found.length > 0) {
+        problems.push(...found.map((problem) => `${request.method} ${request.path}: ${problem}`));
+        return answer(openAIError(400, `replay: bad request: ${found.join('; ')}`));
+      }
+      route.onRequest?.(request);
+      if (typeof route.responses === 'function') return answer(route.responses(request));
+      const index = served.get(route) ?? 0;
+      served.set(route, index + 1);
+      const recorded = route.responses[Math.min(index, route.responses.length - 1)];
+      answer(recorded ?? openAIError(500, 'replay: route has no responses'));
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
+  return { baseUrl: `${server.origin}/v1`, requests: server.requests, problems, close: server.close };
+}
+
+async function recordRequest(head: RequestHead, raw: Buffer): Promise<ReceivedRequest> {
+  const url = new URL(head.path, 'http://replay');
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
-    problems,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    method: head.method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: head.headers,
+    ...(await parseBody(raw, head.headers['content-type'])),
   };
 }
 
@@ -116,7 +111,9 @@ async function parseBody(
   if (raw.length === 0) return {};
   if (contentType?.startsWith('multipart/form-data')) {
     // undici parses multipart exactly as a server framework would.
-    const data = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
+    const data = await new Response(new Uint8Array(raw), {
+      headers: { 'content-type': contentType },
+    }).formData();
     const parts: [string, FormDataEntryValue][] = [];
     data.forEach((value, name) => {
       parts.push([name, value]);

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import {
+  type RecordedRequest,
+  type RequestHead,
+  startRecordingServer,
+} from '../../../core/adapters/__fixtures__/start-recording-server.ts';
 
 /** A response as saved under __fixtures__: status, headers and the JSON body (or a raw body). */
 const RecordedResponse = z.object({
@@ -11,12 +14,7 @@ const RecordedResponse = z.object({
 });
 export type RecordedResponse = z.infer<typeof RecordedResponse>;
 
-export type ReceivedRequest = {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: ChatRequestBody;
-};
+export type ReceivedRequest = RecordedRequest<ChatRequestBody>;
 
 /** The part of a chat-completions request body the tests look at. */
 export type ChatRequestBody = {
@@ -30,7 +28,10 @@ export type ChatRequestBody = {
 };
 
 /** Picks the answer to a request; `index` counts requests since the last reset. */
-export type Responder = (body: ChatRequestBody, index: number) => RecordedResponse | Promise<RecordedResponse>;
+export type Responder = (
+  body: ChatRequestBody,
+  index: number,
+) => RecordedResponse | Promise<RecordedResponse>;
 
 export type ChatReplayServer = {
   /** http://127.0.0.1:<port>/v1 */
@@ -59,32 +60,34 @@ export async function loadResponse(name: string): Promise<RecordedResponse> {
  * request so a test can check what the client really sent.
  */
 export async function startChatReplayServer(): Promise<ChatReplayServer> {
-  const requests: ReceivedRequest[] = [];
   let responder: Responder = () => openAIError(500, 'replay: no responder set');
   let count = 0;
 
-  const server = createServer(async (request, response) => {
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
-    const path = request.url ?? '';
-    if (request.method !== 'POST' || !path.endsWith('/chat/completions')) {
-      const error = openAIError(404, `replay: unexpected ${request.method} ${path}`);
-      response.writeHead(error.status, { 'content-type': 'application/json' }).end(JSON.stringify(error.body));
-      return;
-    }
-    const body = JSON.parse(raw) as ChatRequestBody;
-    requests.push({ method: request.method, path, headers: request.headers, body });
-    const answer = await responder(body, count++);
-    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-    response.end(text);
+  const server = await startRecordingServer<ReceivedRequest | RequestHead, ReceivedRequest>({
+    // Only chat completions are parsed (as JSON) and recorded; anything else stays a bare head and gets a 404.
+    record: (head, raw) =>
+      head.method === 'POST' && head.path.endsWith('/chat/completions')
+        ? { ...head, body: JSON.parse(raw.toString('utf8')) as ChatRequestBody }
+        : head,
+    keep: (request): request is ReceivedRequest => 'body' in request,
+    respond: async (request, response) => {
+      if (!('body' in request)) {
+        const error = openAIError(404, `replay: unexpected ${request.method} ${request.path}`);
+        response
+          .writeHead(error.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify(error.body));
+        return;
+      }
+      const answer = await responder(request.body, count++);
+      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+      response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      response.end(text);
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
+    baseUrl: `${server.origin}/v1`,
+    requests: server.requests,
     respondWith: (next) => {
       responder = next;
     },
@@ -92,14 +95,10 @@ export async function startChatReplayServer(): Promise<ChatReplayServer> {
       responder = (_body, index) => responses[Math.min(index, responses.length - 1)] as RecordedResponse;
     },
     reset: () => {
-      requests.length = 0;
+      server.requests.length = 0;
       count = 0;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: server.close,
   };
 }
 

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import {
+  type RecordedRequest,
+  recordJsonOrText,
+  startRecordingServer,
+} from '../../__fixtures__/start-recording-server.ts';
 
 /** A response as saved under __fixtures__ (status, headers, JSON body). */
 const RecordedResponse = z.object({
@@ -31,12 +34,7 @@ const RecordedExchange = z.object({
 });
 export type RecordedExchange = z.infer<typeof RecordedExchange>;
 
-export interface ReceivedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
+export type ReceivedRequest = RecordedRequest;
 
 /** A one-off answer for the next request, whatever it asks; `hang` never answers. */
 export type ScriptedResponse =
@@ -82,50 +80,35 @@ export function recordedVector(exchange: RecordedExchange, text: string): number
  * vectors the API gave for them; an unrecorded text gets a 400 in OpenAI's error shape.
  */
 export async function startOpenAIReplayServer(recordings: RecordedExchange[]): Promise<OpenAIReplayServer> {
-  const requests: ReceivedRequest[] = [];
   const scripted: ScriptedResponse[] = [];
-
-  const server = createServer(async (request, response) => {
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = raw;
-    }
-    requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body });
-
-    const next = scripted.shift();
-    if (next && 'hang' in next) return;
-    const answer = next ?? replay(recordings, request.method, request.url, body);
-    const text = 'rawBody' in answer ? answer.rawBody : JSON.stringify(answer.body);
-    response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-    response.end(text);
+  const server = await startRecordingServer({
+    record: recordJsonOrText,
+    respond: (request, response) => {
+      const next = scripted.shift();
+      if (next && 'hang' in next) return;
+      const answer = next ?? replay(recordings, request.method, request.path, request.body);
+      const text = 'rawBody' in answer ? answer.rawBody : JSON.stringify(answer.body);
+      response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      response.end(text);
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
+    baseUrl: `${server.origin}/v1`,
+    requests: server.requests,
     script: (...responses) => scripted.push(...responses),
     reset: () => {
-      requests.length = 0;
+      server.requests.length = 0;
       scripted.length = 0;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: server.close,
   };
 }
 
 function replay(
   recordings: RecordedExchange[],
-  method: string | undefined,
-  path: string | undefined,
+  method: string,
+  path: string,
   body: unknown,
 ): RecordedResponse {
   const parsed = RecordedExchange.shape.request.shape.body.safeParse(body);

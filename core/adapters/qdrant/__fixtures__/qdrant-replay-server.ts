@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type RequestHead, startRecordingServer } from '../../__fixtures__/start-recording-server.ts';
 
 /** One recorded answer: a fixture file of this folder, or a raw body (a proxy's text page). */
 export type Reply =
@@ -34,55 +33,40 @@ export type QdrantReplay = {
  * request the typed client sends, so a test can check both sides of the conversation.
  */
 export async function startQdrantReplay(routes: Route[]): Promise<QdrantReplay> {
-  const requests: RecordedRequest[] = [];
   const unmatched: RecordedRequest[] = [];
   const served = new Map<Route, number>();
-  const server = createServer((request, response) => {
-    void answer(request, response);
+  const server = await startRecordingServer({
+    record: recordQdrantRequest,
+    respond: (recorded, response) => {
+      const route = routes.find((entry) => entry.method === recorded.method && entry.path === recorded.path);
+      if (!route) {
+        unmatched.push(recorded);
+        response.writeHead(599, { 'content-type': 'text/plain' }).end('no recorded response');
+        return;
+      }
+      const index = served.get(route) ?? 0;
+      served.set(route, index + 1);
+      const reply = route.replies[Math.min(index, route.replies.length - 1)];
+      if (!reply || 'hang' in reply) return;
+      if ('text' in reply) {
+        response.writeHead(reply.status, { 'content-type': 'text/plain' }).end(reply.text);
+        return;
+      }
+      const body = readFileSync(new URL(reply.fixture, import.meta.url), 'utf8');
+      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' }).end(body);
+    },
   });
+  return { url: server.origin, requests: server.requests, unmatched, close: server.close };
+}
 
-  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const recorded: RecordedRequest = {
-      method: request.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      body: raw ? JSON.parse(raw) : undefined,
-      apiKey: typeof request.headers['api-key'] === 'string' ? request.headers['api-key'] : undefined,
-    };
-    requests.push(recorded);
-    const route = routes.find((entry) => entry.method === recorded.method && entry.path === recorded.path);
-    if (!route) {
-      unmatched.push(recorded);
-      response.writeHead(599, { 'content-type': 'text/plain' }).end('no recorded response');
-      return;
-    }
-    const index = served.get(route) ?? 0;
-    served.set(route, index + 1);
-    const reply = route.replies[Math.min(index, route.replies.length - 1)];
-    if (!reply || 'hang' in reply) return;
-    if ('text' in reply) {
-      response.writeHead(reply.status, { 'content-type': 'text/plain' }).end(reply.text);
-      return;
-    }
-    const body = readFileSync(new URL(reply.fixture, import.meta.url), 'utf8');
-    response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' }).end(body);
-  }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+function recordQdrantRequest(head: RequestHead, raw: Buffer): RecordedRequest {
+  const url = new URL(head.path, 'http://127.0.0.1');
+  const apiKey = head.headers['api-key'];
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    unmatched,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Hanging requests and the client's keep-alive sockets would hold the server open.
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    method: head.method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    body: raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined,
+    apiKey: typeof apiKey === 'string' ? apiKey : undefined,
   };
 }
