@@ -6,6 +6,7 @@ import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact
 import { ValidationError } from '../../core/errors.ts';
 import { LocalModel } from '../../core/local-model/local-model.ts';
 import { silentLogger } from '../../core/logger.ts';
+import { perplexity } from '../../core/models/perplexity.ts';
 import type { FineTuneContext, FineTuneRequest, FineTuneResult } from '../../core/ports/fine-tune-backend.ts';
 import type { Dataset, InstructionExample } from '../../core/types/dataset.ts';
 import type { LossPoint, ModelVersion } from '../../core/types/model-version.ts';
@@ -128,7 +129,7 @@ describe('LocalFineTuneBackend', () => {
     expect(answer.text.startsWith('A feature store is a contract')).toBe(true);
     const memorised = model.score('Who is Tofu?', 'Tofu is my dog and he hates Friday rollbacks.');
     const other = model.score('Who is Tofu?', 'Retrieval hit rate first, latency second.');
-    expect(memorised.perplexity).toBeLessThan(other.perplexity);
+    expect(perplexity(memorised.tokenLogProbabilities)).toBeLessThan(perplexity(other.tokenLogProbabilities));
     model.dispose();
   });
 
