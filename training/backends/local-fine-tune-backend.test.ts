@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
+import { runFineTuneBackendContract } from '../../core/contracts/fine-tune-backend-contract.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { LocalModel } from '../../core/local-model/local-model.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -221,4 +222,26 @@ describe('LocalFineTuneBackend', () => {
       /warmupSteps: 10 must be smaller/,
     );
   });
+});
+
+runFineTuneBackendContract('local (ci preset, four steps)', async () => {
+  const backend = new LocalFineTuneBackend();
+  return {
+    backend,
+    request: {
+      jobId: 'job-contract',
+      modelName: 'twin',
+      dataset,
+      examples,
+      baseModel: null,
+      parent: null,
+      hyperparameters: backend.parseHyperparameters({ preset: 'ci', steps: 4, evalEvery: 2 }),
+    },
+    hyperparameters: {
+      partial: { preset: 'ci', steps: 4 },
+      filled: { preset: 'ci', steps: 4, batchSize: 8, schedule: 'cosine', dModel: 32, layers: 1 },
+      invalid: { steps: -5, stepz: 3, dModel: 30, heads: 4 },
+      problems: ['steps:', 'stepz', 'dModel: 30 is not divisible by heads'],
+    },
+  };
 });
