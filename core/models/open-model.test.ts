@@ -11,8 +11,9 @@ import { memorise } from '../local-model/test-support/memorise.ts';
 import { silentLogger } from '../logger.ts';
 import type { ChatMessage } from '../ports/generator.ts';
 import { canScore, type RunnableModel } from '../ports/runnable-model.ts';
-import type { ModelArtifact, ModelVersion } from '../types/model-version.ts';
+import type { ModelArtifact } from '../types/model-version.ts';
 import { type ChatReplayServer, startChatReplayServer } from './__fixtures__/chat-replay-server.ts';
+import { registeredVersion } from './__fixtures__/registered-version.ts';
 import { writeTinyGguf } from './__fixtures__/write-tiny-gguf.ts';
 import { collectStream } from './collect-stream.ts';
 import { type OpenModelOptions, openModel } from './open-model.ts';
@@ -21,25 +22,7 @@ import { perplexity } from './perplexity.ts';
 // node-llama-cpp is an optional dependency.
 const installed = existsSync(resolve(import.meta.dirname, '../../node_modules/node-llama-cpp/package.json'));
 
-function version(artifact: ModelArtifact, number = 3): ModelVersion {
-  return {
-    name: 'twin',
-    version: number,
-    backend: artifact.kind,
-    baseModel: null,
-    hyperparameters: {},
-    datasetId: null,
-    featureSetId: null,
-    parentVersion: null,
-    metrics: {},
-    lossCurve: [],
-    artifact,
-    lossCurveKey: null,
-    jobId: null,
-    createdAt: '2025-05-01T10:00:00.000Z',
-    createdBy: 'test',
-  };
-}
+const version = (artifact: ModelArtifact, number = 3) => registeredVersion(artifact, { version: number });
 
 const pair = { instruction: 'Who is Tofu?', answer: 'Tofu is my dog, and he hates Friday deploys.' };
 const messages: ChatMessage[] = [

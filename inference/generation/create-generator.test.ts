@@ -17,9 +17,10 @@ import {
   type ChatReplayServer,
   startChatReplayServer,
 } from '../../core/models/__fixtures__/chat-replay-server.ts';
+import { registeredVersion } from '../../core/models/__fixtures__/registered-version.ts';
 import { writeTinyGguf } from '../../core/models/__fixtures__/write-tiny-gguf.ts';
 import type { GenerationSummary } from '../../core/ports/generator.ts';
-import type { ModelArtifact, ModelVersion } from '../../core/types/model-version.ts';
+import type { ModelArtifact } from '../../core/types/model-version.ts';
 import { noorPassages, rollbackQuestion } from './__fixtures__/noor-passages.ts';
 import { createGenerator, type GeneratorDependencies } from './create-generator.ts';
 import { ExtractiveGenerator, noGeneratorNotice } from './extractive-generator.ts';
@@ -28,25 +29,7 @@ import { loadPromptTemplate } from './prompt-template.ts';
 // node-llama-cpp is an optional dependency.
 const installed = existsSync(resolve(import.meta.dirname, '../../node_modules/node-llama-cpp/package.json'));
 
-function version(artifact: ModelArtifact, number = 3): ModelVersion {
-  return {
-    name: 'twin',
-    version: number,
-    backend: artifact.kind,
-    baseModel: null,
-    hyperparameters: {},
-    datasetId: null,
-    featureSetId: null,
-    parentVersion: null,
-    metrics: {},
-    lossCurve: [],
-    artifact,
-    lossCurveKey: null,
-    jobId: null,
-    createdAt: '2025-05-01T10:00:00.000Z',
-    createdBy: 'test',
-  };
-}
+const version = (artifact: ModelArtifact, number = 3) => registeredVersion(artifact, { version: number });
 
 async function collect(stream: AsyncGenerator<string, GenerationSummary>) {
   const pieces: string[] = [];

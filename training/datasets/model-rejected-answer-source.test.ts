@@ -10,32 +10,15 @@ import {
   type ChatReplayServer,
   startChatReplayServer,
 } from '../../core/models/__fixtures__/chat-replay-server.ts';
+import { registeredVersion } from '../../core/models/__fixtures__/registered-version.ts';
 import { writeTinyGguf } from '../../core/models/__fixtures__/write-tiny-gguf.ts';
-import type { ModelArtifact, ModelVersion } from '../../core/types/model-version.ts';
+import type { ModelArtifact } from '../../core/types/model-version.ts';
 import { modelRejectedAnswerSource } from './model-rejected-answer-source.ts';
 
 // node-llama-cpp is an optional dependency.
 const installed = existsSync(resolve(import.meta.dirname, '../../node_modules/node-llama-cpp/package.json'));
 
-function version(artifact: ModelArtifact): ModelVersion {
-  return {
-    name: 'base',
-    version: 2,
-    backend: artifact.kind,
-    baseModel: null,
-    hyperparameters: {},
-    datasetId: null,
-    featureSetId: null,
-    parentVersion: null,
-    metrics: {},
-    lossCurve: [],
-    artifact,
-    lossCurveKey: null,
-    jobId: null,
-    createdAt: '2025-05-01T10:00:00.000Z',
-    createdBy: 'test',
-  };
-}
+const version = (artifact: ModelArtifact) => registeredVersion(artifact, { name: 'base', version: 2 });
 
 describe('modelRejectedAnswerSource', () => {
   let folder: string;
