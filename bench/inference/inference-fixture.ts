@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../core/config/load-config.ts';
+import { modelEndpoints } from '../../core/config/model-endpoints.ts';
 import { chunkDocument } from '../../core/features/chunk-document.ts';
 import { embedTexts } from '../../core/features/embed-texts.ts';
 import { deterministicUuid } from '../../core/hashing.ts';
@@ -173,7 +174,12 @@ export async function createInferenceFixture(options: InferenceFixtureOptions): 
   const generators = new GeneratorCache({
     capacity: 2,
     logger: silentLogger,
-    create: (served) => createGenerator(served, { artifacts, config, logger: silentLogger }),
+    create: (served) =>
+      createGenerator(served, {
+        artifacts,
+        logger: silentLogger,
+        endpoints: modelEndpoints(config.training.backends.openai),
+      }),
   });
   return {
     dependencies: stores.dependencies(),

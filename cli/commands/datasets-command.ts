@@ -79,9 +79,9 @@ export function datasetsCommand(): Command {
             progress: progress.update,
             ...(rejected ? { rejectedSource: rejected.source } : {}),
           },
-        ).finally(() => {
+        ).finally(async () => {
           progress.done();
-          rejected?.close();
+          await rejected?.close();
         });
         if (options.json) {
           print(JSON.stringify({ ...dataset, created }, null, 2));

@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ArtifactStore } from '../ports/artifact-store.ts';
+import type { AnswerScore } from '../ports/runnable-model.ts';
 import type { BpeTokenizer } from './bpe-tokenizer.ts';
 import { type CheckpointManifest, loadCheckpoint } from './checkpoint.ts';
 import type { LocalModelConfig } from './model-config.ts';
@@ -58,10 +59,9 @@ export class LocalModel {
     }
   }
 
-  /** Log-probability of `answer` given `instruction`, its token count and perplexity. */
-  score(instruction: string, answer: string): { logProb: number; tokens: number; perplexity: number } {
-    const { logProb, tokens } = scoreAnswer(this.live(), this.tokenizer, instruction, answer);
-    return { logProb, tokens, perplexity: tokens > 0 ? Math.exp(-logProb / tokens) : Number.NaN };
+  /** Per-token log-probabilities of `answer` (and the eos after it) as the reply to `instruction`. */
+  score(instruction: string, answer: string): AnswerScore {
+    return scoreAnswer(this.live(), this.tokenizer, instruction, answer);
   }
 
   /** Number of tokens a text takes, for budgeting prompts. */

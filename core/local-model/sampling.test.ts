@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BpeTokenizer } from './bpe-tokenizer.ts';
 import { specialTokens } from './bpe-tokenizer.ts';
+import { ChatFormat } from './chat-format.ts';
 import { type GenerationSummary, generateTokens, sampleToken, scoreAnswer } from './sampling.ts';
 import { createSeededRandom } from './seeded-random.ts';
 import { memorise } from './test-support/memorise.ts';
@@ -114,6 +115,14 @@ describe('generateTokens', () => {
   });
 });
 
+/** The old aggregate view of a score: total log-probability and token count. */
+function summed(score: { tokenLogProbabilities: number[] }) {
+  return {
+    logProb: score.tokenLogProbabilities.reduce((sum, value) => sum + value, 0),
+    tokens: score.tokenLogProbabilities.length,
+  };
+}
+
 describe('scoreAnswer', () => {
   let model: TransformerModel;
   let tokenizer: BpeTokenizer;
@@ -124,11 +133,39 @@ describe('scoreAnswer', () => {
 
   it('gives the memorised answer a far higher log-probability than a foreign one', () => {
     const instruction = pairs[1]?.instruction ?? '';
-    const memorised = scoreAnswer(model, tokenizer, instruction, pairs[1]?.answer ?? '');
-    const foreign = scoreAnswer(model, tokenizer, instruction, 'Move the alias back: one atomic step.');
+    const memorised = summed(scoreAnswer(model, tokenizer, instruction, pairs[1]?.answer ?? ''));
+    const foreign = summed(
+      scoreAnswer(model, tokenizer, instruction, 'Move the alias back: one atomic step.'),
+    );
     expect(memorised.tokens).toBe(tokenizer.encode(pairs[1]?.answer ?? '').length + 1);
     expect(memorised.logProb).toBeLessThan(0);
     expect(memorised.logProb / memorised.tokens).toBeGreaterThan(foreign.logProb / foreign.tokens + 1);
+  });
+
+  it('scores exactly what training’s loss measures, window by window', () => {
+    const instruction = pairs[1]?.instruction ?? '';
+    // Longer than the 64-token window, so it is scored in two windows.
+    const answer = `${pairs[1]?.answer} ${pairs[2]?.answer} ${pairs[1]?.answer}`;
+    const scored = scoreAnswer(model, tokenizer, instruction, answer).tokenLogProbabilities;
+    const format = new ChatFormat(tokenizer, { contextLength: model.config.contextLength });
+    const windows = format.toWindows(format.formatExample(instruction, answer));
+    expect(windows.length).toBeGreaterThan(1);
+    let loss = 0;
+    for (const window of windows) {
+      const length = window.ids.length - 1;
+      const value = model.loss({
+        rows: 1,
+        length,
+        inputs: Int32Array.from(window.ids.slice(0, length)),
+        targets: Int32Array.from(window.ids.slice(1)),
+        weights: Float32Array.from(window.lossMask.slice(1)),
+      });
+      loss += value.dataSync()[0] as number;
+      value.dispose();
+    }
+    expect(scored).toHaveLength(tokenizer.encode(answer).length + 1);
+    expect(scored.every((value) => value < 0)).toBe(true);
+    expect(-scored.reduce((sum, value) => sum + value, 0)).toBeCloseTo(loss, 2);
   });
 });
 

@@ -124,8 +124,8 @@ export function sampleToken(
 }
 
 /**
- * Total log-probability (natural log) the model gives to `answer` (and the eos after it) as the
- * reply to `instruction`, and how many tokens that covers: perplexity = exp(−logProb / tokens).
+ * The log-probability (natural log) the model gives each token of `answer`, and the eos after it,
+ * as the reply to `instruction`: exactly the tokens and the values training's loss is made of.
  * Long answers are scored window by window exactly as they were trained.
  */
 export function scoreAnswer(
@@ -133,28 +133,20 @@ export function scoreAnswer(
   tokenizer: BpeTokenizer,
   instruction: string,
   answer: string,
-): { logProb: number; tokens: number } {
+): { tokenLogProbabilities: number[] } {
   const format = new ChatFormat(tokenizer, { contextLength: model.config.contextLength });
-  let logProb = 0;
-  let tokens = 0;
+  const tokenLogProbabilities: number[] = [];
   for (const window of format.toWindows(format.formatExample(instruction, answer))) {
     const length = window.ids.length - 1;
-    const weights = Float32Array.from(window.lossMask.slice(1));
-    const loss = model.loss({
-      rows: 1,
-      length,
-      inputs: Int32Array.from(window.ids.slice(0, length)),
-      targets: Int32Array.from(window.ids.slice(1)),
-      weights,
+    const values = model.targetLogProbabilities(
+      Int32Array.from(window.ids.slice(0, length)),
+      Int32Array.from(window.ids.slice(1)),
+    );
+    values.forEach((value, position) => {
+      if (window.lossMask[position + 1] === 1) tokenLogProbabilities.push(value);
     });
-    try {
-      logProb -= loss.dataSync()[0] as number;
-    } finally {
-      loss.dispose();
-    }
-    tokens += weights.reduce((sum, weight) => sum + weight, 0);
   }
-  return { logProb, tokens };
+  return { tokenLogProbabilities };
 }
 
 /** Holds back text that might be the beginning of a stop string until it is known not to be. */

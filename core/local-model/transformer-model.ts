@@ -106,6 +106,33 @@ export class TransformerModel {
     return tf.tidy(() => this.head(this.hidden(inputs, rows, length)));
   }
 
+  /**
+   * log p(targets[t] | inputs[0..t]) at every position of one row (inference mode), as a plain
+   * array: what scoring an answer needs, without copying out the [length, vocab] logits.
+   */
+  targetLogProbabilities(inputs: Int32Array, targets: Int32Array): Float32Array {
+    const length = inputs.length;
+    if (length === 0 || length > this.config.contextLength || targets.length !== length) {
+      throw new ValidationError(
+        `need 1 to ${this.config.contextLength} inputs and as many targets, got ${length} and ${targets.length}`,
+      );
+    }
+    const values = tf.tidy(() => {
+      const logProbabilities = tf.logSoftmax(this.head(this.hidden(inputs, 1, length)));
+      const positions = tf.tensor2d(
+        Array.from(targets, (target, position) => [position, target]),
+        [length, 2],
+        'int32',
+      );
+      return tf.gatherND(logProbabilities, positions);
+    });
+    try {
+      return values.dataSync() as Float32Array;
+    } finally {
+      values.dispose();
+    }
+  }
+
   /** Logits of the token after `tokens` (at most contextLength of them), as a plain array. */
   nextTokenLogits(tokens: readonly number[]): Float32Array {
     const length = tokens.length;

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { modelEndpoints } from '../../core/config/model-endpoints.ts';
 import { registerInferenceJobs } from '../batch/register-inference-jobs.ts';
 import { createGenerator } from '../generation/create-generator.ts';
 import { GeneratorCache } from '../generation/generator-cache.ts';
@@ -103,7 +104,11 @@ export function createApp(
       create: (version) =>
         createGenerator(
           version,
-          { artifacts: dependencies.artifacts, config, logger },
+          {
+            artifacts: dependencies.artifacts,
+            logger,
+            endpoints: modelEndpoints(config.training.backends.openai),
+          },
           { fallbackToExtractive: true },
         ),
     });

@@ -6,11 +6,11 @@ import { serve } from '@hono/node-server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/load-config.ts';
-import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import {
   type ChatReplayServer,
   startChatReplayServer,
-} from '../generation/__fixtures__/chat-replay-server.ts';
+} from '../../core/models/__fixtures__/chat-replay-server.ts';
+import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import { type EmbeddedApiStores, openEmbeddedApiStores } from './__fixtures__/embedded-api-stores.ts';
 import { createApp } from './create-app.ts';
 

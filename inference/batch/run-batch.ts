@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { errorMessage, ValidationError } from '../../core/errors.ts';
 import type { BatchResult, ParsedJobPayload } from '../../core/jobs/job-contracts.ts';
+import { collectStream } from '../../core/models/collect-stream.ts';
 import type { JobContext } from '../../core/ports/job-queue.ts';
 import type { ApiDependencies } from '../api/api-dependencies.ts';
 import type { MetricsRegistry } from '../api/metrics-registry.ts';
 import { type ChatDependencies, prepareAnswer } from '../api/prepare-answer.ts';
-import { collectStream } from '../generation/collect-stream.ts';
 
 const Message = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant']),

@@ -1,8 +1,9 @@
 import { ValidationError } from '../../core/errors.ts';
+import { approximatePromptBudget } from '../../core/models/approximate-prompt-budget.ts';
 import type { ChatMessage } from '../../core/ports/generator.ts';
+import type { PromptBudget } from '../../core/ports/runnable-model.ts';
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
-import { approximatePromptBudget } from './approximate-prompt-budget.ts';
-import type { Grounding, GroundingSource, PromptBudget } from './twin-generator.ts';
+import type { Grounding, GroundingSource } from './twin-generator.ts';
 
 /** What a retrieved passage must have to be cited; retrieval's ChunkPayload fits. */
 export type PromptSourceText = { title: string; url: string; text: string };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
-import { loadConfig } from '../../core/config/load-config.ts';
+import { modelEndpoints } from '../../core/config/model-endpoints.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { BpeTokenizer } from '../../core/local-model/bpe-tokenizer.ts';
 import { saveCheckpoint } from '../../core/local-model/checkpoint.ts';
@@ -13,11 +13,15 @@ import { localModelPresets } from '../../core/local-model/model-config.ts';
 import { initTfjs } from '../../core/local-model/tfjs-runtime.ts';
 import { TransformerModel } from '../../core/local-model/transformer-model.ts';
 import { silentLogger } from '../../core/logger.ts';
+import {
+  type ChatReplayServer,
+  startChatReplayServer,
+} from '../../core/models/__fixtures__/chat-replay-server.ts';
+import { registeredVersion } from '../../core/models/__fixtures__/registered-version.ts';
+import { writeTinyGguf } from '../../core/models/__fixtures__/write-tiny-gguf.ts';
 import type { GenerationSummary } from '../../core/ports/generator.ts';
-import type { ModelArtifact, ModelVersion } from '../../core/types/model-version.ts';
-import { type ChatReplayServer, startChatReplayServer } from './__fixtures__/chat-replay-server.ts';
+import type { ModelArtifact } from '../../core/types/model-version.ts';
 import { noorPassages, rollbackQuestion } from './__fixtures__/noor-passages.ts';
-import { writeTinyGguf } from './__fixtures__/write-tiny-gguf.ts';
 import { createGenerator, type GeneratorDependencies } from './create-generator.ts';
 import { ExtractiveGenerator, noGeneratorNotice } from './extractive-generator.ts';
 import { loadPromptTemplate } from './prompt-template.ts';
@@ -25,25 +29,7 @@ import { loadPromptTemplate } from './prompt-template.ts';
 // node-llama-cpp is an optional dependency.
 const installed = existsSync(resolve(import.meta.dirname, '../../node_modules/node-llama-cpp/package.json'));
 
-function version(artifact: ModelArtifact, number = 3): ModelVersion {
-  return {
-    name: 'twin',
-    version: number,
-    backend: artifact.kind,
-    baseModel: null,
-    hyperparameters: {},
-    datasetId: null,
-    featureSetId: null,
-    parentVersion: null,
-    metrics: {},
-    lossCurve: [],
-    artifact,
-    lossCurveKey: null,
-    jobId: null,
-    createdAt: '2025-05-01T10:00:00.000Z',
-    createdBy: 'test',
-  };
-}
+const version = (artifact: ModelArtifact, number = 3) => registeredVersion(artifact, { version: number });
 
 async function collect(stream: AsyncGenerator<string, GenerationSummary>) {
   const pieces: string[] = [];
@@ -73,12 +59,7 @@ describe('createGenerator', () => {
     dependencies = {
       artifacts: new LocalArtifactStore(folder),
       // The replay server stands in for api.openai.com, so it is the origin the key belongs to.
-      config: loadConfig({
-        env: {},
-        overrides: {
-          training: { backends: { openai: { baseUrl: openai.baseUrl, apiKey: 'sk-from-config' } } },
-        },
-      }),
+      endpoints: modelEndpoints({ baseUrl: openai.baseUrl, apiKey: 'sk-from-config', timeoutMs: 60_000 }),
       logger: silentLogger,
     };
   });
@@ -148,8 +129,8 @@ describe('createGenerator', () => {
     await down.close();
     const generator = await createGenerator(
       version({ kind: 'openai-compatible', baseUrl: down.baseUrl, model: 'llama3.2' }),
-      dependencies,
-      { fallbackToExtractive: true, openai: { retries: 0 } },
+      { ...dependencies, endpoints: { ...dependencies.endpoints, retries: 0 } },
+      { fallbackToExtractive: true },
     );
     const { text } = await collect(generator.stream({ ...request, maxTokens: 400 }));
     expect(text).toMatch(

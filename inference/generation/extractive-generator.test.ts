@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runGeneratorContract } from '../../core/contracts/generator-contract.ts';
 import { countTokens } from '../../core/features/count-tokens.ts';
 import type { GenerationSummary } from '../../core/ports/generator.ts';
 import { noorPassages, rollbackQuestion } from './__fixtures__/noor-passages.ts';
@@ -122,6 +123,13 @@ describe('ExtractiveGenerator', () => {
     expect(stopped.text.endsWith('gone: a bucket ')).toBe(true);
   });
 
+  it('says as much of its notice as maxTokens allows when even the notice does not fit', async () => {
+    const { text, summary } = await collect(new ExtractiveGenerator().stream(request({ maxTokens: 5 })));
+    // "Note", ":", "no" and "generator" (nine letters: two tokens) make five.
+    expect(text).toBe('Note: no generator');
+    expect(summary).toMatchObject({ finishReason: 'length', completionTokens: 5 });
+  });
+
   it('stops on abort', async () => {
     const controller = new AbortController();
     const stream = new ExtractiveGenerator().stream(request({ signal: controller.signal }));
@@ -138,4 +146,22 @@ describe('ExtractiveGenerator', () => {
     );
     expect(text.startsWith('Note: the model is unreachable.\n\n')).toBe(true);
   });
+});
+
+runGeneratorContract('extractive', async () => {
+  const built = loadPromptTemplate().buildMessages({
+    authorName: 'Noor Halvorsen',
+    question: rollbackQuestion,
+    sources: noorPassages.slice(1, 2),
+  });
+  return {
+    generator: new ExtractiveGenerator({ maxSentences: 2 }),
+    request: { messages: built.messages, grounding: built.grounding, maxTokens: 400, temperature: 0 },
+    answer:
+      `${noGeneratorNotice}\n\n` +
+      'A registry is a list of model versions with their lineage, and an alias that says which one is in production. [1] ' +
+      'If rolling back means retraining, you do not have a registry, you have a folder of hopes. [1]',
+    finishReason: 'stop',
+    shortMaxTokens: 5,
+  };
 });

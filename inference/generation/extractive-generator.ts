@@ -1,8 +1,12 @@
 import { countTokens } from '../../core/features/count-tokens.ts';
+import {
+  approximatePromptBudget,
+  approximatePromptTokens,
+} from '../../core/models/approximate-prompt-budget.ts';
 import type { GenerationSummary } from '../../core/ports/generator.ts';
-import { approximatePromptBudget, approximatePromptTokens } from './approximate-prompt-budget.ts';
+import type { PromptBudget } from '../../core/ports/runnable-model.ts';
 import { extractSentences } from './extract-sentences.ts';
-import type { GroundedGenerationRequest, PromptBudget, TwinGenerator } from './twin-generator.ts';
+import type { GroundedGenerationRequest, TwinGenerator } from './twin-generator.ts';
 
 export const noGeneratorNotice =
   'Note: no generator is configured for this twin, so this answer quotes the most relevant sentences of the retrieved sources, with their citations.';
@@ -55,8 +59,16 @@ export class ExtractiveGenerator implements TwinGenerator {
         }
         return summary('stop');
       }
-      // Whole sentences or none; the notice always goes out, it says what this answer is.
-      if (index > 0 && countTokens(combined) > request.maxTokens) return summary('length');
+      if (countTokens(combined) > request.maxTokens) {
+        // Whole sentences or none; the notice says what this answer is, so it goes out as far as
+        // the budget allows even when it does not fit whole.
+        const part = index === 0 ? leadingWords(piece, request.maxTokens) : '';
+        if (part) {
+          sent = part;
+          yield part;
+        }
+        return summary('length');
+      }
       sent = combined;
       yield piece;
       // Let the event loop run between sentences: streamed responses flush, aborts arrive.
@@ -85,4 +97,15 @@ export class ExtractiveGenerator implements TwinGenerator {
       }),
     ];
   }
+}
+
+/** The longest run of whole words from the start of `text` that counts at most `maxTokens` tokens. */
+function leadingWords(text: string, maxTokens: number): string {
+  let end = 0;
+  for (const word of text.matchAll(/\S+/g)) {
+    const candidate = text.slice(0, word.index + word[0].length);
+    if (countTokens(candidate) > maxTokens) break;
+    end = candidate.length;
+  }
+  return text.slice(0, end);
 }

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../core/errors.ts';
+import { approximatePromptBudget } from '../../core/models/approximate-prompt-budget.ts';
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
 import { noorPassages, rollbackQuestion } from './__fixtures__/noor-passages.ts';
-import { approximatePromptBudget } from './approximate-prompt-budget.ts';
 import { defaultPromptTemplatePath, loadPromptTemplate, PromptTemplate } from './prompt-template.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'twin-prompts-'));

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configsDirectory } from '../../core/config/load-config.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
+import type { PromptBudget } from '../../core/ports/runnable-model.ts';
 import {
   type BuildMessagesInput,
   type BuiltPrompt,
@@ -12,7 +13,7 @@ import {
   type PromptSourceText,
 } from './build-messages.ts';
 import { fillPlaceholders, placeholdersOf } from './fill-placeholders.ts';
-import type { GroundingSource, PromptBudget } from './twin-generator.ts';
+import type { GroundingSource } from './twin-generator.ts';
 
 /** configs/prompts/twin-chat.yaml: the prompt the API uses unless told otherwise. */
 export const defaultPromptTemplatePath = join(configsDirectory, 'prompts', 'twin-chat.yaml');

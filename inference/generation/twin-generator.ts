@@ -1,18 +1,5 @@
-import type {
-  ChatMessage,
-  GenerationRequest,
-  GenerationSummary,
-  Generator,
-} from '../../core/ports/generator.ts';
-
-/**
- * How much prompt a generator takes, measured the way it will really send the messages (its own
- * tokenizer, its own flattening), so prompts are cut to what the model actually reads.
- */
-export type PromptBudget = {
-  maxPromptTokens: number;
-  measure(messages: readonly ChatMessage[]): number;
-};
+import type { GenerationRequest, GenerationSummary, Generator } from '../../core/ports/generator.ts';
+import type { PromptBudget } from '../../core/ports/runnable-model.ts';
 
 /** One retrieved passage as it was numbered in the prompt. */
 export type GroundingSource = { number: number; title: string; url: string; text: string };

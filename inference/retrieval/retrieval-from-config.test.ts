@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TwinConfig } from '../../core/config/config-schema.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
+import { modelEndpoints } from '../../core/config/model-endpoints.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { BatchPayload } from '../../core/jobs/job-contracts.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -238,7 +239,14 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
       reranker: { modelPath: crossEncoderFolder, quantized: false },
     });
     const chat = {
-      generators: new GeneratorCache({ create: (version) => createGenerator(version, base) }),
+      generators: new GeneratorCache({
+        create: (version) =>
+          createGenerator(version, {
+            artifacts: base.artifacts,
+            logger: base.logger,
+            endpoints: modelEndpoints(base.config.training.backends.openai),
+          }),
+      }),
       template: loadPromptTemplate(),
     };
     const sourcesOf = async (batchDependencies: ApiDependencies, name: string) => {

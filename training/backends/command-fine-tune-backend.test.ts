@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runFineTuneBackendContract } from '../../core/contracts/fine-tune-backend-contract.ts';
 import { ConfigError, ServiceError, ValidationError } from '../../core/errors.ts';
 import type { ArtifactStore } from '../../core/ports/artifact-store.ts';
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
@@ -338,4 +339,32 @@ fs.writeFileSync(path.join(args.output, 'model.gguf'), 'GGUF');
     expect(parseCommandProgressLine('{"progress":1.5}')).toBeNull();
     expect(parseCommandProgressLine('epoch 1/3')).toBeNull();
   });
+});
+
+runFineTuneBackendContract('command (a tiny Node trainer)', async () => {
+  const argv = await trainer(
+    'contract',
+    `
+[1, 2, 3].forEach((step) => {
+  console.log(JSON.stringify({ progress: step / 3, step, loss: 2 / step }));
+});
+fs.writeFileSync(path.join(args.output, 'twin.gguf'), ${JSON.stringify(ggufBytes)});
+`,
+  );
+  const fineTune = backend(argv);
+  return {
+    backend: fineTune,
+    request: fineTuneRequest({ hyperparameters: fineTune.parseHyperparameters({ lora_r: 8 }) }),
+    hyperparameters: {
+      // The trainer owns its defaults: what is given passes through as given.
+      partial: { lora_r: 16, packing: false },
+      filled: { lora_r: 16, packing: false },
+      invalid: { output: '/tmp/elsewhere', note: 'line one\nline two', 'bad key': 1 },
+      problems: [
+        'output: --output is set by the backend',
+        'note: contains a newline',
+        'bad key: names are a letter',
+      ],
+    },
+  };
 });

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
+import { runFineTuneBackendContract } from '../../core/contracts/fine-tune-backend-contract.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { LocalModel } from '../../core/local-model/local-model.ts';
 import { silentLogger } from '../../core/logger.ts';
+import { perplexity } from '../../core/models/perplexity.ts';
 import type { FineTuneContext, FineTuneRequest, FineTuneResult } from '../../core/ports/fine-tune-backend.ts';
 import type { Dataset, InstructionExample } from '../../core/types/dataset.ts';
 import type { LossPoint, ModelVersion } from '../../core/types/model-version.ts';
@@ -128,7 +130,7 @@ describe('LocalFineTuneBackend', () => {
     expect(answer.text.startsWith('A feature store is a contract')).toBe(true);
     const memorised = model.score('Who is Tofu?', 'Tofu is my dog and he hates Friday rollbacks.');
     const other = model.score('Who is Tofu?', 'Retrieval hit rate first, latency second.');
-    expect(memorised.perplexity).toBeLessThan(other.perplexity);
+    expect(perplexity(memorised.tokenLogProbabilities)).toBeLessThan(perplexity(other.tokenLogProbabilities));
     model.dispose();
   });
 
@@ -220,4 +222,26 @@ describe('LocalFineTuneBackend', () => {
       /warmupSteps: 10 must be smaller/,
     );
   });
+});
+
+runFineTuneBackendContract('local (ci preset, four steps)', async () => {
+  const backend = new LocalFineTuneBackend();
+  return {
+    backend,
+    request: {
+      jobId: 'job-contract',
+      modelName: 'twin',
+      dataset,
+      examples,
+      baseModel: null,
+      parent: null,
+      hyperparameters: backend.parseHyperparameters({ preset: 'ci', steps: 4, evalEvery: 2 }),
+    },
+    hyperparameters: {
+      partial: { preset: 'ci', steps: 4 },
+      filled: { preset: 'ci', steps: 4, batchSize: 8, schedule: 'cosine', dModel: 32, layers: 1 },
+      invalid: { steps: -5, stepz: 3, dModel: 30, heads: 4 },
+      problems: ['steps:', 'stepz', 'dModel: 30 is not divisible by heads'],
+    },
+  };
 });

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runFineTuneBackendContract } from '../../core/contracts/fine-tune-backend-contract.ts';
 import { ConfigError, ServiceError, ValidationError } from '../../core/errors.ts';
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
 import {
@@ -440,4 +441,32 @@ describe('OpenAIFineTuneBackend', () => {
     expect(message).toContain('suffix: only a-z, 0-9 and "-"');
     expect(message).toContain('unknown key epochs');
   });
+});
+
+runFineTuneBackendContract('openai (replayed API)', async () => {
+  const replay = await startReplayServer(
+    await fineTuneRoutes({ jobs: [await load('job-succeeded')], events: [await load('events-succeeded')] }),
+  );
+  const backend = new OpenAIFineTuneBackend({
+    baseUrl: replay.baseUrl,
+    apiKey: recorded.apiKey,
+    baseModel: 'gpt-4o-mini-2024-07-18',
+    pollIntervalMs: 100,
+    maxPollIntervalMs: 400,
+    timeoutMs: 5_000,
+    keepUploadedFiles: false,
+    retries: 0,
+    sleep: async () => {},
+  });
+  return {
+    backend,
+    request: fineTuneRequest({ hyperparameters: backend.parseHyperparameters({}) }),
+    hyperparameters: {
+      partial: { n_epochs: 3 },
+      filled: { n_epochs: 3, batch_size: 'auto', learning_rate_multiplier: 'auto', suffix: null, seed: null },
+      invalid: { n_epochs: 51, suffix: 'My_Twin', epochs: 2 },
+      problems: ['n_epochs:', 'suffix: only a-z, 0-9 and "-"', 'unknown key epochs'],
+    },
+    close: replay.close,
+  };
 });

@@ -112,10 +112,7 @@ describe('evaluateModel', () => {
       examples,
       generate: model.generate,
       // log p of −2 per token: perplexity e².
-      score: async (_, answer) => ({
-        logProbability: -2 * answer.split(' ').length,
-        tokens: answer.split(' ').length,
-      }),
+      score: async (_, answer) => ({ tokenLogProbabilities: answer.split(' ').map(() => -2) }),
       embedder,
       featureSet,
       judge: new ChatLlmJudge(judgeConfig(server.baseUrl)),

@@ -1,6 +1,8 @@
 import { ValidationError } from '../../core/errors.ts';
 import { assertEmbedderMatches } from '../../core/features/embed-texts.ts';
+import { perplexity } from '../../core/models/perplexity.ts';
 import type { Embedder } from '../../core/ports/embedder.ts';
+import type { AnswerScore } from '../../core/ports/runnable-model.ts';
 import type { InstructionExample } from '../../core/types/dataset.ts';
 import type { FeatureSet } from '../../core/types/feature-set.ts';
 import { limitConcurrency } from './limit-concurrency.ts';
@@ -11,13 +13,13 @@ import { styleSimilarity } from './style-similarity.ts';
 export type EvaluateModelInput = {
   /** The dataset's test split: instructions and the author's own answers. */
   examples: readonly InstructionExample[];
-  /** The model under test; the caller plugs in the local model or an OpenAI-compatible endpoint. */
+  /** The model under test, as it answers an instruction (see `evaluateVersion`). */
   generate: (instruction: string, signal?: AbortSignal) => Promise<string>;
   /**
-   * Natural-log probability the model gives the author's answer, and its token count; when given,
-   * the metrics include perplexity (only backends that expose log-probabilities can).
+   * The log-probability the model gives each token of the author's answer; when given, the
+   * metrics include perplexity (only models that can score answers give it).
    */
-  score?: (instruction: string, answer: string) => Promise<{ logProbability: number; tokens: number }>;
+  score?: (instruction: string, answer: string, signal?: AbortSignal) => Promise<AnswerScore>;
   /** The feature set's embedder: style similarity must embed as the features were embedded. */
   embedder: Embedder;
   featureSet: FeatureSet;
@@ -43,7 +45,7 @@ export type EvaluationMetrics = {
   rougeL: number;
   /** Mean cosine similarity to the author's answers in the feature set's embedding space. */
   styleSimilarity: number;
-  /** exp(−Σ log p / Σ tokens) over the author's answers, when `score` was given. */
+  /** Perplexity of the author's answers, all their tokens together, when `score` was given. */
   perplexity?: number;
   /** Mean judge scores (1–3) over the examples the judge scored. */
   judgeAccuracy?: number;
@@ -74,19 +76,14 @@ export async function evaluateModel(input: EvaluateModelInput): Promise<Evaluati
   const limit = limitConcurrency(input.concurrency ?? 1);
 
   let generatedCount = 0;
-  let logProbability = 0;
-  let tokens = 0;
+  const scores: AnswerScore[] = [];
   const judged: Promise<Settled<JudgeVerdict | null>>[] = [];
   const generated = await Promise.all(
     examples.map((example, index) =>
       limit(async () => {
         signal?.throwIfAborted();
         const answer = await input.generate(example.instruction, signal);
-        if (input.score) {
-          const scored = await input.score(example.instruction, example.answer);
-          logProbability += scored.logProbability;
-          tokens += scored.tokens;
-        }
+        if (input.score) scores[index] = await input.score(example.instruction, example.answer, signal);
         if (input.judge) {
           judged[index] = input.judge
             .judge({ instruction: example.instruction, reference: example.answer, generated: answer }, signal)
@@ -125,7 +122,8 @@ export async function evaluateModel(input: EvaluateModelInput): Promise<Evaluati
     styleSimilarity: style.mean,
     examples: examples.length,
   };
-  if (input.score && tokens > 0) metrics.perplexity = Math.exp(-logProbability / tokens);
+  const answerLogProbabilities = scores.flatMap((score) => score.tokenLogProbabilities);
+  if (answerLogProbabilities.length > 0) metrics.perplexity = perplexity(answerLogProbabilities);
 
   if (input.judge) {
     await report(generateShare + 0.1, 'waiting for the judge');

@@ -1,14 +1,16 @@
 import type { TwinConfig } from '../../core/config/config-schema.ts';
-import { keyForEndpoint } from '../../core/config/key-for-endpoint.ts';
+import { modelEndpoints } from '../../core/config/model-endpoints.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
-import { LocalModel } from '../../core/local-model/local-model.ts';
 import type { Logger } from '../../core/logger.ts';
+import { collectStream } from '../../core/models/collect-stream.ts';
+import { openModel } from '../../core/models/open-model.ts';
 import type { ArtifactStore } from '../../core/ports/artifact-store.ts';
 import type { Embedder } from '../../core/ports/embedder.ts';
+import type { ChatMessage } from '../../core/ports/generator.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
+import { canScore } from '../../core/ports/runnable-model.ts';
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
 import type { ModelVersion } from '../../core/types/model-version.ts';
-import { generateWithChatEndpoint } from '../backends/openai-compatible-generator.ts';
 import { loadDatasetExamples } from '../datasets/load-dataset-examples.ts';
 import { type Evaluation, evaluateModel } from './evaluate-model.ts';
 import { ChatLlmJudge } from './llm-judge.ts';
@@ -34,8 +36,8 @@ export type EvaluateVersionDependencies = {
 
 /**
  * Evaluates a registered version on a dataset's test split and stores the metrics on the version.
- * The model is driven through whatever its artifact is: the local checkpoint (which also gives
- * perplexity) or an OpenAI-compatible endpoint.
+ * The model is opened by core's model runner, whatever its artifact (local checkpoint, GGUF file,
+ * OpenAI-compatible endpoint); perplexity is measured where the model can score answers.
  */
 export async function evaluateVersion(
   version: ModelVersion,
@@ -64,69 +66,49 @@ export async function evaluateVersion(
     ...(dependencies.progress ? { progress: dependencies.progress } : {}),
     ...(dependencies.signal ? { signal: dependencies.signal } : {}),
   };
-  const artifact = version.artifact;
+  const model = await openModel(version, {
+    artifacts,
+    logger: dependencies.logger,
+    endpoints: modelEndpoints(config.training.backends.openai),
+  });
   let evaluation: Evaluation;
-  switch (artifact.kind) {
-    case 'local': {
-      const model = await LocalModel.load(artifacts, artifact.key, {
-        expectedSha256: artifact.sha256,
-        logger: dependencies.logger,
-      });
-      try {
-        evaluation = await evaluateModel({
-          ...common,
-          concurrency: 1,
-          generate: async (instruction, signal) =>
-            (
-              await model.complete(instruction, {
-                maxTokens: options.maxTokens,
-                temperature: options.temperature,
-                seed: 7,
-                ...(signal ? { signal } : {}),
-              })
-            ).text,
-          score: async (instruction, answer) => {
-            const scored = model.score(instruction, answer);
-            return { logProbability: scored.logProb, tokens: scored.tokens };
-          },
-        });
-      } finally {
-        model.dispose();
-      }
-      break;
-    }
-    case 'openai-compatible': {
-      const openai = config.training.backends.openai;
-      const endpoint = {
-        baseUrl: artifact.baseUrl,
-        model: artifact.model,
-        // The OpenAI key is only sent to the endpoint it belongs to.
-        apiKey: keyForEndpoint(artifact.baseUrl, openai),
-        timeoutMs: openai.timeoutMs,
-      };
-      evaluation = await evaluateModel({
-        ...common,
-        concurrency: 4,
-        generate: (instruction, signal) =>
-          generateWithChatEndpoint(endpoint, instruction, {
-            maxTokens: options.maxTokens,
-            temperature: options.temperature,
-            systemPrompt: twinSystemPrompt(version.name),
-            ...(signal ? { signal } : {}),
-          }),
-      });
-      break;
-    }
-    case 'gguf':
-    case 'folder':
-      throw new ValidationError(
-        `${version.name}:${version.version} is a ${artifact.kind} model; evaluate it by registering the server that runs it (an OpenAI-compatible endpoint such as llama.cpp server or vLLM) with \`twin models register --openai-model\``,
-      );
-    default: {
-      const unreachable: never = artifact;
-      throw new Error(`unknown artifact ${JSON.stringify(unreachable)}`);
-    }
+  try {
+    // Asked as the model was fine-tuned (the twin's system prompt); a local checkpoint reads
+    // only the instruction, as it was trained.
+    const messagesFor = (instruction: string): ChatMessage[] => [
+      { role: 'system', content: twinSystemPrompt(version.name) },
+      { role: 'user', content: instruction },
+    ];
+    evaluation = await evaluateModel({
+      ...common,
+      concurrency: model.capabilities.concurrency,
+      generate: async (instruction, signal) =>
+        (
+          await collectStream(
+            model.stream({
+              messages: messagesFor(instruction),
+              maxTokens: options.maxTokens,
+              temperature: options.temperature,
+              seed: 7,
+              ...(signal ? { signal } : {}),
+            }),
+          )
+        ).text,
+      ...(canScore(model)
+        ? {
+            score: (instruction: string, answer: string, signal?: AbortSignal) =>
+              model.score({ messages: messagesFor(instruction), answer, ...(signal ? { signal } : {}) }),
+          }
+        : {}),
+    });
+  } finally {
+    await model.close();
   }
+  if (!canScore(model))
+    dependencies.logger.info('no perplexity for this model', {
+      model: `${version.name}:${version.version}`,
+      reason: model.capabilities.scoreUnavailable,
+    });
   const metrics: Record<string, number> = {};
   for (const [key, value] of Object.entries(evaluation.metrics)) {
     if (typeof value === 'number' && Number.isFinite(value))

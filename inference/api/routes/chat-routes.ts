@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import { collectStream } from '../../../core/models/collect-stream.ts';
 import type { GenerationSummary } from '../../../core/ports/generator.ts';
-import { collectStream } from '../../generation/collect-stream.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { MetricsRegistry } from '../metrics-registry.ts';
 import { type ChatDependencies, type PreparedAnswer, prepareAnswer } from '../prepare-answer.ts';

@@ -2,15 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalArtifactStore } from '../../core/adapters/artifacts/local-artifact-store.ts';
-import { ValidationError } from '../../core/errors.ts';
-import { saveCheckpoint } from '../../core/local-model/checkpoint.ts';
-import { LocalModel } from '../../core/local-model/local-model.ts';
-import { memorise } from '../../core/local-model/test-support/memorise.ts';
-import type { ChatMessage, GenerationSummary } from '../../core/ports/generator.ts';
-import { noorPassages } from './__fixtures__/noor-passages.ts';
-import { LocalModelGenerator, localInstruction } from './local-model-generator.ts';
-import { loadPromptTemplate } from './prompt-template.ts';
+import { LocalArtifactStore } from '../adapters/artifacts/local-artifact-store.ts';
+import { runGeneratorContract } from '../contracts/generator-contract.ts';
+import { ValidationError } from '../errors.ts';
+import { saveCheckpoint } from '../local-model/checkpoint.ts';
+import { LocalModel } from '../local-model/local-model.ts';
+import { memorise } from '../local-model/test-support/memorise.ts';
+import type { ChatMessage, GenerationSummary } from '../ports/generator.ts';
+import { LocalModelGenerator } from './local-model-generator.ts';
+import { perplexity } from './perplexity.ts';
 
 // What the prompt template makes of a question when no passage fits the local model's window.
 const pairs = [
@@ -75,30 +75,34 @@ describe('LocalModelGenerator', () => {
     }
   });
 
-  it('budgets prompts with its own tokenizer and window: the question survives, passages only if they fit', async () => {
+  it('budgets prompts with its own tokenizer: the last user message, in half the window less three markers', async () => {
     expect(generator.promptBudget.maxPromptTokens).toBe(128 / 2 - 3);
-    const built = loadPromptTemplate().buildMessages(
-      { authorName: 'Noor Halvorsen', question: 'What is your rule for rollbacks?', sources: noorPassages },
-      generator.promptBudget,
-    );
-    expect(built.promptTokens).toBeLessThanOrEqual(generator.promptBudget.maxPromptTokens);
-    // The checkpoint's tokenizer never saw these passages: not even a cut one fits beside the question.
-    expect(built.sources).toEqual([]);
-    expect(localInstruction(built.messages)).toBe(pairs[0]?.instruction);
-    const { text } = await collect(
-      generator.stream({ messages: built.messages, maxTokens: 60, temperature: 0 }),
-    );
-    expect(text).toBe(pairs[0]?.answer);
+    const model = await LocalModel.load(artifacts, checkpoint.key);
+    try {
+      expect(generator.promptBudget.measure([system, { role: 'user', content: pairs[1]!.instruction }])).toBe(
+        model.countTokens(pairs[1]!.instruction),
+      );
+    } finally {
+      model.dispose();
+    }
+  });
 
-    const short = [
-      { title: 'Rules', url: 'r', text: 'Keep every artifact an alias ever pointed at, ask me how I know.' },
-    ];
-    const withSource = loadPromptTemplate().buildMessages(
-      { authorName: 'Noor Halvorsen', question: 'Who is Tofu?', sources: short },
-      { ...generator.promptBudget, maxPromptTokens: 200 },
-    );
-    expect(withSource.sources).toHaveLength(1);
-    expect(generator.promptBudget.measure(withSource.messages)).toBe(withSource.promptTokens);
+  it('scores an answer as the checkpoint does, the last user message being the instruction', async () => {
+    const messages: ChatMessage[] = [system, { role: 'user', content: pairs[1]!.instruction }];
+    const memorised = await generator.score({ messages, answer: pairs[1]!.answer });
+    const other = await generator.score({ messages, answer: pairs[0]!.answer });
+    const model = await LocalModel.load(artifacts, checkpoint.key);
+    try {
+      expect(memorised).toEqual(model.score(pairs[1]!.instruction, pairs[1]!.answer));
+      // One log-probability per answer token, and one for the eos that ends it.
+      expect(memorised.tokenLogProbabilities).toHaveLength(model.countTokens(pairs[1]!.answer) + 1);
+    } finally {
+      model.dispose();
+    }
+    expect(perplexity(memorised.tokenLogProbabilities)).toBeLessThan(perplexity(other.tokenLogProbabilities));
+    await expect(
+      generator.score({ messages: [system, { role: 'assistant', content: 'Hi' }], answer: 'x' }),
+    ).rejects.toThrow(ValidationError);
   });
 
   it('maps finish reasons: length at maxTokens, stop at a stop string, abort on the signal', async () => {
@@ -170,5 +174,45 @@ describe('LocalModelGenerator', () => {
     await expect(
       collect(closing.stream({ messages: [{ role: 'user', content: 'x' }], maxTokens: 5, temperature: 0 })),
     ).rejects.toThrow(/closed/);
+  });
+});
+
+// Multi-byte characters that the byte-level tokenizer spreads over several tokens.
+const contractPair = {
+  instruction: 'Question: Where does Tofu sleep?',
+  answer: 'Under the desk 🐕, by the café’s radiator.',
+};
+
+describe('LocalModelGenerator as a Generator', () => {
+  let folder: string;
+  let artifacts: LocalArtifactStore;
+  let checkpoint: { key: string; sha256: string };
+  beforeAll(async () => {
+    const { model, tokenizer } = await memorise([contractPair, pairs[0]!], {
+      steps: 150,
+      config: { contextLength: 128 },
+    });
+    folder = await mkdtemp(join(tmpdir(), 'twin-local-contract-'));
+    artifacts = new LocalArtifactStore(folder);
+    checkpoint = await saveCheckpoint(artifacts, 'models/twin/2', { model, tokenizer });
+    model.dispose();
+  });
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  runGeneratorContract('local checkpoint', async () => {
+    const messages: ChatMessage[] = [system, { role: 'user', content: contractPair.instruction }];
+    return {
+      generator: await LocalModelGenerator.load(artifacts, checkpoint, { id: 'local:twin:2' }),
+      request: { messages, maxTokens: 60, temperature: 0 },
+      answer: contractPair.answer,
+      finishReason: 'stop',
+      shortMaxTokens: 4,
+      scoring: {
+        likely: { messages, answer: contractPair.answer },
+        unlikely: { messages, answer: pairs[0]!.answer },
+      },
+    };
   });
 });

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServiceError, ValidationError } from '../../core/errors.ts';
+import { ServiceError } from '../../core/errors.ts';
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
 import { chatRoute } from './__fixtures__/chat-routes.ts';
 import { loadResponse, type ReplayServer, startReplayServer } from './__fixtures__/replay-server.ts';
-import { type ChatEndpoint, generateWithChatEndpoint } from './openai-compatible-generator.ts';
+import { createChatCompletion } from './chat-completion.ts';
+import { OpenAIRestClient } from './openai-rest-client.ts';
 
 const model = 'ft:gpt-4o-mini-2024-07-18:acme-writers:twin:B3xK9pQz';
 const load = (name: string) => loadResponse(`chat/${name}.json`);
@@ -14,20 +15,35 @@ afterEach(async () => {
   server = undefined;
 });
 
-function endpoint(replay: ReplayServer, apiKey: string | null = 'sk-test'): ChatEndpoint {
-  return { baseUrl: replay.baseUrl, model, apiKey, timeoutMs: 5_000 };
+function client(replay: ReplayServer, options: { apiKey?: string | null; waits?: number[] } = {}) {
+  return new OpenAIRestClient({
+    baseUrl: replay.baseUrl,
+    apiKey: options.apiKey === undefined ? 'sk-test' : options.apiKey,
+    timeoutMs: 5_000,
+    retries: 2,
+    service: `model ${model}`,
+    sleep: async (milliseconds) => {
+      options.waits?.push(milliseconds);
+    },
+  });
 }
 
-describe('generateWithChatEndpoint', () => {
-  it('asks with the twin system prompt and returns the first choice', async () => {
+const ask = (content: string) => ({ model, messages: [{ role: 'user' as const, content }] });
+
+describe('createChatCompletion', () => {
+  it('sends the documented body and returns the first choice with its usage', async () => {
     server = await startReplayServer([chatRoute([await load('completion-fine-tuned')], 'sk-test')]);
-    const answer = await generateWithChatEndpoint(endpoint(server), 'Write about boring infrastructure.', {
-      maxTokens: 256,
+    const completion = await createChatCompletion(client(server), {
+      model,
+      messages: [
+        { role: 'system', content: twinSystemPrompt('twin') },
+        { role: 'user', content: 'Write about boring infrastructure.' },
+      ],
       temperature: 0.2,
-      systemPrompt: twinSystemPrompt('twin'),
+      maxTokens: 256,
     });
 
-    expect(answer).toMatch(/^Boring infrastructure is the kind you forget about\./);
+    expect(completion.content).toMatch(/^Boring infrastructure is the kind you forget about\./);
     expect(server.problems).toEqual([]);
     expect(server.requests[0]?.json).toEqual({
       model,
@@ -40,14 +56,11 @@ describe('generateWithChatEndpoint', () => {
     });
   });
 
-  it('works without a key or system prompt (a local server)', async () => {
+  it('sends no Authorization header without a key (a local server)', async () => {
     server = await startReplayServer([chatRoute([await load('completion-fine-tuned')], null)]);
-    await generateWithChatEndpoint(endpoint(server, null), 'Hello?', { maxTokens: 16, temperature: 0 });
+    await createChatCompletion(client(server, { apiKey: null }), { ...ask('Hello?'), maxTokens: 16 });
     expect(server.problems).toEqual([]);
     expect(server.requests[0]?.headers.authorization).toBeUndefined();
-    expect(server.requests[0]?.json).toMatchObject({
-      messages: [{ role: 'user', content: 'Hello?' }],
-    });
   });
 
   it('retries a 500, then answers', async () => {
@@ -55,14 +68,11 @@ describe('generateWithChatEndpoint', () => {
       chatRoute([await load('error-500-server-error'), await load('completion-fine-tuned')], 'sk-test'),
     ]);
     const waits: number[] = [];
-    const answer = await generateWithChatEndpoint(endpoint(server), 'Write about boring infrastructure.', {
-      maxTokens: 256,
-      temperature: 0.2,
-      sleep: async (milliseconds) => {
-        waits.push(milliseconds);
-      },
-    });
-    expect(answer).toContain('Postgres');
+    const completion = await createChatCompletion(
+      client(server, { waits }),
+      ask('Write about boring infrastructure.'),
+    );
+    expect(completion.content).toContain('Postgres');
     expect(server.requests).toHaveLength(2);
     expect(waits).toHaveLength(1);
   });
@@ -71,18 +81,14 @@ describe('generateWithChatEndpoint', () => {
     server = await startReplayServer([
       chatRoute([await load('error-404-model-not-found'), await load('completion-refusal')], 'sk-test'),
     ]);
-    const options = { maxTokens: 64, temperature: 0 };
-    const missing = await generateWithChatEndpoint(endpoint(server), 'Hi', options).catch(
-      (error: unknown) => error,
-    );
+    const missing = await createChatCompletion(client(server), ask('Hi')).catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(ServiceError);
     expect((missing as Error).message).toBe(
       `model ${model} POST /chat/completions answered 404 model_not_found: The model ` +
         '`ft:gpt-4o-mini-2024-07-18:acme-writers:twin:Gone0000` does not exist or you do not have access to it.',
     );
-    await expect(generateWithChatEndpoint(endpoint(server), 'Hi', options)).rejects.toThrow(
+    await expect(createChatCompletion(client(server), ask('Hi'))).rejects.toThrow(
       `model ${model} refused: I'm sorry, but I can't help with that request.`,
     );
-    await expect(generateWithChatEndpoint(endpoint(server), '  ', options)).rejects.toThrow(ValidationError);
   });
 });

@@ -1,10 +1,10 @@
-import { ValidationError } from '../../core/errors.ts';
-import { LocalModel } from '../../core/local-model/local-model.ts';
-import type { FinishReason as LocalFinishReason } from '../../core/local-model/sampling.ts';
-import type { Logger } from '../../core/logger.ts';
-import type { ArtifactStore } from '../../core/ports/artifact-store.ts';
-import type { ChatMessage, FinishReason, GenerationSummary } from '../../core/ports/generator.ts';
-import type { GroundedGenerationRequest, PromptBudget, TwinGenerator } from './twin-generator.ts';
+import { ValidationError } from '../errors.ts';
+import { LocalModel } from '../local-model/local-model.ts';
+import type { FinishReason as LocalFinishReason } from '../local-model/sampling.ts';
+import type { Logger } from '../logger.ts';
+import type { ArtifactStore } from '../ports/artifact-store.ts';
+import type { ChatMessage, FinishReason, GenerationRequest, GenerationSummary } from '../ports/generator.ts';
+import type { AnswerScore, PromptBudget, ScoreRequest, ScoringModel } from '../ports/runnable-model.ts';
 
 /**
  * The single instruction the local chat format takes: the last user message alone. The local twin
@@ -29,13 +29,15 @@ const finishReasons: Record<LocalFinishReason, FinishReason> = {
 };
 
 /**
- * The locally trained twin (core/local-model) behind the Generator port. Streams are counted so
- * that `close()` (say, on eviction from a cache) frees the weights only after the last answer in
- * progress has finished.
+ * The locally trained twin (core/local-model) behind the Generator port; it scores answers too.
+ * Streams and scores are counted so that `close()` (say, on eviction from a cache) frees the
+ * weights only after the last one in progress has finished.
  */
-export class LocalModelGenerator implements TwinGenerator {
+export class LocalModelGenerator implements ScoringModel {
   readonly id: string;
   readonly promptBudget: PromptBudget;
+  // tfjs runs on this thread: a second request at once would only wait its turn.
+  readonly capabilities = { score: true, concurrency: 1 } as const;
   private readonly model: LocalModel;
   private active = 0;
   private closing = false;
@@ -64,8 +66,8 @@ export class LocalModelGenerator implements TwinGenerator {
     return new LocalModelGenerator(model, { id: options.id });
   }
 
-  async *stream(request: GroundedGenerationRequest): AsyncGenerator<string, GenerationSummary> {
-    if (this.closing) throw new ValidationError(`generator ${this.id} is closed`);
+  async *stream(request: GenerationRequest): AsyncGenerator<string, GenerationSummary> {
+    this.ensureOpen();
     const instruction = localInstruction(request.messages);
     this.active++;
     try {
@@ -95,9 +97,27 @@ export class LocalModelGenerator implements TwinGenerator {
     }
   }
 
+  /** Scored as trained: the last user message alone is the instruction (see `localInstruction`). */
+  async score(request: ScoreRequest): Promise<AnswerScore> {
+    this.ensureOpen();
+    const instruction = localInstruction(request.messages);
+    request.signal?.throwIfAborted();
+    this.active++;
+    try {
+      return this.model.score(instruction, request.answer);
+    } finally {
+      this.active--;
+      this.disposeWhenIdle();
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     this.disposeWhenIdle();
+  }
+
+  private ensureOpen(): void {
+    if (this.closing) throw new ValidationError(`generator ${this.id} is closed`);
   }
 
   private disposeWhenIdle(): void {

@@ -1,13 +1,13 @@
 import { AIMessage, type BaseMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import { z } from 'zod';
-import { errorMessage, ServiceError } from '../../core/errors.ts';
-import { countTokens } from '../../core/features/count-tokens.ts';
-import type { ChatMessage, FinishReason, GenerationSummary } from '../../core/ports/generator.ts';
+import { errorMessage, ServiceError } from '../errors.ts';
+import { countTokens } from '../features/count-tokens.ts';
+import type { ChatMessage, FinishReason, GenerationRequest, GenerationSummary } from '../ports/generator.ts';
+import type { GeneratingModel, PromptBudget } from '../ports/runnable-model.ts';
 import { approximatePromptBudget } from './approximate-prompt-budget.ts';
-import type { GroundedGenerationRequest, PromptBudget, TwinGenerator } from './twin-generator.ts';
 
-export type OpenAICompatibleGeneratorOptions = {
+export type OpenAICompatibleStreamGeneratorOptions = {
   /** API root including the version: https://api.openai.com/v1, http://localhost:11434/v1… */
   baseUrl: string;
   model: string;
@@ -47,18 +47,25 @@ const finishReasons: Record<string, FinishReason> = {
  * Usage comes from the stream itself (`stream_options.include_usage`); servers that ignore it get
  * an estimate.
  */
-export class OpenAICompatibleGenerator implements TwinGenerator {
+export class OpenAICompatibleStreamGenerator implements GeneratingModel {
   readonly id: string;
   readonly promptBudget: PromptBudget;
-  private readonly options: OpenAICompatibleGeneratorOptions;
+  readonly capabilities = {
+    score: false,
+    scoreUnavailable:
+      'an OpenAI-compatible endpoint returns log-probabilities only for the text it writes itself, not for a given answer',
+    // A server answers several requests at once; a few in flight keep it busy without hitting rate limits.
+    concurrency: 4,
+  } as const;
+  private readonly options: OpenAICompatibleStreamGeneratorOptions;
 
-  constructor(options: OpenAICompatibleGeneratorOptions) {
+  constructor(options: OpenAICompatibleStreamGeneratorOptions) {
     this.options = options;
     this.id = `openai-compatible:${options.model}@${hostOf(options.baseUrl)}`;
     this.promptBudget = approximatePromptBudget(options.maxPromptTokens ?? 6_000);
   }
 
-  async *stream(request: GroundedGenerationRequest): AsyncGenerator<string, GenerationSummary> {
+  async *stream(request: GenerationRequest): AsyncGenerator<string, GenerationSummary> {
     const { signal } = request;
     // Temperature, top_p and max_tokens are fields of the model object in LangChain, not call
     // options, so each request gets its own (cheap) instance.

@@ -1,4 +1,4 @@
-import type { GenerationSummary } from '../../core/ports/generator.ts';
+import type { GenerationSummary } from '../ports/generator.ts';
 
 /** A generator's whole answer: the streamed pieces joined, and the summary the stream returned. */
 export type CollectedStream = { text: string; finish: GenerationSummary };

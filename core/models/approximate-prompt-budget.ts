@@ -1,6 +1,6 @@
-import { countTokens } from '../../core/features/count-tokens.ts';
-import type { ChatMessage } from '../../core/ports/generator.ts';
-import type { PromptBudget } from './twin-generator.ts';
+import { countTokens } from '../features/count-tokens.ts';
+import type { ChatMessage } from '../ports/generator.ts';
+import type { PromptBudget } from '../ports/runnable-model.ts';
 
 /**
  * A budget for engines whose tokenizer we do not have (remote endpoints): the project's

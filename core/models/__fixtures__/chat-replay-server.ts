@@ -5,7 +5,7 @@ import {
   type RecordedRequest,
   recordJsonOrText,
   startRecordingServer,
-} from '../../../core/adapters/__fixtures__/start-recording-server.ts';
+} from '../../adapters/__fixtures__/start-recording-server.ts';
 
 /** A JSON answer as saved under __fixtures__ (status, headers, body). */
 const RecordedResponse = z.object({

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../core/errors.ts';
-import type { GenerationSummary } from '../../core/ports/generator.ts';
+import { runGeneratorContract } from '../contracts/generator-contract.ts';
+import { ServiceError } from '../errors.ts';
+import type { ChatMessage, GenerationSummary } from '../ports/generator.ts';
 import {
   type ChatReplayServer,
   loadResponse,
   loadStreamEvents,
+  type ScriptedAnswer,
   startChatReplayServer,
 } from './__fixtures__/chat-replay-server.ts';
-import { OpenAICompatibleGenerator } from './openai-compatible-generator.ts';
-import type { GroundedGenerationRequest } from './twin-generator.ts';
+import { OpenAICompatibleStreamGenerator } from './openai-compatible-stream-generator.ts';
 
 let server: ChatReplayServer;
 
@@ -20,13 +21,13 @@ afterAll(async () => {
 });
 beforeEach(() => server.reset());
 
-const messages: GroundedGenerationRequest['messages'] = [
+const messages: ChatMessage[] = [
   { role: 'system', content: 'You are Ada Lovelace. Answer in the first person.' },
   { role: 'user', content: 'Passages…\n\nQuestion: Small or large models?' },
 ];
 
 function generator(apiKey: string | null = 'sk-test') {
-  return new OpenAICompatibleGenerator({
+  return new OpenAICompatibleStreamGenerator({
     baseUrl: server.baseUrl,
     model: 'ft:gpt-4o-mini-2024-07-18:twin::B1',
     apiKey,
@@ -53,7 +54,7 @@ async function recordedText(name: string): Promise<string> {
     .join('');
 }
 
-describe('OpenAICompatibleGenerator', () => {
+describe('OpenAICompatibleStreamGenerator', () => {
   it('streams the recorded answer piece by piece, with the usage the stream reported', async () => {
     server.script({ sse: 'openai-chat-stream.sse' });
     const { pieces, summary } = await collect(
@@ -119,7 +120,12 @@ describe('OpenAICompatibleGenerator', () => {
     const closed = await startChatReplayServer();
     const baseUrl = closed.baseUrl;
     await closed.close();
-    const unreachable = new OpenAICompatibleGenerator({ baseUrl, model: 'llama3', apiKey: null, retries: 0 });
+    const unreachable = new OpenAICompatibleStreamGenerator({
+      baseUrl,
+      model: 'llama3',
+      apiKey: null,
+      retries: 0,
+    });
     const error = await collect(unreachable.stream({ messages, maxTokens: 20, temperature: 0 })).catch(
       (caught: unknown) => caught,
     );
@@ -160,4 +166,30 @@ describe('OpenAICompatibleGenerator', () => {
       `openai-compatible:ft:gpt-4o-mini-2024-07-18:twin::B1@${new URL(server.baseUrl).host}`,
     );
   });
+});
+
+const scripted: Record<'full' | 'cut' | 'stalled', ScriptedAnswer> = {
+  full: { sse: 'openai-chat-stream.sse' },
+  cut: { sse: 'openai-chat-stream-length.sse' },
+  // The first five events carry content; then the server goes quiet until the client hangs up.
+  stalled: { sse: 'openai-chat-stream.sse', stallAfter: 6 },
+};
+
+runGeneratorContract('OpenAI-compatible endpoint (replayed)', async () => {
+  const replay = await startChatReplayServer();
+  return {
+    generator: new OpenAICompatibleStreamGenerator({
+      baseUrl: replay.baseUrl,
+      model: 'ft:gpt-4o-mini-2024-07-18:twin::B1',
+      apiKey: 'sk-test',
+      timeoutMs: 5_000,
+      retries: 0,
+    }),
+    request: { messages, maxTokens: 200, temperature: 0 },
+    answer: await recordedText('openai-chat-stream.sse'),
+    finishReason: 'stop',
+    shortMaxTokens: 6,
+    script: (...answers) => replay.script(...answers.map((answer) => scripted[answer])),
+    close: replay.close,
+  };
 });

@@ -1,4 +1,4 @@
-import { ConfigError, errorMessage } from '../../core/errors.ts';
+import { ConfigError, errorMessage } from '../errors.ts';
 
 /**
  * The part of node-llama-cpp 3.x this project uses, declared here so that the project type-checks
@@ -16,9 +16,12 @@ export type NodeLlamaCpp = {
   }): Promise<Llama>;
   LlamaChatSession: new (options: {
     contextSequence: LlamaContextSequence;
+    chatWrapper?: ChatWrapper;
     systemPrompt?: string;
     autoDisposeSequence?: boolean;
   }) => LlamaChatSession;
+  /** The chat template a model's own metadata asks for (what a chat session picks by itself). */
+  resolveChatWrapper(model: LlamaModel): ChatWrapper;
 };
 
 export type Llama = {
@@ -26,9 +29,15 @@ export type Llama = {
   dispose(): Promise<void>;
 };
 
+/** A token id of the model's vocabulary. */
+export type Token = number;
+
 export type LlamaModel = {
   readonly trainContextSize: number;
-  tokenize(text: string): readonly unknown[];
+  readonly tokenizer: Tokenizer;
+  /** The model's special tokens; null where its vocabulary has none. */
+  readonly tokens: { readonly eos: Token | null; readonly eot: Token | null };
+  tokenize(text: string): readonly Token[];
   createContext(options: {
     contextSize?: number;
     threads?: number;
@@ -37,14 +46,31 @@ export type LlamaModel = {
   dispose(): Promise<void>;
 };
 
+/** The model's own tokenizer (a function in node-llama-cpp). */
+export type Tokenizer = (text: string, specialTokens?: boolean) => Token[];
+
 export type LlamaContext = {
   readonly contextSize: number;
   getSequence(): LlamaContextSequence;
   dispose(): Promise<void>;
 };
 
+export type TokenMeterState = { readonly usedInputTokens: number; readonly usedOutputTokens: number };
+
+/** One input token, optionally asking for the probabilities of the token after it. */
+export type ControlledEvaluateInputItem = Token | [Token, { generateNext: { probabilities: true } }];
+
 export type LlamaContextSequence = {
-  readonly tokenMeter: { readonly usedInputTokens: number; readonly usedOutputTokens: number };
+  readonly tokenMeter: {
+    getState(): TokenMeterState;
+    diff(state: TokenMeterState): TokenMeterState;
+  };
+  clearHistory(): Promise<void>;
+  /** Evaluates the tokens; for each item that asked, the probability of every possible next token. */
+  controlledEvaluate(
+    input: ControlledEvaluateInputItem[],
+  ): Promise<Array<undefined | { next: { probabilities?: Map<Token, number> } }>>;
+  dispose(): void;
 };
 
 export type ChatHistoryItem =
@@ -52,8 +78,14 @@ export type ChatHistoryItem =
   | { type: 'user'; text: string }
   | { type: 'model'; response: string[] };
 
+export type ChatWrapper = {
+  /** The chat rendered as the model reads it, special tokens included. */
+  generateContextState(options: { chatHistory: readonly ChatHistoryItem[] }): {
+    contextText: { tokenize(tokenizer: Tokenizer): Token[] };
+  };
+};
+
 export type LlamaChatSession = {
-  readonly sequence: LlamaContextSequence;
   setChatHistory(history: ChatHistoryItem[]): void;
   promptWithMeta(
     prompt: string,
@@ -69,7 +101,7 @@ export type LlamaChatSession = {
       onTextChunk?: (text: string) => void;
     },
   ): Promise<{ responseText: string; stopReason: string }>;
-  dispose(): void;
+  dispose(options: { disposeSequence: boolean }): void;
 };
 
 const packageName = 'node-llama-cpp';

@@ -2,24 +2,32 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { errorMessage, NotFoundError, ValidationError } from '../../core/errors.ts';
-import type { Logger } from '../../core/logger.ts';
-import type { ChatMessage, FinishReason, GenerationSummary } from '../../core/ports/generator.ts';
+import { errorMessage, NotFoundError, ValidationError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { ChatMessage, FinishReason, GenerationRequest, GenerationSummary } from '../ports/generator.ts';
+import type { AnswerScore, PromptBudget, ScoreRequest, ScoringModel } from '../ports/runnable-model.ts';
 import { checkGgufHeader } from './gguf-header.ts';
 import {
   type ChatHistoryItem,
+  type ChatWrapper,
   type Llama,
   type LlamaContext,
+  type LlamaContextSequence,
   type LlamaModel,
   loadNodeLlamaCpp,
   type NodeLlamaCpp,
+  type Token,
 } from './load-node-llama-cpp.ts';
-import type { GroundedGenerationRequest, PromptBudget, TwinGenerator } from './twin-generator.ts';
+
+/**
+ * The files a GGUF model is made of, each checked against its registered hash at load (null: not
+ * checked). LoRA adapters served on top of a base file (node-llama-cpp's context `lora` option)
+ * will join here as a list beside `path`, so the model's callers do not change.
+ */
+export type GgufModelFiles = { path: string; sha256: string | null };
 
 export type GgufGeneratorOptions = {
   id: string;
-  /** The registered hash; the file is checked against it once, at load. */
-  sha256?: string | null;
   /** llama.cpp threads: 1 by default, the right number on the 2-core machines this runs on. */
   threads?: number;
   /** Tokens of context (prompt + answer); capped at what the model was trained with. */
@@ -41,19 +49,30 @@ const finishReasons: Record<string, FinishReason> = {
 // Chat templates add a few marker tokens around each message.
 const templateTokensPerMessage = 8;
 
+// probabilities are float32: a token rarer than this reads as 0, whose log would be −∞.
+const smallestProbability = 1e-45;
+
 /**
  * A local GGUF file run by llama.cpp through node-llama-cpp (an optional dependency, imported on
- * first use). One context with one sequence: requests take turns, each in a fresh chat session
- * seeded with the conversation so far, which is what a 2-core machine can serve anyway.
+ * first use). One context with one sequence: requests (answers and scores) take turns, each from a
+ * cleared sequence, which is what a 2-core machine can serve anyway. Answers go through a chat
+ * session seeded with the conversation so far; scores evaluate the same rendered chat with
+ * `controlledEvaluate` and read each answer token's probability.
  */
-export class GgufGenerator implements TwinGenerator {
+export class GgufGenerator implements ScoringModel {
   readonly id: string;
   readonly promptBudget: PromptBudget;
+  readonly capabilities = { score: true, concurrency: 1 } as const;
   private readonly module: NodeLlamaCpp;
   private readonly llama: Llama;
   private readonly model: LlamaModel;
   private readonly context: LlamaContext;
+  // One sequence for the generator's life: a disposed sequence frees its slot only later, so
+  // taking a new one per request can find none left.
+  private readonly sequence: LlamaContextSequence;
+  private readonly chatWrapper: ChatWrapper;
   private queue: Promise<void> = Promise.resolve();
+  private closed: Promise<void> | undefined;
 
   private constructor(
     id: string,
@@ -67,6 +86,8 @@ export class GgufGenerator implements TwinGenerator {
     this.llama = llama;
     this.model = model;
     this.context = context;
+    this.sequence = context.getSequence();
+    this.chatWrapper = module.resolveChatWrapper(model);
     this.promptBudget = {
       // A quarter of the window stays free for the answer.
       maxPromptTokens: Math.floor((context.contextSize * 3) / 4),
@@ -79,8 +100,8 @@ export class GgufGenerator implements TwinGenerator {
   }
 
   /** Opens the file: a clear error when it is missing, corrupt, or node-llama-cpp is not installed. */
-  static async load(path: string, options: GgufGeneratorOptions): Promise<GgufGenerator> {
-    const file = resolve(path);
+  static async load(files: GgufModelFiles, options: GgufGeneratorOptions): Promise<GgufGenerator> {
+    const file = resolve(files.path);
     const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT')
         throw new NotFoundError(
@@ -91,11 +112,11 @@ export class GgufGenerator implements TwinGenerator {
     });
     if (!info.isFile()) throw new ValidationError(`GGUF model ${file} is not a file`);
     await checkGgufHeader(file);
-    if (options.sha256) {
+    if (files.sha256) {
       const actual = await sha256File(file);
-      if (actual !== options.sha256)
+      if (actual !== files.sha256)
         throw new ValidationError(
-          `GGUF model ${file} has sha256 ${actual}, the registry says ${options.sha256}: the file changed since it was registered`,
+          `GGUF model ${file} has sha256 ${actual}, the registry says ${files.sha256}: the file changed since it was registered`,
         );
     }
     const module = await loadNodeLlamaCpp();
@@ -136,7 +157,7 @@ export class GgufGenerator implements TwinGenerator {
     }
   }
 
-  async *stream(request: GroundedGenerationRequest): AsyncGenerator<string, GenerationSummary> {
+  async *stream(request: GenerationRequest): AsyncGenerator<string, GenerationSummary> {
     const { system, history, prompt } = splitConversation(request.messages);
     const release = await this.turn();
     try {
@@ -146,8 +167,56 @@ export class GgufGenerator implements TwinGenerator {
     }
   }
 
+  /**
+   * The chat is rendered by the model's chat template twice, with an empty and with the given
+   * answer as the model's turn; the tokens after their common prefix, and the end-of-turn token,
+   * are the answer's. An answer longer than the window is scored as far as it fits.
+   */
+  async score(request: ScoreRequest): Promise<AnswerScore> {
+    const { system, history, prompt } = splitConversation(request.messages);
+    const chat: ChatHistoryItem[] = [
+      ...(system ? [{ type: 'system' as const, text: system }] : []),
+      ...history,
+      { type: 'user', text: prompt },
+    ];
+    const asked = this.render([...chat, { type: 'model', response: [] }]);
+    const answered = this.render([...chat, { type: 'model', response: [request.answer] }]);
+    const start = commonPrefixLength(asked, answered);
+    const end = this.model.tokens.eot ?? this.model.tokens.eos;
+    const tokens = [...answered, ...(end === null ? [] : [end])].slice(0, this.context.contextSize);
+    if (start === 0 || tokens.length <= start)
+      throw new ValidationError(
+        `GGUF model ${this.id} cannot score this answer: its prompt alone fills the ${this.context.contextSize}-token window`,
+      );
+    const release = await this.turn();
+    try {
+      request.signal?.throwIfAborted();
+      await this.sequence.clearHistory();
+      // The probabilities after token i are those of token i + 1: asked for from the last prompt token on.
+      const results = await this.sequence.controlledEvaluate(
+        tokens.map((token, index) =>
+          index >= start - 1 && index < tokens.length - 1
+            ? [token, { generateNext: { probabilities: true } }]
+            : token,
+        ),
+      );
+      const tokenLogProbabilities: number[] = [];
+      for (let index = start; index < tokens.length; index++) {
+        const probability = results[index - 1]?.next.probabilities?.get(tokens[index] as Token) ?? 0;
+        tokenLogProbabilities.push(Math.log(Math.max(probability, smallestProbability)));
+      }
+      return { tokenLogProbabilities };
+    } finally {
+      release();
+    }
+  }
+
+  private render(chatHistory: ChatHistoryItem[]): Token[] {
+    return this.chatWrapper.generateContextState({ chatHistory }).contextText.tokenize(this.model.tokenizer);
+  }
+
   private async *answer(
-    request: GroundedGenerationRequest,
+    request: GenerationRequest,
     system: string,
     history: ChatHistoryItem[],
     prompt: string,
@@ -155,10 +224,14 @@ export class GgufGenerator implements TwinGenerator {
     // Stops llama.cpp when the caller aborts or stops reading.
     const stopping = new AbortController();
     const signal = request.signal ? AbortSignal.any([request.signal, stopping.signal]) : stopping.signal;
+    // A cleared sequence: the prompt is evaluated whole, so its token count is the prompt's.
+    await this.sequence.clearHistory();
+    const usedBefore = this.sequence.tokenMeter.getState();
     const session = new this.module.LlamaChatSession({
-      contextSequence: this.context.getSequence(),
+      contextSequence: this.sequence,
+      chatWrapper: this.chatWrapper,
       ...(system ? { systemPrompt: system } : {}),
-      autoDisposeSequence: true,
+      autoDisposeSequence: false,
     });
     try {
       if (history.length > 0)
@@ -212,24 +285,29 @@ export class GgufGenerator implements TwinGenerator {
         throw new ValidationError(`GGUF model ${this.id} failed: ${errorMessage(failure)}`, {
           cause: failure,
         });
-      const meter = session.sequence.tokenMeter;
+      const used = this.sequence.tokenMeter.diff(usedBefore);
       return {
         finishReason: request.signal?.aborted
           ? 'abort'
           : (finishReasons[outcome?.stopReason ?? ''] ?? 'stop'),
-        promptTokens: meter.usedInputTokens,
-        completionTokens: meter.usedOutputTokens,
+        promptTokens: used.usedInputTokens,
+        completionTokens: used.usedOutputTokens,
       };
     } finally {
-      session.dispose();
+      session.dispose({ disposeSequence: false });
     }
   }
 
-  async close(): Promise<void> {
-    await this.queue;
-    await this.context.dispose();
-    await this.model.dispose();
-    await this.llama.dispose();
+  /** Waits for the requests in progress, then frees llama.cpp; closing again does nothing. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.queue;
+      this.sequence.dispose();
+      await this.context.dispose();
+      await this.model.dispose();
+      await this.llama.dispose();
+    })();
+    return this.closed;
   }
 
   /** Waits for the requests before this one; returns the function that lets the next one go. */
@@ -265,6 +343,12 @@ function splitConversation(messages: readonly ChatMessage[]): {
     return [];
   });
   return { system, history, prompt: last.content };
+}
+
+function commonPrefixLength(first: readonly Token[], second: readonly Token[]): number {
+  let length = 0;
+  while (length < first.length && length < second.length && first[length] === second[length]) length++;
+  return length;
 }
 
 async function sha256File(path: string): Promise<string> {

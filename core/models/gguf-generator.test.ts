@@ -3,10 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
-import type { GenerationSummary } from '../../core/ports/generator.ts';
+import { runGeneratorContract } from '../contracts/generator-contract.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import type { ChatMessage, GenerationSummary } from '../ports/generator.ts';
 import { writeTinyGguf } from './__fixtures__/write-tiny-gguf.ts';
 import { GgufGenerator } from './gguf-generator.ts';
+import { perplexity } from './perplexity.ts';
 
 // node-llama-cpp is an optional dependency: without it, only the checks made before loading it run.
 const installed = existsSync(resolve(import.meta.dirname, '../../node_modules/node-llama-cpp/package.json'));
@@ -31,7 +33,9 @@ describe('GgufGenerator', () => {
 
   it('says which file is missing and how to fix it', async () => {
     const path = join(folder, 'models', 'twin.Q4_K_M.gguf');
-    const error = await GgufGenerator.load(path, { id: 'gguf:twin:2' }).catch((caught: unknown) => caught);
+    const error = await GgufGenerator.load({ path, sha256: null }, { id: 'gguf:twin:2' }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as Error).message).toBe(
       `GGUF model file ${path} does not exist: put the file back, or register the model again with \`twin models register --gguf <file>\``,
@@ -46,7 +50,7 @@ describe('GgufGenerator', () => {
     header.writeBigUInt64LE(291n, 8);
     header.writeBigUInt64LE(24n, 16);
     await writeFile(path, header);
-    await expect(GgufGenerator.load(path, { id: 'gguf:twin:2' })).rejects.toThrow(
+    await expect(GgufGenerator.load({ path, sha256: null }, { id: 'gguf:twin:2' })).rejects.toThrow(
       `${path} is not a usable GGUF file: its header lists 291 tensors and 24 metadata entries, more than its 64 bytes can hold`,
     );
   });
@@ -54,7 +58,7 @@ describe('GgufGenerator', () => {
   it('refuses a file that does not hash to the registered sha256', async () => {
     const path = join(folder, 'changed.gguf');
     await writeFile(path, 'not the registered bytes');
-    await expect(GgufGenerator.load(path, { id: 'gguf:twin:2', sha256: 'a'.repeat(64) })).rejects.toThrow(
+    await expect(GgufGenerator.load({ path, sha256: 'a'.repeat(64) }, { id: 'gguf:twin:2' })).rejects.toThrow(
       /has sha256 [0-9a-f]{64}, the registry says a{64}: the file changed since it was registered/,
     );
   });
@@ -62,7 +66,9 @@ describe('GgufGenerator', () => {
   it.runIf(installed)('wraps node-llama-cpp’s error for a file that is not GGUF with the path', async () => {
     const path = join(folder, 'junk.gguf');
     await writeFile(path, Buffer.from('PK\u0003\u0004 this is a zip, not a model '.repeat(40), 'latin1'));
-    const error = await GgufGenerator.load(path, { id: 'gguf:twin:2' }).catch((caught: unknown) => caught);
+    const error = await GgufGenerator.load({ path, sha256: null }, { id: 'gguf:twin:2' }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toMatch(
       new RegExp(
@@ -85,7 +91,7 @@ describe.runIf(installed)(
       folder = await mkdtemp(join(tmpdir(), 'twin-gguf-tiny-'));
       const path = join(folder, 'tiny.gguf');
       await writeTinyGguf(path);
-      generator = await GgufGenerator.load(path, { id: 'gguf:twin:2', threads: 1 });
+      generator = await GgufGenerator.load({ path, sha256: null }, { id: 'gguf:twin:2', threads: 1 });
     });
     afterAll(async () => {
       await generator?.close();
@@ -133,6 +139,28 @@ describe.runIf(installed)(
       expect(summary).toMatchObject({ finishReason: 'stop', completionTokens: 2 });
     });
 
+    it('scores an answer with llama.cpp’s own token probabilities, end of turn included', async () => {
+      // The output row of "boring" is 4·direction, the final norm maps every hidden state onto
+      // direction/√(1 + ε) with |direction|² = 16: "boring" leads every other token by this logit.
+      const lead = 64 / Math.sqrt(1 + 1e-5);
+      const likely = await generator.score({ messages, answer: 'boring boring' });
+      // The template tokenizes the answer on its own, with no word marker before its first word:
+      // the bytes of "boring" (none of them the likely token), then "▁boring" at log p ≈ 0, then
+      // the end of the turn, which this model never says.
+      expect(likely.tokenLogProbabilities).toHaveLength(8);
+      likely.tokenLogProbabilities.forEach((value, index) => {
+        expect(value).toBeCloseTo(index === 6 ? 0 : -lead, 4);
+      });
+      expect(Math.log(perplexity(likely.tokenLogProbabilities))).toBeCloseTo((7 * lead) / 8, 4);
+      // The bytes of "bored", then the end of the turn: none of them is "▁boring".
+      const unlikely = await generator.score({ messages, answer: 'bored' });
+      expect(unlikely.tokenLogProbabilities).toHaveLength(6);
+      for (const value of unlikely.tokenLogProbabilities) expect(value).toBeCloseTo(-lead, 4);
+      await expect(
+        generator.score({ messages: [messages[0]!, { role: 'assistant', content: 'Hi' }], answer: 'x' }),
+      ).rejects.toThrow(ValidationError);
+    });
+
     it('stops on abort, and takes requests one at a time', async () => {
       const controller = new AbortController();
       const first = generator.stream({ messages, maxTokens: 200, temperature: 0, signal: controller.signal });
@@ -147,3 +175,33 @@ describe.runIf(installed)(
     });
   },
 );
+
+describe.runIf(installed)('GgufGenerator as a Generator', () => {
+  let folder: string;
+  let path: string;
+  const messages: ChatMessage[] = [
+    { role: 'system', content: 'You are Noor Halvorsen.' },
+    { role: 'user', content: 'What is your favourite kind of infrastructure?' },
+  ];
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'twin-gguf-contract-'));
+    path = join(folder, 'tiny.gguf');
+    await writeTinyGguf(path);
+  });
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  runGeneratorContract('GGUF file (tiny, always says "boring")', async () => ({
+    generator: await GgufGenerator.load({ path, sha256: null }, { id: 'gguf:twin:2', threads: 1 }),
+    // It never ends by itself: the answer is as long as maxTokens lets it be.
+    request: { messages, maxTokens: 200, temperature: 0 },
+    answer: Array.from({ length: 200 }, () => 'boring').join(' '),
+    finishReason: 'length',
+    shortMaxTokens: 3,
+    scoring: {
+      likely: { messages, answer: 'boring boring' },
+      unlikely: { messages, answer: 'bored' },
+    },
+  }));
+});

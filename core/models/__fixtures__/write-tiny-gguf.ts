@@ -2,12 +2,14 @@ import { writeFile } from 'node:fs/promises';
 
 /**
  * Writes the smallest GGUF llama.cpp will run: a one-layer "llama" with 16-wide embeddings, a
- * SentencePiece vocabulary of the three specials, the 256 byte-fallback tokens and `word`, and
- * weights built so that the answer is known in advance. Every token embeds to the same vector and
- * every attention and feed-forward weight is zero, so the hidden state is that vector whatever the
- * prompt; the output row of `word` points along it and every other row is zero, so greedy decoding
- * says `word` again and again. No model can be downloaded here, and this is enough to drive the
- * real node-llama-cpp path end to end: load, chat session, streaming, stops, usage, abort.
+ * SentencePiece vocabulary of the three specials, the 256 byte-fallback tokens, `word` and the
+ * pieces the tokenizer merges it from (`▁b`, `▁bo`, …), and weights built so that the answer is
+ * known in advance. Every token embeds to the same vector and every attention and feed-forward
+ * weight is zero, so the hidden state is that vector whatever the prompt; the output row of `word`
+ * points along it and every other row is zero, so greedy decoding says `word` again and again, and
+ * every next token has the same log-probabilities: ≈ 0 for `word`, ≈ −64 for any other (its logit
+ * is 4 · 16 = 64 below `word`'s). No model can be downloaded here, and this is enough to drive the
+ * real node-llama-cpp path end to end: load, chat session, streaming, stops, usage, abort, scoring.
  */
 export async function writeTinyGguf(path: string, options: { word?: string } = {}): Promise<void> {
   const word = options.word ?? 'boring';
@@ -22,6 +24,13 @@ export async function writeTinyGguf(path: string, options: { word?: string } = {
   const wordId = tokens.length;
   tokens.push(`▁${word}`);
   types.push(1);
+  // SentencePiece builds a piece only by merging pieces in the vocabulary, so without these no
+  // text would tokenize to `word`: the model could say it, but an answer with it not score well.
+  const prefixes = [...word].slice(1).map((_, end) => `▁${[...word].slice(0, end + 1).join('')}`);
+  for (const prefix of prefixes) {
+    tokens.push(prefix);
+    types.push(1);
+  }
   const vocabulary = tokens.length;
 
   const metadata: [string, Value][] = [
@@ -38,7 +47,7 @@ export async function writeTinyGguf(path: string, options: { word?: string } = {
     ['llama.attention.layer_norm_rms_epsilon', float32(1e-5)],
     ['tokenizer.ggml.model', string('llama')],
     ['tokenizer.ggml.tokens', array(8, tokens.map(stringBytes))],
-    ['tokenizer.ggml.scores', array(6, tokens.map((_, id) => f32(id === wordId ? 0 : -1000)))],
+    ['tokenizer.ggml.scores', array(6, tokens.map((_, id) => f32(id === wordId ? 0 : id > wordId ? -500 : -1000)))],
     ['tokenizer.ggml.token_type', array(5, types.map(i32))],
     ['tokenizer.ggml.bos_token_id', uint32(1)],
     ['tokenizer.ggml.eos_token_id', uint32(2)],

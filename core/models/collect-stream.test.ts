@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GenerationSummary } from '../../core/ports/generator.ts';
+import type { GenerationSummary } from '../ports/generator.ts';
 import { collectStream } from './collect-stream.ts';
 
 async function* pieces(
