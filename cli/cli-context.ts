@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { TwinConfig } from '../core/config/config-schema.ts';
 import { loadConfig } from '../core/config/load-config.ts';
 import { createLogger } from '../core/logger.ts';
-import { openRuntime, type Runtime } from './runtime.ts';
+import type { Runtime } from './runtime.ts';
 
 export type GlobalOptions = { config?: string; dataDir?: string; logLevel?: TwinConfig['logLevel'] };
 
@@ -19,6 +19,9 @@ export function configFor(command: Command): TwinConfig {
 export async function withRuntime<T>(command: Command, run: (runtime: Runtime) => Promise<T>): Promise<T> {
   const config = configFor(command);
   const logger = createLogger({ level: config.logLevel });
+  // Loaded on first use: the runtime pulls in every engine (tfjs, transformers, drivers), which
+  // `--help` and other commands that open no stores should not pay for at start-up.
+  const { openRuntime } = await import('./runtime.ts');
   const runtime = await openRuntime(config, logger);
   try {
     return await run(runtime);

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   deleteRedisKeys,
   openTestMetadata,
@@ -39,9 +39,12 @@ describe('followJob', () => {
         { jobs: metadata.jobs, queue },
         { label: 'features', stream: log.stream, workerHintAfterMs: 100 },
       );
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      expect(log.text()).toMatch(
-        /features: still queued after \d+ s; jobs on the feature queue run in `twin worker feature` processes/,
+      await vi.waitFor(
+        () =>
+          expect(log.text()).toMatch(
+            /features: still queued after \d+ s; jobs on the feature queue run in `twin worker feature` processes/,
+          ),
+        { timeout: 30_000, interval: 50 },
       );
       await queue.startWorkers('feature', { concurrency: 1 });
       expect((await following).status).toBe('completed');
@@ -74,6 +77,7 @@ describe('followJob', () => {
         { jobs: metadata.jobs, queue },
         { label: 'features', stream: log.stream, workerHintAfterMs: 50 },
       );
+      // Proving an absence needs a pause: six times the hint delay, long enough for a hint to show.
       await new Promise((resolve) => setTimeout(resolve, 300));
       release();
       expect((await following).status).toBe('completed');
