@@ -6,7 +6,7 @@ import type { TwinResult } from './run-twin.ts';
 export async function helpInProcess(path: string[]): Promise<TwinResult> {
   let stdout = '';
   let stderr = '';
-  const program = buildProgram();
+  const program = await buildProgram();
   const capture = (command: Command): void => {
     command.exitOverride().configureOutput({
       writeOut: (text) => {
