@@ -1,5 +1,5 @@
 import { type Kysely, Migrator } from 'kysely';
-import { TwinError } from '../../errors.ts';
+import { errorMessage, TwinError } from '../../errors.ts';
 import type { MetadataStore, MigrationState } from '../../ports/metadata-store.ts';
 import type { DatabaseSchema } from './database-schema.ts';
 import { migrationProvider } from './migrations.ts';
@@ -54,7 +54,12 @@ export class SqlMetadataStore implements MetadataStore {
     const { error, results } = await this.migrator().migrateToLatest();
     if (error) {
       const failed = results?.find((result) => result.status === 'Error');
-      throw new TwinError(`migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
+      // Without a failed migration the error came from around them (the lock, the bookkeeping
+      // tables, the connection): its own message is the only clue the user gets.
+      throw new TwinError(
+        `migration ${failed?.migrationName ?? '(before any migration ran)'} failed: ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
     return (results ?? [])
       .filter((result) => result.status === 'Success')
