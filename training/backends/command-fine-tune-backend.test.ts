@@ -217,12 +217,13 @@ setInterval(() => {}, 1000);
   it('stops a trainer that runs past the timeout', async () => {
     const argv = await trainer('slow', `console.error('epoch 1'); setInterval(() => {}, 1000);`);
     context = await recordingContext();
-    const failure = await backend(argv, { timeoutMs: 300 })
+    // The clock starts at spawn: long enough for a node process to start and print on a busy machine.
+    const failure = await backend(argv, { timeoutMs: 5_000 })
       .train(fineTuneRequest(), context)
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ServiceError);
     expect((failure as Error).message).toBe(
-      'the trainer did not finish within 300 ms and was stopped:\nepoch 1',
+      'the trainer did not finish within 5000 ms and was stopped:\nepoch 1',
     );
   });
 
