@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError } from '../../../core/errors.ts';
 import type { BatchResult } from '../../../core/jobs/job-contracts.ts';
 import { BatchLine } from '../../batch/run-batch.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -15,7 +15,7 @@ const BatchRequest = z.object({
 });
 
 /** Batch inference as a job: submit prompts, poll the job, fetch the results JSONL. */
-export function batchRoutes(app: OpenAPIHono, dependencies: ApiDependencies): void {
+export function batchRoutes(app: OpenAPIHono, dependencies: InferenceDependencies): void {
   const { artifacts, queue, metadata } = dependencies;
   app.use('/api/batch', requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }));
   app.use('/api/batch/*', requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }));

@@ -3,9 +3,8 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { collectStream } from '../../../core/models/collect-stream.ts';
 import type { GenerationSummary } from '../../../core/ports/generator.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
-import type { MetricsRegistry } from '../metrics-registry.ts';
-import { type ChatDependencies, type PreparedAnswer, prepareAnswer } from '../prepare-answer.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import { type PreparedAnswer, prepareAnswer } from '../prepare-answer.ts';
 import { recordRequest } from '../record-request.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
@@ -42,12 +41,8 @@ const ChatRequest = z.object({
  * from the serving version's feature set; the response carries the sources it was given and the
  * model version that answered. `stream: true` sends SSE chunks and `[DONE]`, as OpenAI does.
  */
-export function chatRoutes(
-  app: OpenAPIHono,
-  dependencies: ApiDependencies,
-  chat: ChatDependencies,
-  metrics: MetricsRegistry,
-): void {
+export function chatRoutes(app: OpenAPIHono, dependencies: InferenceDependencies): void {
+  const { metrics, template } = dependencies;
   app.use(
     '/v1/chat/completions',
     requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }),
@@ -73,7 +68,7 @@ export function chatRoutes(
       const route = '/v1/chat/completions';
       let prepared: PreparedAnswer;
       try {
-        prepared = await prepareAnswer(body, dependencies, chat, metrics);
+        prepared = await prepareAnswer(body, dependencies);
       } catch (error) {
         await recordRequest(dependencies, {
           route,
@@ -102,7 +97,7 @@ export function chatRoutes(
         model_version: prepared.modelLabel,
         feature_set: prepared.serving.featureSet.id,
         generator: prepared.generatorId,
-        prompt_template: chat.template.version,
+        prompt_template: template.version,
         // Passages retrieval found; `sources` lists those that fit the generator's prompt budget, so
         // a client can tell "nothing relevant" from "found, but this model's context is too small".
         retrieved: prepared.retrieved.length,

@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { ApiDependencies } from '../api-dependencies.ts';
-import type { MetricsRegistry } from '../metrics-registry.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
 
 const Health = z.object({ status: z.literal('ok') });
 const Ready = z.object({
@@ -9,11 +8,8 @@ const Ready = z.object({
 });
 
 /** Liveness, readiness (stores reachable) and Prometheus metrics. */
-export function healthRoutes(
-  app: OpenAPIHono,
-  dependencies: ApiDependencies,
-  metrics: MetricsRegistry,
-): void {
+export function healthRoutes(app: OpenAPIHono, dependencies: InferenceDependencies): void {
+  const { metrics } = dependencies;
   app.openapi(
     createRoute({
       method: 'get',

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { NotFoundError } from '../../../core/errors.ts';
 import { CrawlSource } from '../../../core/jobs/job-contracts.ts';
 import { submitIdempotentJob } from '../../../core/jobs/submit-job.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -46,7 +46,7 @@ const jobResponses = {
 };
 
 /** Jobs over HTTP: enqueue a crawl or a fine-tune through the JobQueue port, read any job (admin). */
-export function jobsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): void {
+export function jobsRoutes(app: OpenAPIHono, dependencies: InferenceDependencies): void {
   const { metadata, queue, config } = dependencies;
   const admin = requireKey(config.server.adminKeys, { always: true, role: 'admin' });
   app.use('/api/jobs/*', admin);
@@ -101,7 +101,7 @@ export function jobsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): voi
       const { job, reused } = await submitIdempotentJob(
         { queue, jobs: metadata.jobs },
         'training.finetune',
-        { ...body, modelName: body.modelName ?? config.training.modelName },
+        { ...body, modelName: body.modelName ?? config.fineTuneModelName },
         { prefix: 'ft', ignore: ['requestedBy'] },
       );
       return context.json({ ...view(job), reused }, 202);
@@ -109,7 +109,7 @@ export function jobsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): voi
   );
 }
 
-function view(job: Awaited<ReturnType<ApiDependencies['metadata']['jobs']['get']>> & object) {
+function view(job: Awaited<ReturnType<InferenceDependencies['metadata']['jobs']['get']>> & object) {
   const { payload: _payload, attempts: _attempts, ...rest } = job;
   return rest;
 }

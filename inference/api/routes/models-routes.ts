@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError } from '../../../core/errors.ts';
 import { checkGate, promoteModel, rollbackModel } from '../../../core/registry/promote-model.ts';
 import { ModelVersion } from '../../../core/types/model-version.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -37,7 +37,7 @@ const AliasMove = z
   });
 
 /** The registry over HTTP: OpenAI's model list, our richer list, loss curves, and alias moves (admin). */
-export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): void {
+export function modelsRoutes(app: OpenAPIHono, dependencies: InferenceDependencies): void {
   const { metadata, config } = dependencies;
   app.openapi(
     createRoute({
@@ -170,8 +170,8 @@ export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): v
           name,
           version,
           alias: body.alias,
-          metric: config.training.gate.metric,
-          higherIsBetter: config.training.gate.higherIsBetter,
+          metric: config.promotionGate.metric,
+          higherIsBetter: config.promotionGate.higherIsBetter,
         });
         if (!gate.passed) throw new ValidationError(`promotion refused by the gate: ${gate.reason}`);
       }
