@@ -2,9 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../inference/api/create-app.ts';
-import { prepareAnswer } from '../inference/api/prepare-answer.ts';
-import { resolveServing } from '../inference/api/resolve-serving.ts';
-import { retrieveForServing } from '../inference/api/retrieve-for-serving.ts';
+import { prepareAnswer } from '../inference/serving/prepare-answer.ts';
+import { resolveServing } from '../inference/serving/resolve-serving.ts';
+import { retrieveForServing } from '../inference/serving/retrieve-for-serving.ts';
 import {
   alternatingLatencies,
   type LoadFigures,

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { InferenceDependencies } from '../inference-dependencies.ts';
+import type { ApiEnv } from './api-env.ts';
 import { errorBody, handleError } from './api-error.ts';
 import { rateLimit } from './rate-limit.ts';
 import { batchRoutes } from './routes/batch-routes.ts';
@@ -21,7 +22,7 @@ import { webUiRoutes } from './routes/web-ui-routes.ts';
  */
 export function createApp(dependencies: InferenceDependencies) {
   const { config, logger, metrics } = dependencies;
-  const app = new OpenAPIHono({
+  const app = new OpenAPIHono<ApiEnv>({
     // Schema failures answer in OpenAI's error shape, naming every offending field.
     defaultHook: (result, context) => {
       if (result.success) return;

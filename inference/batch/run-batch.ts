@@ -3,8 +3,8 @@ import { errorMessage, ValidationError } from '../../core/errors.ts';
 import type { BatchResult, ParsedJobPayload } from '../../core/jobs/job-contracts.ts';
 import { collectStream } from '../../core/models/collect-stream.ts';
 import type { JobContext } from '../../core/ports/job-queue.ts';
-import { prepareAnswer } from '../api/prepare-answer.ts';
 import type { InferenceDependencies } from '../inference-dependencies.ts';
+import { prepareAnswer } from '../serving/prepare-answer.ts';
 
 const Message = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant']),

@@ -15,12 +15,12 @@ import {
   testEndpoints,
 } from '../api/__fixtures__/embedded-api-stores.ts';
 import { createApp } from '../api/create-app.ts';
-import { resolveServing } from '../api/resolve-serving.ts';
-import { retrieveForServing } from '../api/retrieve-for-serving.ts';
 import { runBatch } from '../batch/run-batch.ts';
 import { createGenerator } from '../generation/create-generator.ts';
 import { GeneratorCache } from '../generation/generator-cache.ts';
 import type { InferenceDependencies } from '../inference-dependencies.ts';
+import { resolveServing } from '../serving/resolve-serving.ts';
+import { retrieveForServing } from '../serving/retrieve-for-serving.ts';
 import { BagOfWordsEmbedder } from './__fixtures__/bag-of-words-embedder.ts';
 import { type ChatReplayServer, startChatReplayServer } from './__fixtures__/chat-replay-server.ts';
 import { writeTinyCrossEncoder } from './__fixtures__/write-tiny-cross-encoder.ts';

@@ -4,7 +4,8 @@ import { streamSSE } from 'hono/streaming';
 import { collectStream } from '../../../core/models/collect-stream.ts';
 import type { GenerationSummary } from '../../../core/ports/generator.ts';
 import type { InferenceDependencies } from '../../inference-dependencies.ts';
-import { type PreparedAnswer, prepareAnswer } from '../prepare-answer.ts';
+import { type PreparedAnswer, prepareAnswer } from '../../serving/prepare-answer.ts';
+import type { ApiEnv } from '../api-env.ts';
 import { recordRequest } from '../record-request.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
@@ -41,7 +42,7 @@ const ChatRequest = z.object({
  * from the serving version's feature set; the response carries the sources it was given and the
  * model version that answered. `stream: true` sends SSE chunks and `[DONE]`, as OpenAI does.
  */
-export function chatRoutes(app: OpenAPIHono, dependencies: InferenceDependencies): void {
+export function chatRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
   const { metrics, template } = dependencies;
   app.use(
     '/v1/chat/completions',
@@ -56,7 +57,10 @@ export function chatRoutes(app: OpenAPIHono, dependencies: InferenceDependencies
       responses: {
         200: {
           description: 'a chat.completion, or an SSE stream of chat.completion.chunk',
-          content: { 'application/json': { schema: z.any() } },
+          content: {
+            'application/json': { schema: z.any() },
+            'text/event-stream': { schema: z.string() },
+          },
         },
         400: { description: 'bad request', content: { 'application/json': { schema: ErrorResponse } } },
         404: { description: 'unknown model', content: { 'application/json': { schema: ErrorResponse } } },
@@ -168,7 +172,7 @@ export function chatRoutes(app: OpenAPIHono, dependencies: InferenceDependencies
         );
       }
 
-      // An SSE stream is a plain Response, which the typed route helper cannot describe.
+      // An SSE stream is a plain Response: the route declares text/event-stream, which allows it.
       return streamSSE(context, async (sse) => {
         const chunk = (
           delta: Record<string, unknown>,
@@ -214,7 +218,7 @@ export function chatRoutes(app: OpenAPIHono, dependencies: InferenceDependencies
           });
         }
         await sse.writeSSE({ data: '[DONE]' });
-      }) as never;
+      });
     },
   );
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import type { ApiEnv } from '../api-env.ts';
 
 const Health = z.object({ status: z.literal('ok') });
 const Ready = z.object({
@@ -8,7 +9,7 @@ const Ready = z.object({
 });
 
 /** Liveness, readiness (stores reachable) and Prometheus metrics. */
-export function healthRoutes(app: OpenAPIHono, dependencies: InferenceDependencies): void {
+export function healthRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
   const { metrics } = dependencies;
   app.openapi(
     createRoute({

@@ -3,6 +3,7 @@ import { NotFoundError } from '../../../core/errors.ts';
 import { CrawlSource } from '../../../core/jobs/job-contracts.ts';
 import { submitIdempotentJob } from '../../../core/jobs/submit-job.ts';
 import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import type { ApiEnv } from '../api-env.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -46,7 +47,7 @@ const jobResponses = {
 };
 
 /** Jobs over HTTP: enqueue a crawl or a fine-tune through the JobQueue port, read any job (admin). */
-export function jobsRoutes(app: OpenAPIHono, dependencies: InferenceDependencies): void {
+export function jobsRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
   const { metadata, queue, config } = dependencies;
   const admin = requireKey(config.server.adminKeys, { always: true, role: 'admin' });
   app.use('/api/jobs/*', admin);
