@@ -3,6 +3,7 @@ import { NotFoundError } from '../../../core/errors.ts';
 import { CrawlSource } from '../../../core/jobs/job-contracts.ts';
 import { submitIdempotentJob } from '../../../core/jobs/submit-job.ts';
 import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import { admitCrawlTargets } from '../admit-crawl-targets.ts';
 import type { ApiEnv } from '../api-env.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
@@ -77,14 +78,17 @@ export function jobsRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDepe
     createRoute({
       method: 'post',
       path: '/api/crawl',
-      summary: 'Enqueue a crawl (and the feature build for what it changes)',
+      summary:
+        'Enqueue a crawl (and the feature build for what it changes); local paths only inside server.crawlDirectories',
       security: [{ bearer: [] }],
       request: { body: { content: { 'application/json': { schema: CrawlRequest } }, required: true } },
       responses: jobResponses,
     }),
     async (context) => {
       const body = context.req.valid('json');
-      const job = await queue.enqueue('feature.crawl', body);
+      // The API reads no server files unless the configuration allows a directory.
+      const targets = await admitCrawlTargets(body.targets, config.server.crawlDirectories);
+      const job = await queue.enqueue('feature.crawl', { ...body, targets });
       return context.json({ ...view(job), reused: false }, 202);
     },
   );
