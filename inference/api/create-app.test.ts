@@ -115,6 +115,8 @@ describe('HTTP API', () => {
         '/api/models/{name}/aliases',
         '/api/jobs/{id}',
         '/api/crawl',
+        '/api/batch',
+        '/api/batch/{id}/results',
         '/api/training/jobs',
         '/healthz',
         '/readyz',
