@@ -2,11 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../inference/api/create-app.ts';
-import { MetricsRegistry } from '../inference/api/metrics-registry.ts';
-import { prepareAnswer } from '../inference/api/prepare-answer.ts';
-import { resolveServing } from '../inference/api/resolve-serving.ts';
-import { retrieveForServing } from '../inference/api/retrieve-for-serving.ts';
-import { loadPromptTemplate } from '../inference/generation/prompt-template.ts';
+import { prepareAnswer } from '../inference/serving/prepare-answer.ts';
+import { resolveServing } from '../inference/serving/resolve-serving.ts';
+import { retrieveForServing } from '../inference/serving/retrieve-for-serving.ts';
 import {
   alternatingLatencies,
   type LoadFigures,
@@ -49,16 +47,14 @@ const durationSeconds = 5;
 export async function runInferenceBench(): Promise<Record<string, unknown>> {
   const setup = await measure(() => createInferenceFixture({ points, embeddedTexts, trainingSteps }));
   const fixture = setup.value;
-  const { dependencies, generators, questions } = fixture;
-  const metrics = new MetricsRegistry();
-  const { app } = createApp(dependencies, { metrics, generators });
+  const { dependencies, questions } = fixture;
+  const { app } = createApp(dependencies);
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const chat = { generators, template: loadPromptTemplate() };
   const question = (index: number) => questions[index % questions.length] as string;
   const searchBody = (index: number) => ({ query: question(index), k: 5 });
   const chatBody = (index: number, stream = false) => ({
@@ -71,7 +67,7 @@ export async function runInferenceBench(): Promise<Record<string, unknown>> {
   /** The chat route's work without HTTP; resolves when the first token is out, and when all are. */
   const answerDirectly = async (index: number) => {
     const started = performance.now();
-    const prepared = await prepareAnswer(chatBody(index), dependencies, chat, metrics);
+    const prepared = await prepareAnswer(chatBody(index), dependencies);
     const stream = prepared.generator.stream({
       messages: prepared.messages,
       grounding: prepared.grounding,
@@ -100,7 +96,7 @@ export async function runInferenceBench(): Promise<Record<string, unknown>> {
         sequentialCount,
         async (index) => {
           const serving = await resolveServing(dependencies, 'twin');
-          await retrieveForServing(question(index), { k: 5 }, serving, dependencies, metrics);
+          await retrieveForServing(question(index), { k: 5 }, serving, dependencies);
         },
         (index) => postJson(`${base}/api/search`, searchBody(index)),
       ),

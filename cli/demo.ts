@@ -9,8 +9,7 @@ import { createLogger } from '../core/logger.ts';
 import { makeSampleRepository } from '../datasets/sample-author/make-sample-repo.ts';
 import { sampleAuthor, sampleAuthorDirectory } from '../datasets/sample-author/sample-author.ts';
 import { startSampleSites } from '../datasets/sample-author/serve-sample-sites.ts';
-import { createApp } from '../inference/api/create-app.ts';
-import { apiDependencies } from './commands/chat-command.ts';
+import { createApp } from '../inference/index.ts';
 import { main } from './main.ts';
 import { openRuntime } from './runtime.ts';
 
@@ -107,8 +106,7 @@ try {
     loadConfig({ file: demoConfig, overrides: { logLevel: 'warn' } }),
     createLogger({ level: 'warn' }),
   );
-  const dependencies = apiDependencies(runtime);
-  const { app, generators } = createApp(dependencies);
+  const { app } = createApp(runtime.inference);
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -119,8 +117,6 @@ try {
     );
   } finally {
     server.close();
-    await generators.close();
-    await dependencies.close();
     await runtime.close();
   }
   step('Done');

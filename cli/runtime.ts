@@ -11,6 +11,7 @@ import type { MetadataStore } from '../core/ports/metadata-store.ts';
 import type { VectorStore } from '../core/ports/vector-store.ts';
 import type { FeatureSet } from '../core/types/feature-set.ts';
 import { registerFeatureJobs } from '../feature/index.ts';
+import type { InferenceDependencies } from '../inference/index.ts';
 import {
   CommandFineTuneBackend,
   LocalFineTuneBackend,
@@ -20,6 +21,7 @@ import {
 import { openJobQueue } from './adapters/open-job-queue.ts';
 import { openMetadataStore } from './adapters/open-metadata-store.ts';
 import { openVectorStore } from './adapters/open-vector-store.ts';
+import { wireInference } from './wiring/wire-inference.ts';
 
 /** Every adapter the configuration selects, wired together. The only place that picks engines. */
 export type Runtime = {
@@ -35,6 +37,11 @@ export type Runtime = {
   bulkEmbedder(): Promise<Embedder>;
   /** The feature set the configured code, chunking and embedder produce. */
   currentFeatureSet(): Promise<FeatureSet>;
+  /**
+   * The inference pipeline (retrieval, generators, metrics) over these stores, its batch job
+   * registered on the queue; what `twin serve`, `chat`, `batch` and `search` use.
+   */
+  inference: InferenceDependencies;
   close(): Promise<void>;
 };
 
@@ -72,6 +79,18 @@ export async function openRuntime(config: TwinConfig, logger: Logger): Promise<R
     },
   });
 
+  const currentFeatureSet = async () => featureSetFromConfig(config.features.chunking, await query.get());
+  const inference = wireInference(config, {
+    metadata,
+    vectors,
+    artifacts,
+    queue,
+    logger,
+    embedder: query.get,
+    // Served while no model is registered: the configured feature set once something was built with it.
+    currentFeatureSet: async () => metadata.featureSets.get((await currentFeatureSet()).id),
+  });
+
   return {
     config,
     logger,
@@ -81,12 +100,11 @@ export async function openRuntime(config: TwinConfig, logger: Logger): Promise<R
     queue,
     queryEmbedder: query.get,
     bulkEmbedder: bulk.get,
-    currentFeatureSet: async () => {
-      const embedder = await query.get();
-      return featureSetFromConfig(config.features.chunking, embedder);
-    },
+    currentFeatureSet,
+    inference,
     close: async () => {
       await queue.close();
+      await inference.close();
       await Promise.all([query.close(), bulk.close()]);
       await vectors.close();
       await artifacts.close();

@@ -17,9 +17,9 @@ import {
   sampleRepositoryName,
 } from '../../datasets/sample-author/sample-repository-files.ts';
 import { openEmbeddedApiStores } from '../../inference/api/__fixtures__/embedded-api-stores.ts';
-import type { ApiDependencies } from '../../inference/api/api-dependencies.ts';
 import { createGenerator } from '../../inference/generation/create-generator.ts';
 import { GeneratorCache } from '../../inference/generation/generator-cache.ts';
+import type { InferenceDependencies } from '../../inference/index.ts';
 import {
   cleanCorpusDocument,
   loadSampleAuthorCorpus,
@@ -36,9 +36,8 @@ export type InferenceFixtureOptions = {
 };
 
 export type InferenceFixture = {
-  dependencies: ApiDependencies;
-  /** Shared by the HTTP app and the direct calls, so both use the same warm generator. */
-  generators: GeneratorCache;
+  /** Shared by the HTTP app and the direct calls, so both use the same warm generator and metrics. */
+  dependencies: InferenceDependencies;
   questions: string[];
   setup: { points: number; embeddedTexts: number; embedSeconds: number; trainSeconds: number; model: string };
   close(): Promise<void>;
@@ -182,8 +181,7 @@ export async function createInferenceFixture(options: InferenceFixtureOptions): 
       }),
   });
   return {
-    dependencies: stores.dependencies(),
-    generators,
+    dependencies: stores.dependencies({ generators }),
     questions: questionsFile.questions.map((entry) => entry.question),
     setup: {
       points: options.points,
@@ -193,7 +191,7 @@ export async function createInferenceFixture(options: InferenceFixtureOptions): 
       model: `${version.name}:${version.version} (local, ci preset)`,
     },
     close: async () => {
-      await generators.close();
+      // The stores close the dependencies they handed out, generators included.
       await stores.close();
       rmSync(folder, { recursive: true, force: true });
     },

@@ -3,11 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { NotFoundError, TwinError } from '../../core/errors.ts';
 import type { BatchResult } from '../../core/jobs/job-contracts.ts';
-import { createApp } from '../../inference/api/create-app.ts';
 import { print, withRuntime } from '../cli-context.ts';
 import { followJob } from '../follow-job.ts';
 import { formatDuration } from '../format-table.ts';
-import { apiDependencies } from './chat-command.ts';
 
 export function batchCommand(): Command {
   return new Command('batch')
@@ -31,36 +29,30 @@ export function batchCommand(): Command {
         throw new NotFoundError(`cannot read ${file}`);
       }
       await withRuntime(this, async (runtime) => {
-        // Creating the app registers the batch job on this process's queue.
-        const dependencies = apiDependencies(runtime);
-        const { generators } = createApp(dependencies);
-        try {
-          const folder = `batches/${randomUUID()}`;
-          await runtime.artifacts.put(`${folder}/input.jsonl`, input);
-          const job = await runtime.queue.enqueue('inference.batch', {
-            inputKey: `${folder}/input.jsonl`,
-            outputKey: `${folder}/results.jsonl`,
-            model: options.model,
-            maxTokens: options.maxTokens,
-            temperature: options.temperature,
-          });
-          const record = await followJob(
-            job.id,
-            { jobs: runtime.metadata.jobs, queue: runtime.queue },
-            { label: 'batch' },
-          );
-          if (record.status !== 'completed')
-            throw new TwinError(`batch ${record.status}: ${record.error ?? ''}`);
-          const result = record.result as BatchResult;
-          const output = options.output ?? `${file.replace(/\.jsonl$/, '')}.results.jsonl`;
-          await writeFile(output, await runtime.artifacts.get(result.outputKey));
-          print(
-            `${result.succeeded}/${result.total} prompts answered by ${result.modelVersions.join(', ') || '—'} in ${formatDuration(result.durationMs)}${result.failed ? ` (${result.failed} failed: see their "error")` : ''} → ${output}`,
-          );
-        } finally {
-          await generators.close();
-          await dependencies.close();
-        }
+        // The runtime registered the batch job on its queue: it runs in this process on the
+        // embedded queue, in `twin worker inference` on BullMQ.
+        const folder = `batches/${randomUUID()}`;
+        await runtime.artifacts.put(`${folder}/input.jsonl`, input);
+        const job = await runtime.queue.enqueue('inference.batch', {
+          inputKey: `${folder}/input.jsonl`,
+          outputKey: `${folder}/results.jsonl`,
+          model: options.model,
+          maxTokens: options.maxTokens,
+          temperature: options.temperature,
+        });
+        const record = await followJob(
+          job.id,
+          { jobs: runtime.metadata.jobs, queue: runtime.queue },
+          { label: 'batch' },
+        );
+        if (record.status !== 'completed')
+          throw new TwinError(`batch ${record.status}: ${record.error ?? ''}`);
+        const result = record.result as BatchResult;
+        const output = options.output ?? `${file.replace(/\.jsonl$/, '')}.results.jsonl`;
+        await writeFile(output, await runtime.artifacts.get(result.outputKey));
+        print(
+          `${result.succeeded}/${result.total} prompts answered by ${result.modelVersions.join(', ') || '—'} in ${formatDuration(result.durationMs)}${result.failed ? ` (${result.failed} failed: see their "error")` : ''} → ${output}`,
+        );
       });
     });
 }

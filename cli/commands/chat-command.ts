@@ -1,10 +1,7 @@
 import { Command } from 'commander';
 import { ServiceError, ValidationError } from '../../core/errors.ts';
-import type { ApiDependencies } from '../../inference/api/api-dependencies.ts';
-import { createApp } from '../../inference/api/create-app.ts';
-import { retrievalFromConfig } from '../../inference/retrieval/retrieval-from-config.ts';
+import { createApp } from '../../inference/index.ts';
 import { print, withRuntime } from '../cli-context.ts';
-import type { Runtime } from '../runtime.ts';
 
 type StreamChunk = {
   model?: string;
@@ -47,46 +44,19 @@ export function chatCommand(): Command {
         return;
       }
       await withRuntime(this, async (runtime) => {
-        const dependencies = apiDependencies(runtime);
-        const { app, generators } = createApp(dependencies);
-        try {
-          const key = options.apiKey ?? runtime.config.server.apiKeys[0];
-          const response = await app.request('/v1/chat/completions', {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              ...(key ? { authorization: `Bearer ${key}` } : {}),
-            },
-            body,
-          });
-          await printStream(response);
-        } finally {
-          await generators.close();
-          await dependencies.close();
-        }
+        const { app } = createApp(runtime.inference);
+        const key = options.apiKey ?? runtime.config.server.apiKeys[0];
+        const response = await app.request('/v1/chat/completions', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(key ? { authorization: `Bearer ${key}` } : {}),
+          },
+          body,
+        });
+        await printStream(response);
       });
     });
-}
-
-/**
- * The HTTP API's dependencies from the runtime, with the configured retrieval components (the
- * cross-encoder is loaded on first use); `close` releases them (the runtime closes the stores).
- */
-export function apiDependencies(runtime: Runtime): ApiDependencies & { close(): Promise<void> } {
-  const retrieval = retrievalFromConfig(runtime.config, runtime.logger);
-  return {
-    config: runtime.config,
-    metadata: runtime.metadata,
-    vectors: runtime.vectors,
-    artifacts: runtime.artifacts,
-    queue: runtime.queue,
-    embedder: runtime.queryEmbedder,
-    currentFeatureSet: async () => runtime.metadata.featureSets.get((await runtime.currentFeatureSet()).id),
-    logger: runtime.logger,
-    reranker: retrieval.reranker,
-    understanding: retrieval.understanding,
-    close: retrieval.close,
-  };
 }
 
 /** Prints an OpenAI-style SSE stream as it arrives, then the sources and what answered. */

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
-import { sampleQuestions, summariseRequests } from '../../inference/monitoring/summarise-requests.ts';
+import { sampleQuestions, summariseRequests } from '../../inference/index.ts';
 import { print, withRuntime } from '../cli-context.ts';
 import { formatTable } from '../format-table.ts';
 import { positiveInteger } from './documents-command.ts';

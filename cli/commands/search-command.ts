@@ -1,12 +1,7 @@
 import { Command, Option } from 'commander';
 import { NotFoundError } from '../../core/errors.ts';
 import { Category, Platform } from '../../core/types/category.ts';
-import type { SearchMode } from '../../inference/retrieval/hybrid-search.ts';
-import {
-  retrievalFromConfig,
-  withConfiguredRetrieval,
-} from '../../inference/retrieval/retrieval-from-config.ts';
-import { retrieve } from '../../inference/retrieval/retrieve.ts';
+import { retrieve, type SearchMode, withConfiguredRetrieval } from '../../inference/index.ts';
 import { print, withRuntime } from '../cli-context.ts';
 import { positiveInteger } from './documents-command.ts';
 
@@ -55,73 +50,69 @@ export function searchCommand(): Command {
           );
         // The serving path's retrieval, with the configured settings, reranker and query LLM, so
         // what `twin search` shows is what a chat answer would be grounded on.
-        const retrieval = retrievalFromConfig(runtime.config, runtime.logger);
-        try {
-          const reranker = await retrieval.reranker();
-          const authors = await runtime.metadata.documents.listAuthors();
-          const filters = {
-            ...(options.author ? { authorId: [options.author] } : {}),
-            ...(options.platform ? { platform: [options.platform] } : {}),
-            ...(options.category ? { category: [options.category] } : {}),
-          };
-          const result = await retrieve(
-            query,
-            {
-              ...withConfiguredRetrieval(runtime.config.retrieval, { k: options.k, mode: options.mode }),
-              filters,
-              authors: authors.map((author) => ({ id: author.id, name: author.name })),
-            },
-            {
-              vectors: runtime.vectors,
-              featureSet: stored,
-              embedder: await runtime.queryEmbedder(),
-              logger: runtime.logger,
-              ...(reranker ? { reranker } : {}),
-              ...(retrieval.understanding ? { understanding: retrieval.understanding } : {}),
-            },
-          );
-          // `score` is what ordered the hits: the reranker's when one ran, else the fused RRF score.
-          const hits = result.chunks.map((chunk) => ({
-            id: chunk.id,
-            score: chunk.scores.rerank ?? chunk.scores.fused,
-            scores: chunk.scores,
-            payload: chunk.payload,
-          }));
-          if (options.json) {
-            print(
-              JSON.stringify(
-                {
-                  featureSetId: stored.id,
-                  query,
-                  queries: result.queries,
-                  filters: result.filters,
-                  hits,
-                  timings: result.timings,
-                },
-                null,
-                2,
-              ),
-            );
-            return;
-          }
-          const { timings } = result;
+        const { understanding } = runtime.inference;
+        const reranker = await runtime.inference.reranker();
+        const authors = await runtime.metadata.documents.listAuthors();
+        const filters = {
+          ...(options.author ? { authorId: [options.author] } : {}),
+          ...(options.platform ? { platform: [options.platform] } : {}),
+          ...(options.category ? { category: [options.category] } : {}),
+        };
+        const result = await retrieve(
+          query,
+          {
+            ...withConfiguredRetrieval(runtime.config.retrieval, { k: options.k, mode: options.mode }),
+            filters,
+            authors: authors.map((author) => ({ id: author.id, name: author.name })),
+          },
+          {
+            vectors: runtime.vectors,
+            featureSet: stored,
+            embedder: await runtime.queryEmbedder(),
+            logger: runtime.logger,
+            ...(reranker ? { reranker } : {}),
+            ...(understanding ? { understanding } : {}),
+          },
+        );
+        // `score` is what ordered the hits: the reranker's when one ran, else the fused RRF score.
+        const hits = result.chunks.map((chunk) => ({
+          id: chunk.id,
+          score: chunk.scores.rerank ?? chunk.scores.fused,
+          scores: chunk.scores,
+          payload: chunk.payload,
+        }));
+        if (options.json) {
           print(
-            `${hits.length} results from ${stored.id} (embed ${Math.round(timings.embedMs)} ms, search ${Math.round(timings.denseMs + timings.keywordMs + timings.fusionMs + timings.mmrMs)} ms${reranker ? `, rerank ${Math.round(timings.rerankMs)} ms` : ''})\n`,
+            JSON.stringify(
+              {
+                featureSetId: stored.id,
+                query,
+                queries: result.queries,
+                filters: result.filters,
+                hits,
+                timings: result.timings,
+              },
+              null,
+              2,
+            ),
           );
-          if (Object.keys(result.filters).length > 0) print(`filters: ${JSON.stringify(result.filters)}\n`);
-          hits.forEach((hit, index) => {
-            const { payload } = hit;
-            print(
-              `${index + 1}. [${hit.score.toFixed(3)}] ${payload.title} — ${payload.platform}/${payload.category}, chunk ${payload.chunkIndex}`,
-            );
-            print(`   ${payload.url}`);
-            print(
-              `   ${payload.text.replace(/\s+/g, ' ').slice(0, 240)}${payload.text.length > 240 ? '…' : ''}\n`,
-            );
-          });
-        } finally {
-          await retrieval.close();
+          return;
         }
+        const { timings } = result;
+        print(
+          `${hits.length} results from ${stored.id} (embed ${Math.round(timings.embedMs)} ms, search ${Math.round(timings.denseMs + timings.keywordMs + timings.fusionMs + timings.mmrMs)} ms${reranker ? `, rerank ${Math.round(timings.rerankMs)} ms` : ''})\n`,
+        );
+        if (Object.keys(result.filters).length > 0) print(`filters: ${JSON.stringify(result.filters)}\n`);
+        hits.forEach((hit, index) => {
+          const { payload } = hit;
+          print(
+            `${index + 1}. [${hit.score.toFixed(3)}] ${payload.title} — ${payload.platform}/${payload.category}, chunk ${payload.chunkIndex}`,
+          );
+          print(`   ${payload.url}`);
+          print(
+            `   ${payload.text.replace(/\s+/g, ' ').slice(0, 240)}${payload.text.length > 240 ? '…' : ''}\n`,
+          );
+        });
       });
     });
 }

@@ -2,10 +2,9 @@ import type { Server } from 'node:http';
 import { type ServerType, serve } from '@hono/node-server';
 import { Command } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
-import { createApp } from '../../inference/api/create-app.ts';
+import { createApp } from '../../inference/index.ts';
 import { withRuntime } from '../cli-context.ts';
 import { waitForStopSignal } from '../wait-for-stop-signal.ts';
-import { apiDependencies } from './chat-command.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -23,34 +22,28 @@ export function serveCommand(): Command {
         // Listen for the stop signals before loading anything, so a SIGTERM while the reranker
         // loads still takes the graceful path (and exit code 0) instead of Node's default kill.
         const signalled = waitForStopSignal();
-        const dependencies = apiDependencies(runtime);
         try {
           // Load the configured cross-encoder now: a broken model folder fails `twin serve`
           // at start-up with the folder's problem, not the first request with a 500.
-          await dependencies.reranker?.();
-          const { app, generators } = createApp(dependencies);
-          try {
-            const hostname = options.host ?? runtime.config.server.host;
-            const server = serve({ fetch: app.fetch, hostname, port: port ?? runtime.config.server.port });
-            await new Promise<void>((resolve, reject) => {
-              server.once('listening', resolve);
-              server.once('error', reject);
-            });
-            const address = server.address();
-            const bound = typeof address === 'object' && address ? address.port : port;
-            process.stdout.write(
-              `LLM Twin API listening on http://${hostname}:${bound} (OpenAPI: /openapi.json)\n`,
-            );
-            const signal = await signalled.promise;
-            runtime.logger.info('stopping: finishing in-flight requests', { signal });
-            await closeGracefully(server);
-            runtime.logger.info('stopped');
-          } finally {
-            await generators.close();
-          }
+          await runtime.inference.reranker();
+          const { app } = createApp(runtime.inference);
+          const hostname = options.host ?? runtime.config.server.host;
+          const server = serve({ fetch: app.fetch, hostname, port: port ?? runtime.config.server.port });
+          await new Promise<void>((resolve, reject) => {
+            server.once('listening', resolve);
+            server.once('error', reject);
+          });
+          const address = server.address();
+          const bound = typeof address === 'object' && address ? address.port : port;
+          process.stdout.write(
+            `LLM Twin API listening on http://${hostname}:${bound} (OpenAPI: /openapi.json)\n`,
+          );
+          const signal = await signalled.promise;
+          runtime.logger.info('stopping: finishing in-flight requests', { signal });
+          await closeGracefully(server);
+          runtime.logger.info('stopped');
         } finally {
           signalled.dispose();
-          await dependencies.close();
         }
       });
     });

@@ -3,10 +3,8 @@ import { BullMqJobQueue } from '../../core/adapters/queue/bullmq-job-queue.ts';
 import { ConfigError, ValidationError } from '../../core/errors.ts';
 import { QueueName } from '../../core/jobs/job-contracts.ts';
 import { type OutboxRelay, startOutboxRelay } from '../../core/outbox/outbox-relay.ts';
-import { createApp } from '../../inference/api/create-app.ts';
 import { configFor, print, withRuntime } from '../cli-context.ts';
 import { waitForStopSignal } from '../wait-for-stop-signal.ts';
-import { apiDependencies } from './chat-command.ts';
 
 /** Default time the job in flight gets to finish after SIGTERM before it is handed back. */
 const defaultGraceSeconds = 30;
@@ -48,9 +46,6 @@ export function workerCommand(): Command {
         const signalled = waitForStopSignal();
         const queue = runtime.queue;
         if (!(queue instanceof BullMqJobQueue)) throw new ConfigError(['stores.queue.driver is not bullmq']);
-        // The inference worker needs the same retrieval and generation as `twin serve`; building the
-        // app registers the inference.batch handler on this queue (the app itself is never served).
-        const inference = queueName.data === 'inference' ? inferenceHandlers(runtime) : undefined;
         let relay: OutboxRelay | undefined;
         try {
           await queue.startWorkers(queueName.data, { concurrency: concurrency ?? selected.concurrency });
@@ -77,21 +72,9 @@ export function workerCommand(): Command {
         } finally {
           signalled.dispose();
           await relay?.stop();
-          await inference?.close();
         }
       });
     });
-}
-
-function inferenceHandlers(runtime: Parameters<typeof apiDependencies>[0]) {
-  const dependencies = apiDependencies(runtime);
-  const { generators } = createApp(dependencies);
-  return {
-    close: async () => {
-      await generators.close();
-      await dependencies.close();
-    },
-  };
 }
 
 function optionalPositive(value: string | undefined, flag: string, max: number): number | undefined {

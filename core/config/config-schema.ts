@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { ChunkingSpec } from '../types/feature-set.ts';
 
@@ -259,6 +260,13 @@ const ServerConfig = z
     corsOrigins: z.array(z.string().min(1)),
     /** The model name `twin` in API requests resolves to. */
     modelName: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+    /**
+     * Server directories `POST /api/crawl` may read (absolute paths); [] = none: over HTTP only
+     * URLs and git addresses are crawled, local paths and file:// URLs are refused.
+     */
+    crawlDirectories: z
+      .array(z.string().refine((path) => isAbsolute(path), 'must be an absolute path'))
+      .default([]),
   })
   .strict();
 export type ServerConfig = z.infer<typeof ServerConfig>;

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CrawlError } from '../../core/errors.ts';
+import { bareHostUrl, isAddress, isScpLikeGit } from '../../core/jobs/crawl-target.ts';
 import type { CrawlSource } from '../../core/jobs/job-contracts.ts';
 import { ArticleCrawler } from './article-crawler.ts';
 import type { Crawler } from './crawler.ts';
@@ -14,10 +15,6 @@ import { MediumCrawler } from './medium-crawler.ts';
 import { SitemapCrawler } from './sitemap-crawler.ts';
 import { SubstackCrawler } from './substack-crawler.ts';
 import { WebCrawler } from './web-crawler.ts';
-
-const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
-// scp-like git addresses: git@github.com:user/repo.git
-const scpLikeGit = /^[\w.-]+@[\w.-]+:(?!\/\/)/;
 
 /** A crawler for an explicitly named source; `web` means "a page", with no sniffing. */
 function crawlerForSource(source: CrawlSource): Crawler {
@@ -44,7 +41,7 @@ function crawlerForSource(source: CrawlSource): Crawler {
 /** The local path a target names (a path, `~/…`, or a file:// URL), or null when it is not local. */
 export function localPath(target: string): string | null {
   if (target.startsWith('file://')) return fileURLToPath(target);
-  if (hasScheme.test(target) || scpLikeGit.test(target)) return null;
+  if (isAddress(target)) return null;
   if (/^(\/|\.{1,2}(\/|$)|~(\/|$))/.test(target)) {
     return target.startsWith('~') ? join(homedir(), target.slice(1)) : resolve(target);
   }
@@ -67,7 +64,7 @@ function crawlerForLocalPath(path: string, target: string): Crawler {
 
 /** Whether a URL points at a git repository rather than a web page. */
 function isGitUrl(target: string, url: URL | null): boolean {
-  if (scpLikeGit.test(target) || /^(git|ssh|git\+ssh):\/\//i.test(target)) return true;
+  if (isScpLikeGit(target) || /^(git|ssh|git\+ssh):\/\//i.test(target)) return true;
   if (!url) return false;
   if (url.pathname.replace(/\/+$/, '').endsWith('.git')) return true;
   const host = url.hostname.replace(/^www\./, '');
@@ -77,8 +74,8 @@ function isGitUrl(target: string, url: URL | null): boolean {
 /** A target written without a scheme ("example.com/blog") is an https URL. */
 export function normalizeTarget(target: string): string {
   const trimmed = target.trim();
-  if (hasScheme.test(trimmed) || scpLikeGit.test(trimmed) || localPath(trimmed) !== null) return trimmed;
-  return /^[\w-]+(\.[\w-]+)+(:\d+)?(\/|$)/.test(trimmed) ? `https://${trimmed}` : trimmed;
+  if (isAddress(trimmed) || localPath(trimmed) !== null) return trimmed;
+  return bareHostUrl(trimmed) ?? trimmed;
 }
 
 /** Passes the normalized target to `crawler`, for callers that hand over what the user typed. */

@@ -12,8 +12,8 @@ import { embedQuery } from '../../core/features/embed-texts.ts';
 import type { Embedder } from '../../core/ports/embedder.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import type { FeatureSet } from '../../core/types/feature-set.ts';
+import { registerInferenceJobs } from '../batch/register-inference-jobs.ts';
 import { type EmbeddedApiStores, openEmbeddedApiStores } from './__fixtures__/embedded-api-stores.ts';
-import type { ApiDependencies } from './api-dependencies.ts';
 import { createApp } from './create-app.ts';
 
 const adminKey = 'admin-key-0123456789';
@@ -26,10 +26,9 @@ describe('HTTP API', () => {
   let queue: InProcessJobQueue;
   let embedder: Embedder;
   let featureSet: FeatureSet;
-  let base: ApiDependencies;
 
   const appWith = (server: Partial<TwinConfig['server']> = {}) =>
-    createApp({ ...base, config: { ...base.config, server: { ...base.config.server, ...server } } }).app;
+    createApp(stores.dependencies({ server })).app;
   const json = (body: unknown, headers: Record<string, string> = {}) => ({
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -62,7 +61,6 @@ describe('HTTP API', () => {
       });
     }
     await metadata.models.moveAlias({ name: 'twin', alias: 'production', toVersion: 1, movedBy: 'test' });
-    base = stores.dependencies();
     await stores.storeChunks([
       ['rollback', 'If you cannot roll a model back with one alias move, you did not ship it: you gambled.'],
       ['skew', 'Training-serving skew happens when serving computes features differently from training.'],
@@ -117,6 +115,8 @@ describe('HTTP API', () => {
         '/api/models/{name}/aliases',
         '/api/jobs/{id}',
         '/api/crawl',
+        '/api/batch',
+        '/api/batch/{id}/results',
         '/api/training/jobs',
         '/healthz',
         '/readyz',
@@ -170,11 +170,9 @@ describe('HTTP API', () => {
 
   it('says what to do when nothing has been crawled yet, instead of searching nothing', async () => {
     // A fresh install: no model registered under this name, no feature set built.
-    const { app } = createApp({
-      ...base,
-      config: { ...base.config, server: { ...base.config.server, modelName: 'fresh' } },
-      currentFeatureSet: async () => null,
-    });
+    const { app } = createApp(
+      stores.dependencies({ server: { modelName: 'fresh' }, currentFeatureSet: async () => null }),
+    );
     const response = await app.request('/api/search', json({ query: 'rollback' }));
     expect(response.status).toBe(404);
     expect((await response.json()).error.message).toBe(
@@ -302,7 +300,8 @@ describe('HTTP API', () => {
   });
 
   it('chats through the official openai client, plain and streaming, with sources and the serving version', async () => {
-    const { app, generators } = createApp({ ...base });
+    const dependencies = stores.dependencies();
+    const { app } = createApp(dependencies);
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((resolve) => server.once('listening', resolve));
     const port = (server.address() as AddressInfo).port;
@@ -395,12 +394,15 @@ describe('HTTP API', () => {
       ).rejects.toMatchObject({ status: 400 });
     } finally {
       server.close();
-      await generators.close();
+      await dependencies.close();
     }
   });
 
   it('runs batch inference as a job and serves its results JSONL', async () => {
-    const { app, generators } = createApp({ ...base });
+    const dependencies = stores.dependencies();
+    // The composition root registers the batch job; the app only enqueues it.
+    registerInferenceJobs(dependencies);
+    const { app } = createApp(dependencies);
     try {
       const submitted = await app.request(
         '/api/batch',
@@ -429,7 +431,7 @@ describe('HTTP API', () => {
       expect((await app.request('/api/batch/nope/results')).status).toBe(404);
       expect((await app.request('/api/batch', json({ prompts: [{ nothing: true }] }))).status).toBe(400);
     } finally {
-      await generators.close();
+      await dependencies.close();
     }
   });
 

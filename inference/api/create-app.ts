@@ -2,14 +2,9 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { modelEndpoints } from '../../core/config/model-endpoints.ts';
-import { registerInferenceJobs } from '../batch/register-inference-jobs.ts';
-import { createGenerator } from '../generation/create-generator.ts';
-import { GeneratorCache } from '../generation/generator-cache.ts';
-import { loadPromptTemplate } from '../generation/prompt-template.ts';
-import type { ApiDependencies } from './api-dependencies.ts';
+import type { InferenceDependencies } from '../inference-dependencies.ts';
+import type { ApiEnv } from './api-env.ts';
 import { errorBody, handleError } from './api-error.ts';
-import { MetricsRegistry } from './metrics-registry.ts';
 import { rateLimit } from './rate-limit.ts';
 import { batchRoutes } from './routes/batch-routes.ts';
 import { chatRoutes } from './routes/chat-routes.ts';
@@ -21,16 +16,13 @@ import { searchRoutes } from './routes/search-routes.ts';
 import { webUiRoutes } from './routes/web-ui-routes.ts';
 
 /**
- * The inference pipeline's HTTP API. Every request body is validated by its zod schema (which
- * also generates /openapi.json); errors are OpenAI-shaped JSON from one handler.
+ * The inference pipeline's HTTP API over the dependencies it is given (built by the composition
+ * root; it registers no jobs and owns nothing it must close). Every request body is validated by
+ * its zod schema (which also generates /openapi.json); errors are OpenAI-shaped JSON from one handler.
  */
-export function createApp(
-  dependencies: ApiDependencies,
-  options: { metrics?: MetricsRegistry; generators?: GeneratorCache } = {},
-) {
-  const { config, logger } = dependencies;
-  const metrics = options.metrics ?? new MetricsRegistry();
-  const app = new OpenAPIHono({
+export function createApp(dependencies: InferenceDependencies) {
+  const { config, logger, metrics } = dependencies;
+  const app = new OpenAPIHono<ApiEnv>({
     // Schema failures answer in OpenAI's error shape, naming every offending field.
     defaultHook: (result, context) => {
       if (result.success) return;
@@ -91,32 +83,13 @@ export function createApp(
   app.use('/v1/*', rateLimit(config.server.rateLimitPerMinute));
   app.use('/api/*', rateLimit(config.server.rateLimitPerMinute));
 
-  healthRoutes(app, dependencies, metrics);
+  healthRoutes(app, dependencies);
   modelsRoutes(app, dependencies);
   embeddingsRoutes(app, dependencies);
   jobsRoutes(app, dependencies);
-  searchRoutes(app, dependencies, metrics);
-  const generators =
-    options.generators ??
-    new GeneratorCache({
-      capacity: 2,
-      logger,
-      create: (version) =>
-        createGenerator(
-          version,
-          {
-            artifacts: dependencies.artifacts,
-            logger,
-            endpoints: modelEndpoints(config.training.backends.openai),
-          },
-          { fallbackToExtractive: true },
-        ),
-    });
-  const chat = { generators, template: loadPromptTemplate() };
-  chatRoutes(app, dependencies, chat, metrics);
+  searchRoutes(app, dependencies);
+  chatRoutes(app, dependencies);
   batchRoutes(app, dependencies);
-  // Batch jobs run wherever this queue's jobs run (in this process on the embedded queue).
-  registerInferenceJobs(dependencies, chat, metrics);
   // The chat and models pages, served by this same app (static files, no build server).
   webUiRoutes(app);
 
@@ -140,5 +113,5 @@ export function createApp(
     ),
   );
   app.onError((error, context) => handleError(error, context, logger));
-  return { app, metrics, generators };
+  return { app, metrics };
 }

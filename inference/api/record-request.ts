@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/errors.ts';
 import type { GenerationSummary } from '../../core/ports/generator.ts';
-import type { ApiDependencies } from './api-dependencies.ts';
+import type { InferenceDependencies } from '../inference-dependencies.ts';
 import { statusOf } from './api-error.ts';
 
 export type RequestOutcome = {
@@ -21,7 +21,10 @@ export type RequestOutcome = {
  * Writes the request log row `twin monitor` reads. Logging must never fail or slow a request
  * beyond the write itself: a failed write is only logged.
  */
-export async function recordRequest(dependencies: ApiDependencies, outcome: RequestOutcome): Promise<void> {
+export async function recordRequest(
+  dependencies: InferenceDependencies,
+  outcome: RequestOutcome,
+): Promise<void> {
   try {
     await dependencies.metadata.requests.record({
       id: randomUUID(),

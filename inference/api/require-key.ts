@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ApiEnv } from './api-env.ts';
 
 /**
  * Bearer-key check. `always`: the route needs a key even when none is configured (admin routes
@@ -10,7 +11,7 @@ import { HTTPException } from 'hono/http-exception';
 export function requireKey(
   keys: readonly string[],
   options: { always: boolean; role: string },
-): MiddlewareHandler {
+): MiddlewareHandler<ApiEnv> {
   const expected = keys.map((key) => Buffer.from(key));
   return async (context, next) => {
     if (expected.length === 0) {
@@ -23,10 +24,11 @@ export function requireKey(
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match)
       throw new HTTPException(401, { message: `missing API key: send "Authorization: Bearer <key>"` });
-    const given = Buffer.from((match[1] as string).trim());
+    const key = (match[1] as string).trim();
+    const given = Buffer.from(key);
     const ok = expected.some((key) => key.length === given.length && timingSafeEqual(key, given));
     if (!ok) throw new HTTPException(401, { message: 'invalid API key' });
-    context.set('apiKey' as never, (match[1] as string).trim() as never);
+    context.set('apiKey', key);
     return next();
   };
 }

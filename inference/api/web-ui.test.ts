@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inferenceConfig } from '../../core/config/inference-config.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
 import {
   type ChatReplayServer,
@@ -32,7 +33,6 @@ describe('web UI', () => {
   let metadata: MetadataStore;
   let replay: ChatReplayServer;
   let server: ReturnType<typeof serve>;
-  let closeGenerators: () => Promise<void>;
   let browser: Browser;
   let origin: string;
   let gateMetric: string;
@@ -44,7 +44,7 @@ describe('web UI', () => {
       ...loaded,
       server: { ...loaded.server, apiKeys: [apiKey], adminKeys: [adminKey] },
     };
-    gateMetric = config.training.gate.metric;
+    gateMetric = inferenceConfig(config).promotionGate.metric;
     stores = await openEmbeddedApiStores(folder, config);
     metadata = stores.metadata;
     const { artifacts, featureSet } = stores;
@@ -98,8 +98,8 @@ describe('web UI', () => {
     }
     await metadata.models.moveAlias({ name: 'twin', alias: 'production', toVersion: 1, movedBy: 'test' });
 
-    const { app, generators } = createApp(stores.dependencies());
-    closeGenerators = () => generators.close();
+    // The stores close the dependencies (and their generators) they handed out.
+    const { app } = createApp(stores.dependencies());
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((resolve) => server.once('listening', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -124,7 +124,6 @@ describe('web UI', () => {
       (server as unknown as { closeAllConnections(): void }).closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
-    await closeGenerators?.();
     await replay?.close();
     await stores?.close();
     rmSync(folder, { recursive: true, force: true });

@@ -3,9 +3,8 @@ import { errorMessage, ValidationError } from '../../core/errors.ts';
 import type { BatchResult, ParsedJobPayload } from '../../core/jobs/job-contracts.ts';
 import { collectStream } from '../../core/models/collect-stream.ts';
 import type { JobContext } from '../../core/ports/job-queue.ts';
-import type { ApiDependencies } from '../api/api-dependencies.ts';
-import type { MetricsRegistry } from '../api/metrics-registry.ts';
-import { type ChatDependencies, prepareAnswer } from '../api/prepare-answer.ts';
+import type { InferenceDependencies } from '../inference-dependencies.ts';
+import { prepareAnswer } from '../serving/prepare-answer.ts';
 
 const Message = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant']),
@@ -26,9 +25,7 @@ export const BatchLine = z.union([
 export async function runBatch(
   payload: ParsedJobPayload<'inference.batch'>,
   context: Pick<JobContext, 'progress' | 'log' | 'signal'>,
-  dependencies: ApiDependencies,
-  chat: ChatDependencies,
-  metrics: MetricsRegistry,
+  dependencies: InferenceDependencies,
 ): Promise<BatchResult> {
   const started = performance.now();
   const text = new TextDecoder().decode(await dependencies.artifacts.get(payload.inputKey));
@@ -55,7 +52,7 @@ export async function runBatch(
         'prompt' in parsed.data
           ? [{ role: 'user' as const, content: parsed.data.prompt }]
           : parsed.data.messages;
-      const prepared = await prepareAnswer({ model: payload.model, messages }, dependencies, chat, metrics);
+      const prepared = await prepareAnswer({ model: payload.model, messages }, dependencies);
       const { text: answer, finish } = await collectStream(
         prepared.generator.stream({
           messages: prepared.messages,

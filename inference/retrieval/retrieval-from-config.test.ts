@@ -2,23 +2,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TwinConfig } from '../../core/config/config-schema.ts';
+import type { RetrievalConfig } from '../../core/config/config-schema.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
 import { modelEndpoints } from '../../core/config/model-endpoints.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { BatchPayload } from '../../core/jobs/job-contracts.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Category, Platform } from '../../core/types/category.ts';
-import { type EmbeddedApiStores, openEmbeddedApiStores } from '../api/__fixtures__/embedded-api-stores.ts';
-import type { ApiDependencies } from '../api/api-dependencies.ts';
+import {
+  type EmbeddedApiStores,
+  openEmbeddedApiStores,
+  testEndpoints,
+} from '../api/__fixtures__/embedded-api-stores.ts';
 import { createApp } from '../api/create-app.ts';
-import { MetricsRegistry } from '../api/metrics-registry.ts';
-import { resolveServing } from '../api/resolve-serving.ts';
-import { retrieveForServing } from '../api/retrieve-for-serving.ts';
 import { runBatch } from '../batch/run-batch.ts';
 import { createGenerator } from '../generation/create-generator.ts';
 import { GeneratorCache } from '../generation/generator-cache.ts';
-import { loadPromptTemplate } from '../generation/prompt-template.ts';
+import type { InferenceDependencies } from '../inference-dependencies.ts';
+import { resolveServing } from '../serving/resolve-serving.ts';
+import { retrieveForServing } from '../serving/retrieve-for-serving.ts';
 import { BagOfWordsEmbedder } from './__fixtures__/bag-of-words-embedder.ts';
 import { type ChatReplayServer, startChatReplayServer } from './__fixtures__/chat-replay-server.ts';
 import { writeTinyCrossEncoder } from './__fixtures__/write-tiny-cross-encoder.ts';
@@ -84,34 +86,36 @@ const llmEndpoint = {
 describe('retrieval configuration reaches retrieve() through the API', () => {
   const folder = mkdtempSync(join(tmpdir(), 'twin-retrieval-config-'));
   let stores: EmbeddedApiStores;
-  let base: ApiDependencies;
+  let base: InferenceDependencies;
   let replay: ChatReplayServer;
   let crossEncoderFolder: string;
   const embedder = new BagOfWordsEmbedder();
 
-  /** The dependencies `twin serve` builds, for a configuration with these retrieval settings. */
-  const configured = (retrieval: Partial<TwinConfig['retrieval']>, openaiKey: string | null = null) => {
-    const { training } = base.config;
-    const config = {
-      ...base.config,
-      training: {
-        ...training,
-        backends: { ...training.backends, openai: { ...training.backends.openai, apiKey: openaiKey } },
-      },
-      retrieval: { ...base.config.retrieval, ...retrieval },
-    };
-    const components = retrievalFromConfig(config, silentLogger);
+  /**
+   * The dependencies `twin serve` builds, for a configuration with these retrieval settings and
+   * this OpenAI key (configured for OpenAI's own origin).
+   */
+  const configured = (
+    settings: Partial<RetrievalConfig>,
+    openaiKey: string | null = null,
+    generators?: GeneratorCache,
+  ) => {
+    const retrieval = { ...base.config.retrieval, ...settings };
+    const components = retrievalFromConfig(
+      retrieval,
+      modelEndpoints({ baseUrl: 'https://api.openai.com/v1', apiKey: openaiKey, timeoutMs: 60_000 }),
+      silentLogger,
+    );
     return {
-      dependencies: {
-        ...base,
-        config,
-        reranker: components.reranker,
-        understanding: components.understanding,
-      } satisfies ApiDependencies,
+      dependencies: stores.dependencies({
+        config: { retrieval },
+        retrieval: components,
+        ...(generators ? { generators } : {}),
+      }),
       close: components.close,
     };
   };
-  const search = async (dependencies: ApiDependencies, body: Record<string, unknown>) => {
+  const search = async (dependencies: InferenceDependencies, body: Record<string, unknown>) => {
     const { app } = createApp(dependencies);
     const response = await app.request('/api/search', {
       method: 'POST',
@@ -159,40 +163,18 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
     const serving = await resolveServing(base, undefined);
     const question = 'model rollback seconds';
     const two = configured({ k: 2 });
-    const retrieved = await retrieveForServing(
-      question,
-      {},
-      serving,
-      two.dependencies,
-      new MetricsRegistry(),
-    );
+    const retrieved = await retrieveForServing(question, {}, serving, two.dependencies);
     expect(retrieved.chunks).toHaveLength(2);
     const four = configured({ k: 4 });
-    expect(
-      (await retrieveForServing(question, {}, serving, four.dependencies, new MetricsRegistry())).chunks,
-    ).toHaveLength(4);
+    expect((await retrieveForServing(question, {}, serving, four.dependencies)).chunks).toHaveLength(4);
     // An optional field the request left out does not erase the configured value.
     expect(
-      (
-        await retrieveForServing(
-          question,
-          { k: 3, mode: undefined },
-          serving,
-          two.dependencies,
-          new MetricsRegistry(),
-        )
-      ).chunks,
+      (await retrieveForServing(question, { k: 3, mode: undefined }, serving, two.dependencies)).chunks,
     ).toHaveLength(3);
     expect(withConfiguredRetrieval(two.dependencies.config.retrieval, { k: undefined }).k).toBe(2);
 
     const keywordOnly = configured({ k: 3, mode: 'keyword' });
-    const keyword = await retrieveForServing(
-      question,
-      {},
-      serving,
-      keywordOnly.dependencies,
-      new MetricsRegistry(),
-    );
+    const keyword = await retrieveForServing(question, {}, serving, keywordOnly.dependencies);
     expect(keyword.chunks.length).toBeGreaterThan(0);
     expect(
       keyword.chunks.every((chunk) => chunk.scores.dense === null && chunk.scores.keyword !== null),
@@ -234,22 +216,21 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
   });
 
   it('batch jobs retrieve with the configured reranker too', async () => {
-    const { dependencies, close } = configured({
-      k: 3,
-      reranker: { modelPath: crossEncoderFolder, quantized: false },
+    const generators = new GeneratorCache({
+      create: (version) =>
+        createGenerator(version, {
+          artifacts: base.artifacts,
+          logger: base.logger,
+          endpoints: testEndpoints,
+        }),
     });
-    const chat = {
-      generators: new GeneratorCache({
-        create: (version) =>
-          createGenerator(version, {
-            artifacts: base.artifacts,
-            logger: base.logger,
-            endpoints: modelEndpoints(base.config.training.backends.openai),
-          }),
-      }),
-      template: loadPromptTemplate(),
-    };
-    const sourcesOf = async (batchDependencies: ApiDependencies, name: string) => {
+    const plain = stores.dependencies({ generators });
+    const { dependencies, close } = configured(
+      { k: 3, reranker: { modelPath: crossEncoderFolder, quantized: false } },
+      null,
+      generators,
+    );
+    const sourcesOf = async (batchDependencies: InferenceDependencies, name: string) => {
       await base.artifacts.put(
         `batches/${name}/input.jsonl`,
         `${JSON.stringify({ id: 'q1', prompt: 'zebra zebra zebra model rollback' })}\n`,
@@ -261,19 +242,17 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
         }),
         { progress: async () => {}, log: async () => {}, signal: new AbortController().signal },
         batchDependencies,
-        chat,
-        new MetricsRegistry(),
       );
       expect(result.succeeded).toBe(1);
       const line = JSON.parse(new TextDecoder().decode(await base.artifacts.get(result.outputKey)));
       return (line.sources as { documentId: string }[]).map((source) => source.documentId);
     };
     try {
-      expect((await sourcesOf(base, 'plain'))[0]).toBe('zebra');
+      expect((await sourcesOf(plain, 'plain'))[0]).toBe('zebra');
       const reranked = await sourcesOf(dependencies, 'reranked');
       expect(reranked.slice(0, 2).sort()).toEqual(['fast-rollback', 'rollback']);
     } finally {
-      await chat.generators.close();
+      await generators.close();
       await close();
     }
   });
@@ -320,20 +299,11 @@ describe('retrieval configuration reaches retrieve() through the API', () => {
     replay.reset();
     await replay.play('expansion-rollback.json');
     // The replay server stands in for OpenAI here: the key's owner and the query LLM share its origin.
-    const openai = {
-      ...base.config.training.backends.openai,
-      baseUrl: replay.baseUrl,
-      apiKey: 'sk-openai-secret-key',
-    };
-    const config = {
-      ...base.config,
-      training: { ...base.config.training, backends: { ...base.config.training.backends, openai } },
-      retrieval: { ...base.config.retrieval, queryLlm: { ...llmEndpoint, baseUrl: replay.baseUrl } },
-    };
-    const rewrites = await retrievalFromConfig(config, silentLogger).understanding?.expand(
-      'What did Noor post about rolling back models?',
-      2,
-    );
+    const rewrites = await retrievalFromConfig(
+      { ...base.config.retrieval, queryLlm: { ...llmEndpoint, baseUrl: replay.baseUrl } },
+      modelEndpoints({ baseUrl: replay.baseUrl, apiKey: 'sk-openai-secret-key', timeoutMs: 60_000 }),
+      silentLogger,
+    ).understanding?.expand('What did Noor post about rolling back models?', 2);
     expect(rewrites).toEqual([
       'rolling back a model in seconds with an alias move',
       'how fast can a model rollback be',

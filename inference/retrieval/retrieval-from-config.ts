@@ -1,6 +1,6 @@
-import type { TwinConfig } from '../../core/config/config-schema.ts';
-import { keyForEndpoint } from '../../core/config/key-for-endpoint.ts';
+import type { RetrievalConfig } from '../../core/config/config-schema.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { ModelEndpoints } from '../../core/models/open-model.ts';
 import { ChatJsonClient } from './chat-json-client.ts';
 import { CrossEncoderReranker } from './cross-encoder-reranker.ts';
 import { LlmQueryUnderstanding } from './llm-query-understanding.ts';
@@ -24,7 +24,7 @@ export type RetrievalComponents = {
 };
 
 /** The configured k, mode, candidates, expansions, MMR λ and per-category cap as retrieve() options. */
-export function retrieveOptionsFromConfig(config: TwinConfig['retrieval']): ConfiguredRetrieveOptions {
+export function retrieveOptionsFromConfig(config: RetrievalConfig): ConfiguredRetrieveOptions {
   return {
     k: config.k,
     mode: config.mode,
@@ -40,7 +40,7 @@ export function retrieveOptionsFromConfig(config: TwinConfig['retrieval']): Conf
  * field nobody sent) does not erase the configured one, which a plain spread would do.
  */
 export function withConfiguredRetrieval<T extends RetrieveOptions>(
-  config: TwinConfig['retrieval'],
+  config: RetrievalConfig,
   options: T,
 ): Omit<T, keyof ConfiguredRetrieveOptions> & ConfiguredRetrieveOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
@@ -54,8 +54,12 @@ export function withConfiguredRetrieval<T extends RetrieveOptions>(
  * pay for onnxruntime, while `twin serve` calls `reranker()` before listening so a broken model
  * folder fails at start-up rather than on the first request.
  */
-export function retrievalFromConfig(config: TwinConfig, logger: Logger): RetrievalComponents {
-  const { reranker: rerankerConfig, queryLlm } = config.retrieval;
+export function retrievalFromConfig(
+  config: RetrievalConfig,
+  endpoints: Pick<ModelEndpoints, 'apiKeyFor'>,
+  logger: Logger,
+): RetrievalComponents {
+  const { reranker: rerankerConfig, queryLlm } = config;
   let loading: Promise<Reranker> | undefined;
   const reranker = async (): Promise<Reranker | undefined> => {
     if (!rerankerConfig) return undefined;
@@ -81,7 +85,7 @@ export function retrievalFromConfig(config: TwinConfig, logger: Logger): Retriev
           ...queryLlm,
           // An explicitly configured key goes where it was configured for; the OpenAI key (from the
           // config or OPENAI_API_KEY) only ever to OpenAI's own origin, never to a local server.
-          apiKey: queryLlm.apiKey ?? keyForEndpoint(queryLlm.baseUrl, config.training.backends.openai),
+          apiKey: queryLlm.apiKey ?? endpoints.apiKeyFor(queryLlm.baseUrl),
         }),
       )
     : undefined;

@@ -8,7 +8,9 @@ import {
 } from '../../../core/adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../../../core/adapters/sqlite/sqlite-metadata-store.ts';
 import { SqliteVecVectorStore } from '../../../core/adapters/sqlite-vec/sqlite-vec-vector-store.ts';
-import type { TwinConfig } from '../../../core/config/config-schema.ts';
+import type { ServerConfig, TwinConfig } from '../../../core/config/config-schema.ts';
+import { type InferenceConfig, inferenceConfig } from '../../../core/config/inference-config.ts';
+import { modelEndpoints } from '../../../core/config/model-endpoints.ts';
 import { featureSetFromConfig } from '../../../core/features/feature-set-from-config.ts';
 import { deterministicUuid } from '../../../core/hashing.ts';
 import { silentLogger } from '../../../core/logger.ts';
@@ -16,7 +18,10 @@ import type { Embedder } from '../../../core/ports/embedder.ts';
 import type { MetadataStore } from '../../../core/ports/metadata-store.ts';
 import type { ChunkPayload } from '../../../core/types/chunk.ts';
 import type { FeatureSet } from '../../../core/types/feature-set.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
+import { createInferenceDependencies } from '../../create-inference-dependencies.ts';
+import type { GeneratorCache } from '../../generation/generator-cache.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import type { RetrievalComponents } from '../../retrieval/retrieval-from-config.ts';
 
 /** One stored chunk: its document id, its text, and any payload fields that differ from the defaults. */
 export type StoredChunk = readonly [documentId: string, text: string, overrides?: Partial<ChunkPayload>];
@@ -36,11 +41,26 @@ export type EmbeddedApiStores = {
    * `noor-halvorsen`, a web article at `https://example.com/<documentId>` titled with its id.
    */
   storeChunks(chunks: readonly StoredChunk[]): Promise<void>;
-  /** What `twin serve` would hand the API for these stores, logging nothing. */
-  dependencies(): ApiDependencies;
-  /** Closes everything opened here; the folder stays the caller's to remove. */
+  /**
+   * What `twin serve` would hand the API for these stores (its own generator cache and metrics),
+   * logging nothing; `server` settings and the rest of `options` replace the configured ones.
+   */
+  dependencies(options?: DependencyOptions): InferenceDependencies;
+  /** Closes everything opened here, dependencies included; the folder stays the caller's to remove. */
   close(): Promise<void>;
 };
+
+/** What a test changes in the dependencies `twin serve` would build. */
+export type DependencyOptions = {
+  server?: Partial<ServerConfig>;
+  config?: Partial<InferenceConfig>;
+  currentFeatureSet?: InferenceDependencies['currentFeatureSet'];
+  generators?: GeneratorCache;
+  retrieval?: RetrievalComponents;
+};
+
+/** No OpenAI key: registered models behind endpoints are reached without one. */
+export const testEndpoints = modelEndpoints({ baseUrl: 'https://api.openai.com/v1', apiKey: null, timeoutMs: 60_000 });
 
 /**
  * The embedded stores `twin serve` runs on, in `folder`: SQLite metadata, sqlite-vec vectors,
@@ -65,6 +85,8 @@ export async function openEmbeddedApiStores(
     featureSetFromConfig(config.features.chunking, embedder),
   );
   await vectors.ensureCollection(featureSet);
+  const handedOut: InferenceDependencies[] = [];
+  const configured = inferenceConfig(config);
 
   return {
     database,
@@ -97,18 +119,34 @@ export async function openEmbeddedApiStores(
         })),
       );
     },
-    dependencies: () => ({
-      config,
-      metadata,
-      vectors,
-      artifacts,
-      queue,
-      embedder: async () => embedder,
-      currentFeatureSet: async () => featureSet,
-      logger: silentLogger,
-    }),
+    dependencies(options = {}) {
+      const dependencies = createInferenceDependencies(
+        {
+          config: {
+            ...configured,
+            ...options.config,
+            server: { ...configured.server, ...options.config?.server, ...options.server },
+          },
+          metadata,
+          vectors,
+          artifacts,
+          queue,
+          embedder: async () => embedder,
+          currentFeatureSet: options.currentFeatureSet ?? (async () => featureSet),
+          endpoints: testEndpoints,
+          logger: silentLogger,
+        },
+        {
+          ...(options.generators ? { generators: options.generators } : {}),
+          ...(options.retrieval ? { retrieval: options.retrieval } : {}),
+        },
+      );
+      handedOut.push(dependencies);
+      return dependencies;
+    },
     async close() {
       await queue.close();
+      for (const dependencies of handedOut) await dependencies.close();
       if (!options.embedder) await embedder.close();
       await vectors.close();
       await metadata.close();

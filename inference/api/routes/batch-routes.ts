@@ -3,7 +3,8 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError } from '../../../core/errors.ts';
 import type { BatchResult } from '../../../core/jobs/job-contracts.ts';
 import { BatchLine } from '../../batch/run-batch.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import type { ApiEnv } from '../api-env.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -15,7 +16,7 @@ const BatchRequest = z.object({
 });
 
 /** Batch inference as a job: submit prompts, poll the job, fetch the results JSONL. */
-export function batchRoutes(app: OpenAPIHono, dependencies: ApiDependencies): void {
+export function batchRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
   const { artifacts, queue, metadata } = dependencies;
   app.use('/api/batch', requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }));
   app.use('/api/batch/*', requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }));
@@ -58,12 +59,15 @@ export function batchRoutes(app: OpenAPIHono, dependencies: ApiDependencies): vo
       );
     },
   );
-  app.openapi(
+  const ResultsParams = z.object({ id: z.string().min(1).max(200) });
+  // Documented here but served by a plain route: the typed route helper reads any
+  // application/*json* media type other than JSON itself (x-ndjson) as "no response possible".
+  app.openAPIRegistry.registerPath(
     createRoute({
       method: 'get',
       path: '/api/batch/{id}/results',
       summary: 'The results JSONL of a finished batch job',
-      request: { params: z.object({ id: z.string().min(1).max(200) }) },
+      request: { params: ResultsParams },
       responses: {
         200: {
           description: 'JSONL, one result per prompt',
@@ -73,30 +77,32 @@ export function batchRoutes(app: OpenAPIHono, dependencies: ApiDependencies): vo
         409: { description: 'not finished', content: { 'application/json': { schema: ErrorResponse } } },
       },
     }),
-    async (context) => {
-      const { id } = context.req.valid('param');
-      const job = await metadata.jobs.get(id);
-      if (job?.name !== 'inference.batch') throw new NotFoundError(`batch ${id} not found`);
-      if (job.status !== 'completed') {
-        if (job.status === 'failed' || job.status === 'cancelled') {
-          throw new ValidationError(`batch ${id} ${job.status}: ${job.error ?? ''}`);
-        }
-        return context.json(
-          {
-            error: {
-              message: `batch ${id} is ${job.status} (${Math.round(job.progress * 100)}%)`,
-              type: 'invalid_request_error',
-              param: null,
-              code: 'not_ready',
-            },
-          },
-          409,
-        );
-      }
-      const result = job.result as BatchResult;
-      return new Response(Buffer.from(await artifacts.get(result.outputKey)), {
-        headers: { 'content-type': 'application/x-ndjson' },
-      }) as never;
-    },
   );
+  app.get('/api/batch/:id/results', async (context) => {
+    const params = ResultsParams.safeParse(context.req.param());
+    if (!params.success) throw new ValidationError('invalid request: id: a batch id is 1 to 200 characters');
+    const { id } = params.data;
+    const job = await metadata.jobs.get(id);
+    if (job?.name !== 'inference.batch') throw new NotFoundError(`batch ${id} not found`);
+    if (job.status !== 'completed') {
+      if (job.status === 'failed' || job.status === 'cancelled') {
+        throw new ValidationError(`batch ${id} ${job.status}: ${job.error ?? ''}`);
+      }
+      return context.json(
+        {
+          error: {
+            message: `batch ${id} is ${job.status} (${Math.round(job.progress * 100)}%)`,
+            type: 'invalid_request_error',
+            param: null,
+            code: 'not_ready',
+          },
+        },
+        409,
+      );
+    }
+    const result = job.result as BatchResult;
+    return new Response(Buffer.from(await artifacts.get(result.outputKey)), {
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+  });
 }

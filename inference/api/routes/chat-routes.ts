@@ -3,9 +3,9 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { collectStream } from '../../../core/models/collect-stream.ts';
 import type { GenerationSummary } from '../../../core/ports/generator.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
-import type { MetricsRegistry } from '../metrics-registry.ts';
-import { type ChatDependencies, type PreparedAnswer, prepareAnswer } from '../prepare-answer.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import { type PreparedAnswer, prepareAnswer } from '../../serving/prepare-answer.ts';
+import type { ApiEnv } from '../api-env.ts';
 import { recordRequest } from '../record-request.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
@@ -42,12 +42,8 @@ const ChatRequest = z.object({
  * from the serving version's feature set; the response carries the sources it was given and the
  * model version that answered. `stream: true` sends SSE chunks and `[DONE]`, as OpenAI does.
  */
-export function chatRoutes(
-  app: OpenAPIHono,
-  dependencies: ApiDependencies,
-  chat: ChatDependencies,
-  metrics: MetricsRegistry,
-): void {
+export function chatRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
+  const { metrics, template } = dependencies;
   app.use(
     '/v1/chat/completions',
     requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }),
@@ -61,7 +57,10 @@ export function chatRoutes(
       responses: {
         200: {
           description: 'a chat.completion, or an SSE stream of chat.completion.chunk',
-          content: { 'application/json': { schema: z.any() } },
+          content: {
+            'application/json': { schema: z.any() },
+            'text/event-stream': { schema: z.string() },
+          },
         },
         400: { description: 'bad request', content: { 'application/json': { schema: ErrorResponse } } },
         404: { description: 'unknown model', content: { 'application/json': { schema: ErrorResponse } } },
@@ -73,7 +72,7 @@ export function chatRoutes(
       const route = '/v1/chat/completions';
       let prepared: PreparedAnswer;
       try {
-        prepared = await prepareAnswer(body, dependencies, chat, metrics);
+        prepared = await prepareAnswer(body, dependencies);
       } catch (error) {
         await recordRequest(dependencies, {
           route,
@@ -102,7 +101,7 @@ export function chatRoutes(
         model_version: prepared.modelLabel,
         feature_set: prepared.serving.featureSet.id,
         generator: prepared.generatorId,
-        prompt_template: chat.template.version,
+        prompt_template: template.version,
         // Passages retrieval found; `sources` lists those that fit the generator's prompt budget, so
         // a client can tell "nothing relevant" from "found, but this model's context is too small".
         retrieved: prepared.retrieved.length,
@@ -173,7 +172,7 @@ export function chatRoutes(
         );
       }
 
-      // An SSE stream is a plain Response, which the typed route helper cannot describe.
+      // An SSE stream is a plain Response: the route declares text/event-stream, which allows it.
       return streamSSE(context, async (sse) => {
         const chunk = (
           delta: Record<string, unknown>,
@@ -219,7 +218,7 @@ export function chatRoutes(
           });
         }
         await sse.writeSSE({ data: '[DONE]' });
-      }) as never;
+      });
     },
   );
 }

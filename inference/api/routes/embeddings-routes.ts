@@ -3,7 +3,8 @@ import { NotFoundError, ValidationError } from '../../../core/errors.ts';
 import { cleanQuery } from '../../../core/features/clean-text.ts';
 import { assertEmbedderMatches, embedTexts } from '../../../core/features/embed-texts.ts';
 import { resolveModel } from '../../../core/registry/resolve-model.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import type { ApiEnv } from '../api-env.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -19,7 +20,7 @@ const EmbeddingsRequest = z.object({
  * OpenAI-compatible embeddings with the serving feature set's embedder: any OpenAI client can embed
  * text exactly as the twin's features were embedded (same cleaning, same model).
  */
-export function embeddingsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): void {
+export function embeddingsRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
   app.use('/v1/embeddings', requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }));
   app.openapi(
     createRoute({

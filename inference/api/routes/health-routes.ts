@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { ApiDependencies } from '../api-dependencies.ts';
-import type { MetricsRegistry } from '../metrics-registry.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import type { ApiEnv } from '../api-env.ts';
 
 const Health = z.object({ status: z.literal('ok') });
 const Ready = z.object({
@@ -9,11 +9,8 @@ const Ready = z.object({
 });
 
 /** Liveness, readiness (stores reachable) and Prometheus metrics. */
-export function healthRoutes(
-  app: OpenAPIHono,
-  dependencies: ApiDependencies,
-  metrics: MetricsRegistry,
-): void {
+export function healthRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
+  const { metrics } = dependencies;
   app.openapi(
     createRoute({
       method: 'get',

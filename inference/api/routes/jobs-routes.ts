@@ -2,7 +2,9 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { NotFoundError } from '../../../core/errors.ts';
 import { CrawlSource } from '../../../core/jobs/job-contracts.ts';
 import { submitIdempotentJob } from '../../../core/jobs/submit-job.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import { admitCrawlTargets } from '../admit-crawl-targets.ts';
+import type { ApiEnv } from '../api-env.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -46,7 +48,7 @@ const jobResponses = {
 };
 
 /** Jobs over HTTP: enqueue a crawl or a fine-tune through the JobQueue port, read any job (admin). */
-export function jobsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): void {
+export function jobsRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
   const { metadata, queue, config } = dependencies;
   const admin = requireKey(config.server.adminKeys, { always: true, role: 'admin' });
   app.use('/api/jobs/*', admin);
@@ -76,14 +78,17 @@ export function jobsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): voi
     createRoute({
       method: 'post',
       path: '/api/crawl',
-      summary: 'Enqueue a crawl (and the feature build for what it changes)',
+      summary:
+        'Enqueue a crawl (and the feature build for what it changes); local paths only inside server.crawlDirectories',
       security: [{ bearer: [] }],
       request: { body: { content: { 'application/json': { schema: CrawlRequest } }, required: true } },
       responses: jobResponses,
     }),
     async (context) => {
       const body = context.req.valid('json');
-      const job = await queue.enqueue('feature.crawl', body);
+      // The API reads no server files unless the configuration allows a directory.
+      const targets = await admitCrawlTargets(body.targets, config.server.crawlDirectories);
+      const job = await queue.enqueue('feature.crawl', { ...body, targets });
       return context.json({ ...view(job), reused: false }, 202);
     },
   );
@@ -101,7 +106,7 @@ export function jobsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): voi
       const { job, reused } = await submitIdempotentJob(
         { queue, jobs: metadata.jobs },
         'training.finetune',
-        { ...body, modelName: body.modelName ?? config.training.modelName },
+        { ...body, modelName: body.modelName ?? config.fineTuneModelName },
         { prefix: 'ft', ignore: ['requestedBy'] },
       );
       return context.json({ ...view(job), reused }, 202);
@@ -109,7 +114,7 @@ export function jobsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): voi
   );
 }
 
-function view(job: Awaited<ReturnType<ApiDependencies['metadata']['jobs']['get']>> & object) {
+function view(job: Awaited<ReturnType<InferenceDependencies['metadata']['jobs']['get']>> & object) {
   const { payload: _payload, attempts: _attempts, ...rest } = job;
   return rest;
 }

@@ -2,7 +2,8 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError } from '../../../core/errors.ts';
 import { checkGate, promoteModel, rollbackModel } from '../../../core/registry/promote-model.ts';
 import { ModelVersion } from '../../../core/types/model-version.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
+import type { ApiEnv } from '../api-env.ts';
 import { requireKey } from '../require-key.ts';
 import { ErrorResponse } from './error-response.ts';
 
@@ -37,7 +38,7 @@ const AliasMove = z
   });
 
 /** The registry over HTTP: OpenAI's model list, our richer list, loss curves, and alias moves (admin). */
-export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): void {
+export function modelsRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
   const { metadata, config } = dependencies;
   app.openapi(
     createRoute({
@@ -130,7 +131,7 @@ export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): v
         'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
         'x-content-type-options': 'nosniff',
         'cache-control': 'public, max-age=86400',
-      }) as never;
+      });
     },
   );
   app.use('/api/models/:name/aliases', requireKey(config.server.adminKeys, { always: true, role: 'admin' }));
@@ -170,8 +171,8 @@ export function modelsRoutes(app: OpenAPIHono, dependencies: ApiDependencies): v
           name,
           version,
           alias: body.alias,
-          metric: config.training.gate.metric,
-          higherIsBetter: config.training.gate.higherIsBetter,
+          metric: config.promotionGate.metric,
+          higherIsBetter: config.promotionGate.higherIsBetter,
         });
         if (!gate.passed) throw new ValidationError(`promotion refused by the gate: ${gate.reason}`);
       }

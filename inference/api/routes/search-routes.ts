@@ -1,12 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { ChunkPayload } from '../../../core/types/chunk.ts';
+import type { InferenceDependencies } from '../../inference-dependencies.ts';
 import { RetrievalFilters } from '../../retrieval/retrieval-filters.ts';
-import type { ApiDependencies } from '../api-dependencies.ts';
-import type { MetricsRegistry } from '../metrics-registry.ts';
+import { resolveServing, type Serving } from '../../serving/resolve-serving.ts';
+import { retrieveForServing } from '../../serving/retrieve-for-serving.ts';
+import type { ApiEnv } from '../api-env.ts';
 import { recordRequest } from '../record-request.ts';
 import { requireKey } from '../require-key.ts';
-import { resolveServing, type Serving } from '../resolve-serving.ts';
-import { retrieveForServing } from '../retrieve-for-serving.ts';
 import { ErrorResponse } from './error-response.ts';
 
 const SearchRequest = z.object({
@@ -32,11 +32,7 @@ const SearchResult = z.object({
 });
 
 /** Retrieval only, with the filters it applied and how long each stage took. */
-export function searchRoutes(
-  app: OpenAPIHono,
-  dependencies: ApiDependencies,
-  metrics: MetricsRegistry,
-): void {
+export function searchRoutes(app: OpenAPIHono<ApiEnv>, dependencies: InferenceDependencies): void {
   app.use('/api/search', requireKey(dependencies.config.server.apiKeys, { always: false, role: 'api' }));
   app.openapi(
     createRoute({
@@ -90,7 +86,6 @@ export function searchRoutes(
         },
         serving,
         dependencies,
-        metrics,
       );
       await recordRequest(dependencies, {
         route,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { ApiEnv } from '../api-env.ts';
 
 /**
  * The web UI's files stay plain HTML, CSS and ES modules under `../web-ui/`, so an editor, Biome
@@ -41,7 +42,7 @@ type Asset = { body: string; type: string; etag: string };
  * pages themselves revalidate on every load (ETag). Plain `app.get`: these are not API routes, so
  * they stay out of /openapi.json.
  */
-export function webUiRoutes(app: OpenAPIHono): void {
+export function webUiRoutes(app: OpenAPIHono<ApiEnv>): void {
   const assets = new Map<string, Asset>(
     Object.entries(assetTypes).map(([name, type]) => {
       const body = readFileSync(new URL(name, folder), 'utf8');

@@ -1,7 +1,6 @@
+import type { InferenceDependencies } from '../inference-dependencies.ts';
 import { withConfiguredRetrieval } from '../retrieval/retrieval-from-config.ts';
 import { type RetrieveOptions, retrieve } from '../retrieval/retrieve.ts';
-import type { ApiDependencies } from './api-dependencies.ts';
-import type { MetricsRegistry } from './metrics-registry.ts';
 import type { Serving } from './resolve-serving.ts';
 
 /**
@@ -14,11 +13,11 @@ export async function retrieveForServing(
   question: string,
   options: Omit<RetrieveOptions, 'authors'>,
   serving: Serving,
-  dependencies: ApiDependencies,
-  metrics: MetricsRegistry,
+  dependencies: InferenceDependencies,
 ) {
+  const { metrics } = dependencies;
   const authors = await dependencies.metadata.documents.listAuthors();
-  const reranker = await dependencies.reranker?.();
+  const reranker = await dependencies.reranker();
   const { understanding } = dependencies;
   const retrieved = await retrieve(
     question,

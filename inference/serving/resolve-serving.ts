@@ -5,7 +5,7 @@ import { parseModelReference } from '../../core/registry/model-reference.ts';
 import { resolveModel } from '../../core/registry/resolve-model.ts';
 import type { FeatureSet } from '../../core/types/feature-set.ts';
 import type { ModelVersion } from '../../core/types/model-version.ts';
-import type { ApiDependencies } from './api-dependencies.ts';
+import type { InferenceDependencies } from '../inference-dependencies.ts';
 
 export type Serving = { version: ModelVersion | null; featureSet: FeatureSet; embedder: Embedder };
 
@@ -16,7 +16,7 @@ export type Serving = { version: ModelVersion | null; featureSet: FeatureSet; em
  * production version yet serves the current feature set with no generator (extractive answers).
  */
 export async function resolveServing(
-  dependencies: ApiDependencies,
+  dependencies: InferenceDependencies,
   model: string | undefined,
 ): Promise<Serving> {
   const requested = model === undefined || model === 'twin' ? dependencies.config.server.modelName : model;

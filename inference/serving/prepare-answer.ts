@@ -1,13 +1,8 @@
 import { ValidationError } from '../../core/errors.ts';
 import type { ChatMessage } from '../../core/ports/generator.ts';
-import type { GeneratorCache } from '../generation/generator-cache.ts';
-import type { PromptTemplate } from '../generation/prompt-template.ts';
-import type { ApiDependencies } from './api-dependencies.ts';
-import type { MetricsRegistry } from './metrics-registry.ts';
+import type { InferenceDependencies } from '../inference-dependencies.ts';
 import { resolveServing, type Serving } from './resolve-serving.ts';
 import { retrieveForServing } from './retrieve-for-serving.ts';
-
-export type ChatDependencies = { generators: GeneratorCache; template: PromptTemplate };
 
 /** What a question arrives as: OpenAI chat messages (text parts joined) for a model reference. */
 export type AnswerInput = {
@@ -25,12 +20,8 @@ export type PreparedAnswer = Awaited<ReturnType<typeof prepareAnswer>>;
  * and feature set, retrieve for the last user message, pick the generator and build its prompt
  * within its token budget. `sources` are exactly the passages the prompt includes.
  */
-export async function prepareAnswer(
-  body: AnswerInput,
-  dependencies: ApiDependencies,
-  chat: ChatDependencies,
-  metrics: MetricsRegistry,
-) {
+export async function prepareAnswer(body: AnswerInput, dependencies: InferenceDependencies) {
+  const { generators, template, metrics } = dependencies;
   const serving: Serving = await resolveServing(dependencies, body.model);
   const turns = body.messages.map((message) => ({
     role: message.role === 'developer' ? 'system' : message.role,
@@ -45,11 +36,11 @@ export async function prepareAnswer(
   if (!question) throw new ValidationError('the last user message is empty');
   const history = turns.slice(0, lastUser).filter((turn) => turn.role !== 'system');
 
-  const retrieved = await retrieveForServing(question, {}, serving, dependencies, metrics);
+  const retrieved = await retrieveForServing(question, {}, serving, dependencies);
   const authors = retrieved.authors;
-  const generator = await chat.generators.get(serving.version);
+  const generator = await generators.get(serving.version);
   const authorName = await authorOf(dependencies, serving, authors);
-  const prompt = chat.template.buildMessages(
+  const prompt = template.buildMessages(
     {
       authorName,
       question,
@@ -102,7 +93,7 @@ export async function prepareAnswer(
 
 /** The author the serving version learnt from (its dataset's author), else the only author. */
 async function authorOf(
-  dependencies: ApiDependencies,
+  dependencies: InferenceDependencies,
   serving: Serving,
   authors: { id: string; name: string }[],
 ): Promise<string> {
