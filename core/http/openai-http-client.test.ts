@@ -148,7 +148,9 @@ describe('OpenAIHttpClient JSON requests', () => {
     expect(error).toBeInstanceOf(OpenAIApiError);
     expect(error).toMatchObject({
       name: 'ServiceError',
+      kind: 'answered',
       status: 500,
+      serverMessage: 'The server had an error while processing your request.',
       code: 'server_error',
       retryable: true,
       message:
@@ -205,6 +207,7 @@ describe('OpenAIHttpClient JSON requests', () => {
   it('times out an attempt that gets no answer, retrying it first', async () => {
     answers.push({ hang: true }, { hang: true });
     await expect(client({ timeoutMs: 150, retries: 1 }).json('GET', '/slow', Thing)).rejects.toMatchObject({
+      kind: 'timeout',
       status: null,
       retryable: true,
       message: `OpenAI ${server.origin}/v1/slow timed out after 150 ms`,
@@ -219,6 +222,7 @@ describe('OpenAIHttpClient JSON requests', () => {
     await expect(
       client({ baseUrl: `${closed.origin}/v1`, retries: 1 }).json('GET', '/models', Thing),
     ).rejects.toMatchObject({
+      kind: 'unreachable',
       status: null,
       retryable: true,
       message: expect.stringMatching(
@@ -235,6 +239,7 @@ describe('OpenAIHttpClient JSON requests', () => {
     await expect.poll(() => server.requests.length).toBe(1);
     controller.abort(new Error('shutting down'));
     await expect(pending).rejects.toMatchObject({
+      kind: 'aborted',
       retryable: false,
       message: `OpenAI ${server.origin}/v1/slow aborted: shutting down`,
     });

@@ -2,6 +2,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { z } from 'zod';
 import { errorMessage } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
+import { describeFetchFailure } from './describe-fetch-failure.ts';
 import { isTimeout } from './is-timeout.ts';
 import { OpenAIApiError } from './openai-api-error.ts';
 import { describeOpenAIError } from './openai-error-body.ts';
@@ -83,7 +84,7 @@ export class OpenAIHttpClient {
     } catch (error) {
       throw new OpenAIApiError(
         `${this.service} ${method} ${path} returned invalid JSON: ${text.slice(0, 200)}`,
-        { status: 200, retryable: false, cause: error },
+        { kind: 'invalid-body', status: 200, retryable: false, cause: error },
       );
     }
     return this.parse(schema, body, `${method} ${path} returned an unexpected body`);
@@ -120,14 +121,14 @@ export class OpenAIHttpClient {
         } catch (error) {
           throw new OpenAIApiError(
             `${this.service} POST ${path} sent an event that is not JSON: ${data.slice(0, 200)}`,
-            { status: response.status, retryable: false, cause: error },
+            { kind: 'invalid-body', status: response.status, retryable: false, cause: error },
           );
         }
         if (typeof event === 'object' && event !== null && 'error' in event) {
           const { message, code } = describeOpenAIError(data);
           throw new OpenAIApiError(
             `${this.service} POST ${path} failed mid-stream${code ? ` ${code}` : ''}: ${message}`,
-            { status: response.status, code, retryable: false },
+            { kind: 'stream-error', status: response.status, code, serverMessage: message, retryable: false },
           );
         }
         yield this.parse(schema, event, `POST ${path} sent an unexpected event`);
@@ -149,6 +150,7 @@ export class OpenAIHttpClient {
       .slice(0, 5)
       .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
     throw new OpenAIApiError(`${this.service} ${what}: ${problems.join('; ')}`, {
+      kind: 'invalid-body',
       status: 200,
       retryable: false,
     });
@@ -224,7 +226,14 @@ export class OpenAIHttpClient {
     const hint = response.status === 401 ? ` (check the API key configured for ${this.service})` : '';
     throw new OpenAIApiError(
       `${this.service} ${method} ${path} answered ${response.status}${code ? ` ${code}` : ''}: ${message}${hint}`,
-      { status: response.status, code, retryable, retryAfterMs: retryAfterFromHeaders(response.headers) },
+      {
+        kind: 'answered',
+        status: response.status,
+        code,
+        serverMessage: message,
+        retryable,
+        retryAfterMs: retryAfterFromHeaders(response.headers),
+      },
     );
   }
 
@@ -239,6 +248,7 @@ export class OpenAIHttpClient {
     if (signal?.aborted) {
       const reason = signal.reason === undefined ? '' : `: ${errorMessage(signal.reason)}`;
       return new OpenAIApiError(`${where} aborted${reason}`, {
+        kind: 'aborted',
         status: null,
         retryable: false,
         cause: error,
@@ -246,12 +256,14 @@ export class OpenAIHttpClient {
     }
     if (deadline.expired || isTimeout(error)) {
       return new OpenAIApiError(`${where} timed out after ${this.options.timeoutMs} ms`, {
+        kind: 'timeout',
         status: null,
         retryable: true,
         cause: error,
       });
     }
-    return new OpenAIApiError(`${where} unreachable: ${describeCause(error)}`, {
+    return new OpenAIApiError(`${where} unreachable: ${describeFetchFailure(error)}`, {
+      kind: 'unreachable',
       status: null,
       retryable: true,
       cause: error,
@@ -265,11 +277,4 @@ export class OpenAIHttpClient {
     // Jitter keeps many workers that failed together from retrying together.
     return Math.min(Math.round(base * (0.75 + Math.random() * 0.5)), cap);
   }
-}
-
-/** fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is in its cause. */
-function describeCause(error: unknown): string {
-  const message = errorMessage(error);
-  if (error instanceof Error && error.cause !== undefined) return `${message} (${errorMessage(error.cause)})`;
-  return message;
 }
