@@ -179,7 +179,13 @@ export class OpenAIHttpClient {
           delayMs: delay,
           error: error.message,
         });
-        await wait(delay, signal);
+        try {
+          await wait(delay, signal);
+        } catch (error) {
+          // Aborted while waiting: say so the same way as an abort during a request.
+          if (signal?.aborted) throw this.aborted(error, path, signal);
+          throw error;
+        }
       }
     }
   }
@@ -245,15 +251,7 @@ export class OpenAIHttpClient {
     signal: AbortSignal | undefined,
   ): OpenAIApiError {
     const where = `${this.service} ${this.url(path)}`;
-    if (signal?.aborted) {
-      const reason = signal.reason === undefined ? '' : `: ${errorMessage(signal.reason)}`;
-      return new OpenAIApiError(`${where} aborted${reason}`, {
-        kind: 'aborted',
-        status: null,
-        retryable: false,
-        cause: error,
-      });
-    }
+    if (signal?.aborted) return this.aborted(error, path, signal);
     if (deadline.expired || isTimeout(error)) {
       return new OpenAIApiError(`${where} timed out after ${this.options.timeoutMs} ms`, {
         kind: 'timeout',
@@ -266,6 +264,16 @@ export class OpenAIHttpClient {
       kind: 'unreachable',
       status: null,
       retryable: true,
+      cause: error,
+    });
+  }
+
+  private aborted(error: unknown, path: string, signal: AbortSignal): OpenAIApiError {
+    const reason = signal.reason === undefined ? '' : `: ${errorMessage(signal.reason)}`;
+    return new OpenAIApiError(`${this.service} ${this.url(path)} aborted${reason}`, {
+      kind: 'aborted',
+      status: null,
+      retryable: false,
       cause: error,
     });
   }

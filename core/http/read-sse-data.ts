@@ -10,33 +10,48 @@ export async function* readSseData(
 ): AsyncGenerator<string> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let buffer = '';
-  let data: string[] = [];
+  const parser = new SseDataParser();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       onChunk();
-      buffer += decoder.decode(value, { stream: true });
-      // A CR at the very end may be the first half of a CRLF: keep it for the next chunk.
-      const complete = buffer.endsWith('\r') ? buffer.length - 1 : buffer.length;
-      const lines = buffer.slice(0, complete).split(/\r\n|\n|\r/);
-      buffer = (lines.pop() ?? '') + buffer.slice(complete);
-      for (const line of lines) {
-        if (line === '') {
-          if (data.length > 0) yield data.join('\n');
-          data = [];
-        } else if (line === 'data' || line.startsWith('data:')) {
-          const value = line.slice('data:'.length);
-          data.push(value.startsWith(' ') ? value.slice(1) : value);
-        }
-      }
+      yield* parser.push(decoder.decode(value, { stream: true }));
     }
-    buffer += decoder.decode();
-    if (buffer.startsWith('data:')) data.push(buffer.slice('data:'.length).trimStart());
-    // Some servers end the last event without its blank line.
-    if (data.length > 0) yield data.join('\n');
+    yield* parser.end(decoder.decode());
   } finally {
     await reader.cancel().catch(() => {});
+  }
+}
+
+class SseDataParser {
+  private buffer = '';
+  private data: string[] = [];
+
+  *push(text: string): Generator<string> {
+    this.buffer += text;
+    // A CR at the very end may be the first half of a CRLF: keep it for the next chunk.
+    const complete = this.buffer.endsWith('\r') ? this.buffer.length - 1 : this.buffer.length;
+    const lines = this.buffer.slice(0, complete).split(/\r\n|\n|\r/);
+    this.buffer = (lines.pop() ?? '') + this.buffer.slice(complete);
+    for (const line of lines) yield* this.line(line);
+  }
+
+  *end(text: string): Generator<string> {
+    const lines = (this.buffer + text).split(/\r\n|\n|\r/);
+    this.buffer = '';
+    for (const line of lines) yield* this.line(line);
+    // Some servers end the last event without its blank line.
+    yield* this.line('');
+  }
+
+  private *line(line: string): Generator<string> {
+    if (line === '') {
+      if (this.data.length > 0) yield this.data.join('\n');
+      this.data = [];
+    } else if (line === 'data' || line.startsWith('data:')) {
+      const value = line.slice('data:'.length);
+      this.data.push(value.startsWith(' ') ? value.slice(1) : value);
+    }
   }
 }
