@@ -131,6 +131,40 @@ describe('OpenAIHttpClient server-sent events', () => {
     await expect.poll(() => server.closedStreams()).toBe(1);
   });
 
+  it('a consumer slower than the timeout does not time the stream out', async () => {
+    // An in-memory body that hands out one event per read and fails, as fetch's would, once the
+    // request's signal aborts: only the consumer's time passes between two events.
+    const events = [`data: ${chunk('one')}\n\n`, `data: ${chunk('two')}\n\n`, 'data: [DONE]\n\n'];
+    const inMemory = new OpenAIHttpClient({
+      baseUrl: 'http://in-memory.invalid/v1',
+      apiKey: null,
+      timeoutMs: 200,
+      fetch: async (_url, init) => {
+        const pending = [...events];
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            init?.signal?.addEventListener('abort', () => controller.error(init.signal?.reason), {
+              once: true,
+            });
+          },
+          pull(controller) {
+            const next = pending.shift();
+            if (next === undefined) controller.close();
+            else controller.enqueue(new TextEncoder().encode(next));
+          },
+        });
+        return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+      },
+    });
+    const seen: string[] = [];
+    for await (const event of inMemory.events('/chat/completions', Chunk, { json: {} })) {
+      seen.push(event.choices[0]?.delta.content ?? '');
+      // Busy with the event for longer than the timeout: a slow consumer, not a silent server.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    expect(seen).toEqual(['one', 'two']);
+  });
+
   it('a consumer that stops early closes the connection', async () => {
     server.answers.push({
       stream: [`data: ${chunk('one')}\n\n`, `data: ${chunk('two')}\n\n`],

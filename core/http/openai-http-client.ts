@@ -131,8 +131,10 @@ export class OpenAIHttpClient {
             { kind: 'stream-error', status: response.status, code, serverMessage: message, retryable: false },
           );
         }
-        yield this.parse(schema, event, `POST ${path} sent an unexpected event`);
-        // Time the consumer spent on the event is not the server's silence.
+        const parsed = this.parse(schema, event, `POST ${path} sent an unexpected event`);
+        // Time the consumer spends on an event is not the server's silence.
+        deadline.stop();
+        yield parsed;
         deadline.restart();
       }
     } catch (error) {
