@@ -5,7 +5,11 @@ FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git python3 make g++ ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
+# Install scripts run only for the packages package.json's allowScripts approves (better-sqlite3).
+# npm before 11.16 ignores allowScripts, so onnxruntime-node is also told here to skip its CUDA
+# download (its CPU binary ships in the package).
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 # Runtime dependencies only (tsx runs the TypeScript sources; tests and tooling stay out).
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .

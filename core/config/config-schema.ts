@@ -92,18 +92,32 @@ const FeaturesConfig = z
   })
   .strict();
 
+/**
+ * Every driver's tuning fields have defaults, so `{ driver, url }` alone switches an engine; the
+ * objects stay strict, so a misspelt key is still refused by name.
+ */
 const StoresConfig = z
   .object({
     metadata: z.discriminatedUnion('driver', [
-      z.object({ driver: z.literal('sqlite'), path: z.string().min(1) }).strict(),
+      z
+        .object({
+          driver: z.literal('sqlite'),
+          /** The SQLite file, relative to dataDir unless absolute. */
+          path: z.string().min(1).default('twin.db'),
+        })
+        .strict(),
       z
         .object({
           driver: z.literal('postgres'),
-          /** postgres://user:password@host:5432/database */
+          /** postgres://user:password@host:5432/database (required: there is no sensible default). */
           url: z.string().min(1),
           /** Tables live in this schema (created when missing), so several twins can share a database. */
-          schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
-          poolSize: z.number().int().min(1).max(100),
+          schema: z
+            .string()
+            .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+            .default('twin'),
+          /** Connections kept open per process. */
+          poolSize: z.number().int().min(1).max(100).default(10),
         })
         .strict(),
     ]),
@@ -112,37 +126,58 @@ const StoresConfig = z
       z
         .object({
           driver: z.literal('qdrant'),
-          url: z.string().url(),
-          apiKey: z.string().nullable(),
+          /** Qdrant's REST endpoint; defaults to a server on this machine. */
+          url: z.string().url().default('http://127.0.0.1:6333'),
+          /** Optional: a Qdrant without authentication needs none. */
+          apiKey: z.string().nullable().default(null),
           /** Collections are named `<prefix><feature set id>`; the serving alias is `<prefix>serving`. */
-          collectionPrefix: z.string().regex(/^[a-zA-Z0-9_-]{0,64}$/),
-          timeoutMs: z.number().int().min(100),
+          collectionPrefix: z
+            .string()
+            .regex(/^[a-zA-Z0-9_-]{0,64}$/)
+            .default('twin_'),
+          /** Per-request timeout. */
+          timeoutMs: z.number().int().min(100).default(30000),
           /** Points sent per upsert request. */
-          upsertBatchSize: z.number().int().min(1).max(10000),
+          upsertBatchSize: z.number().int().min(1).max(10000).default(256),
         })
         .strict(),
     ]),
     artifacts: z.discriminatedUnion('driver', [
-      z.object({ driver: z.literal('local'), path: z.string().min(1) }).strict(),
+      z
+        .object({
+          driver: z.literal('local'),
+          /** The artifacts folder, relative to dataDir unless absolute. */
+          path: z.string().min(1).default('artifacts'),
+        })
+        .strict(),
     ]),
     queue: z.discriminatedUnion('driver', [
-      z.object({ driver: z.literal('in-process'), concurrency: z.number().int().min(1).max(64) }).strict(),
+      z
+        .object({
+          driver: z.literal('in-process'),
+          /** Jobs run at once inside the command that enqueued them. */
+          concurrency: z.number().int().min(1).max(64).default(2),
+        })
+        .strict(),
       z
         .object({
           driver: z.literal('bullmq'),
-          /** redis://host:6379/0 */
-          url: z.string().min(1),
+          /** redis://host:6379/0; defaults to a Redis on this machine. */
+          url: z.string().min(1).default('redis://127.0.0.1:6379/0'),
           /** Redis key prefix, so several twins can share one Redis. */
-          prefix: z.string().regex(/^[a-zA-Z0-9_:-]{1,64}$/),
+          prefix: z
+            .string()
+            .regex(/^[a-zA-Z0-9_:-]{1,64}$/)
+            .default('twin'),
           /** Jobs one worker process runs at once (per pipeline queue). */
-          concurrency: z.number().int().min(1).max(64),
+          concurrency: z.number().int().min(1).max(64).default(2),
           /** Attempts per job before it fails; retries back off exponentially from backoffMs. */
-          attempts: z.number().int().min(1).max(20),
-          backoffMs: z.number().int().min(0),
+          attempts: z.number().int().min(1).max(20).default(3),
+          backoffMs: z.number().int().min(0).default(5000),
           /** How often workers check for jobs whose worker died (stalled-job recovery). */
-          stalledIntervalMs: z.number().int().min(100),
+          stalledIntervalMs: z.number().int().min(100).default(30000),
           /** Lock held on a running job; a worker that stops renewing it for this long counts as dead. */
-          lockDurationMs: z.number().int().min(100),
+          lockDurationMs: z.number().int().min(100).default(60000),
         })
         .strict(),
     ]),

@@ -90,6 +90,123 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/unknown key\(s\) bogus/);
   });
 
+  describe('engines switch with the driver and the URL alone', () => {
+    const queueDefaults = {
+      prefix: 'twin',
+      concurrency: 2,
+      attempts: 3,
+      backoffMs: 5000,
+      stalledIntervalMs: 30000,
+      lockDurationMs: 60000,
+    };
+    const postgresDefaults = { schema: 'twin', poolSize: 10 };
+    const qdrantDefaults = {
+      apiKey: null,
+      collectionPrefix: 'twin_',
+      timeoutMs: 30000,
+      upsertBatchSize: 256,
+    };
+
+    it('queue: bullmq through YAML', () => {
+      const path = file('bullmq.yaml', 'stores:\n  queue: { driver: bullmq, url: "redis://cache:6379/2" }\n');
+      expect(loadConfig({ file: path, env: {} }).stores.queue).toEqual({
+        driver: 'bullmq',
+        url: 'redis://cache:6379/2',
+        ...queueDefaults,
+      });
+    });
+
+    it('queue: TWIN_STORES__QUEUE__DRIVER=bullmq alone takes a Redis on this machine', () => {
+      expect(loadConfig({ env: { TWIN_STORES__QUEUE__DRIVER: 'bullmq' } }).stores.queue).toEqual({
+        driver: 'bullmq',
+        url: 'redis://127.0.0.1:6379/0',
+        ...queueDefaults,
+      });
+    });
+
+    it('metadata: postgres with only a url, through YAML and through variables', () => {
+      const path = file(
+        'postgres.yaml',
+        'stores:\n  metadata: { driver: postgres, url: "postgres://db/twin" }\n',
+      );
+      const expected = { driver: 'postgres', url: 'postgres://db/twin', ...postgresDefaults };
+      expect(loadConfig({ file: path, env: {} }).stores.metadata).toEqual(expected);
+      const fromEnv = loadConfig({
+        env: { TWIN_STORES__METADATA__DRIVER: 'postgres', TWIN_STORES__METADATA__URL: 'postgres://db/twin' },
+      });
+      expect(fromEnv.stores.metadata).toEqual(expected);
+    });
+
+    it('metadata: postgres without a url names the one missing field', () => {
+      expect(() => loadConfig({ env: { TWIN_STORES__METADATA__DRIVER: 'postgres' } })).toThrow(
+        /^Invalid configuration:\n {2}- stores\.metadata\.url: [^\n]*$/,
+      );
+    });
+
+    it('vectors: qdrant with only a url, through YAML and through variables; the API key is optional', () => {
+      const path = file(
+        'qdrant.yaml',
+        'stores:\n  vectors: { driver: qdrant, url: "http://vectors:6333" }\n',
+      );
+      const expected = { driver: 'qdrant', url: 'http://vectors:6333', ...qdrantDefaults };
+      expect(loadConfig({ file: path, env: {} }).stores.vectors).toEqual(expected);
+      const fromEnv = loadConfig({
+        env: { TWIN_STORES__VECTORS__DRIVER: 'qdrant', TWIN_STORES__VECTORS__URL: 'http://vectors:6333' },
+      });
+      expect(fromEnv.stores.vectors).toEqual(expected);
+    });
+
+    it('back to the embedded engines with the driver alone', () => {
+      const config = loadConfig({
+        env: {
+          TWIN_ENV: 'production',
+          TWIN_STORES__METADATA__DRIVER: 'sqlite',
+          TWIN_STORES__QUEUE__DRIVER: 'in-process',
+        },
+      });
+      expect(config.stores.metadata).toEqual({ driver: 'sqlite', path: 'twin.db' });
+      expect(config.stores.queue).toEqual({ driver: 'in-process', concurrency: 2 });
+    });
+
+    it('a tuning field can still be set on its own', () => {
+      const config = loadConfig({
+        env: { TWIN_STORES__QUEUE__DRIVER: 'bullmq', TWIN_STORES__QUEUE__LOCK_DURATION_MS: '120000' },
+      });
+      expect(config.stores.queue).toEqual({
+        driver: 'bullmq',
+        url: 'redis://127.0.0.1:6379/0',
+        ...queueDefaults,
+        lockDurationMs: 120000,
+      });
+    });
+
+    it('a misspelt key, a wrong type and an unknown driver are each refused by name', () => {
+      const path = file(
+        'typos.yaml',
+        'stores:\n  queue: { driver: bullmq, concurency: 4, attempts: many }\n  vectors: { driver: qdrant, upsertBatchSize: 0 }\n  metadata: { driver: mysql }\n',
+      );
+      let caught: unknown;
+      try {
+        loadConfig({ file: path, env: {} });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      const problems = (caught as ConfigError).problems;
+      expect(problems).toHaveLength(4);
+      expect(problems).toContain('stores.queue: unknown key(s) concurency');
+      expect(problems.find((problem) => problem.startsWith('stores.queue.attempts: '))).toMatch(
+        /expected number, received string/,
+      );
+      expect(problems.find((problem) => problem.startsWith('stores.vectors.upsertBatchSize: '))).toMatch(
+        />=1/,
+      );
+      expect(problems.find((problem) => problem.startsWith('stores.metadata.driver: '))).toMatch(
+        /sqlite.*postgres/,
+      );
+    });
+  });
+
   it('reports unreadable files, invalid YAML and unknown environments together', () => {
     const invalid = file('invalid.yaml', 'crawler: [unclosed\n');
     expect(() => loadConfig({ file: invalid, env: { TWIN_ENV: 'nowhere' } })).toThrow(

@@ -1,9 +1,10 @@
-import { AIMessage, type BaseMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
-import { ChatOpenAI } from '@langchain/openai';
 import { z } from 'zod';
 import { errorMessage, ServiceError } from '../errors.ts';
 import { countTokens } from '../features/count-tokens.ts';
-import type { ChatMessage, FinishReason, GenerationRequest, GenerationSummary } from '../ports/generator.ts';
+import { describeFetchFailure } from '../http/describe-fetch-failure.ts';
+import { OpenAIApiError } from '../http/openai-api-error.ts';
+import { OpenAIHttpClient } from '../http/openai-http-client.ts';
+import type { FinishReason, GenerationRequest, GenerationSummary } from '../ports/generator.ts';
 import type { GeneratingModel, PromptBudget } from '../ports/runnable-model.ts';
 import { approximatePromptBudget } from './approximate-prompt-budget.ts';
 
@@ -13,24 +14,27 @@ export type OpenAICompatibleStreamGeneratorOptions = {
   model: string;
   /** null for local servers that need none. */
   apiKey: string | null;
+  /** Until the answer starts, and then between two chunks of it. */
   timeoutMs?: number;
-  /** Extra attempts on 429, 5xx and connection errors (LangChain's own retry). */
+  /** Extra attempts to open the stream on 408/409/429, 5xx and connection errors. */
   retries?: number;
   /** Prompt budget in estimated tokens; the default fits any current chat model's window. */
   maxPromptTokens?: number;
+  fetch?: typeof fetch;
 };
 
-/** The fields we read of an error thrown by the OpenAI client (APIError) or by fetch. */
-const ClientError = z.object({
-  status: z.number().int().optional(),
-  error: z.object({ message: z.string().optional(), code: z.string().nullish() }).nullish(),
-  message: z.string().optional(),
-  name: z.string().optional(),
-  code: z.string().optional(),
-  cause: z.unknown().optional(),
+/** The fields we read of a `chat.completion.chunk`; the last one carries only the usage. */
+const ChatCompletionChunk = z.object({
+  choices: z
+    .array(
+      z.object({
+        delta: z.object({ content: z.string().nullish() }).nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
 });
-
-const Usage = z.object({ input_tokens: z.number(), output_tokens: z.number() });
 
 const finishReasons: Record<string, FinishReason> = {
   stop: 'stop',
@@ -43,9 +47,9 @@ const finishReasons: Record<string, FinishReason> = {
 
 /**
  * A model behind any OpenAI-compatible /chat/completions endpoint (OpenAI, Ollama, vLLM,
- * llama.cpp server, LM Studio) through LangChain's ChatOpenAI, streaming tokens as they arrive.
- * Usage comes from the stream itself (`stream_options.include_usage`); servers that ignore it get
- * an estimate.
+ * llama.cpp server, LM Studio), streaming tokens as they arrive through the shared
+ * OpenAIHttpClient. Usage comes from the stream itself (`stream_options.include_usage`); servers
+ * that ignore it get an estimate.
  */
 export class OpenAICompatibleStreamGenerator implements GeneratingModel {
   readonly id: string;
@@ -58,59 +62,62 @@ export class OpenAICompatibleStreamGenerator implements GeneratingModel {
     concurrency: 4,
   } as const;
   private readonly options: OpenAICompatibleStreamGeneratorOptions;
+  private readonly client: OpenAIHttpClient;
 
   constructor(options: OpenAICompatibleStreamGeneratorOptions) {
     this.options = options;
     this.id = `openai-compatible:${options.model}@${hostOf(options.baseUrl)}`;
     this.promptBudget = approximatePromptBudget(options.maxPromptTokens ?? 6_000);
+    this.client = new OpenAIHttpClient({
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      retries: options.retries ?? 2,
+      service: `model ${options.model}`,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
   }
 
   async *stream(request: GenerationRequest): AsyncGenerator<string, GenerationSummary> {
     const { signal } = request;
-    // Temperature, top_p and max_tokens are fields of the model object in LangChain, not call
-    // options, so each request gets its own (cheap) instance.
-    const chat = new ChatOpenAI({
+    const body = {
       model: this.options.model,
-      // Local servers need no key, but the OpenAI client refuses to start without one; passing it
-      // explicitly also keeps the client from reading OPENAI_API_KEY behind the config's back.
-      apiKey: this.options.apiKey ?? 'no-key',
+      messages: request.messages.map(({ role, content }) => ({ role, content })),
       temperature: request.temperature,
-      maxTokens: request.maxTokens,
-      ...(request.topP === undefined ? {} : { topP: request.topP }),
+      // max_tokens rather than max_completion_tokens: every compatible server still reads it.
+      max_tokens: request.maxTokens,
+      ...(request.topP === undefined ? {} : { top_p: request.topP }),
       // top_k is not an OpenAI parameter (OpenAI rejects it), so it is not sent.
-      streaming: true,
-      streamUsage: true,
-      timeout: this.options.timeoutMs ?? 60_000,
-      maxRetries: this.options.retries ?? 2,
-      // /chat/completions is what every compatible server speaks (LangChain still picks the
-      // Responses API by itself for the few OpenAI models that only have that one).
-      useResponsesApi: false,
-      configuration: { baseURL: this.options.baseUrl },
-    });
+      ...(request.stop && request.stop.length > 0 ? { stop: request.stop } : {}),
+      ...(request.seed === undefined ? {} : { seed: request.seed }),
+      stream: true,
+      stream_options: { include_usage: true },
+    };
     let text = '';
     let finishReason: FinishReason | undefined;
-    let usage: z.infer<typeof Usage> | undefined;
+    let usage: { promptTokens: number; completionTokens: number } | undefined;
     const summary = (reason: FinishReason): GenerationSummary => ({
       finishReason: reason,
-      promptTokens: usage?.input_tokens ?? this.promptBudget.measure(request.messages),
-      completionTokens: usage?.output_tokens ?? countTokens(text),
+      promptTokens: usage?.promptTokens ?? this.promptBudget.measure(request.messages),
+      completionTokens: usage?.completionTokens ?? countTokens(text),
     });
     try {
-      const stream = await chat.stream(request.messages.map(toLangChainMessage), {
+      const events = this.client.events('/chat/completions', ChatCompletionChunk, {
+        json: body,
         ...(signal ? { signal } : {}),
-        ...(request.stop && request.stop.length > 0 ? { stop: request.stop } : {}),
-        ...(request.seed === undefined ? {} : { seed: request.seed }),
-        stream_options: { include_usage: true },
       });
-      for await (const chunk of stream) {
-        const reason = chunk.response_metadata?.finish_reason;
-        if (typeof reason === 'string') finishReason = finishReasons[reason] ?? 'stop';
-        const parsedUsage = Usage.safeParse(chunk.usage_metadata);
-        if (parsedUsage.success && parsedUsage.data.input_tokens + parsedUsage.data.output_tokens > 0)
-          usage = parsedUsage.data;
-        if (typeof chunk.content === 'string' && chunk.content.length > 0) {
-          text += chunk.content;
-          yield chunk.content;
+      for await (const chunk of events) {
+        if (chunk.usage && chunk.usage.prompt_tokens + chunk.usage.completion_tokens > 0)
+          usage = {
+            promptTokens: chunk.usage.prompt_tokens,
+            completionTokens: chunk.usage.completion_tokens,
+          };
+        const choice = chunk.choices?.[0];
+        if (choice?.finish_reason) finishReason = finishReasons[choice.finish_reason] ?? 'stop';
+        const content = choice?.delta?.content;
+        if (content) {
+          text += content;
+          yield content;
         }
       }
     } catch (error) {
@@ -125,12 +132,11 @@ export class OpenAICompatibleStreamGenerator implements GeneratingModel {
 
   /** A ServiceError that says which endpoint failed, how, and what usually fixes it. */
   private describe(error: unknown): ServiceError {
-    const parsed = ClientError.safeParse(error);
-    const details = parsed.success ? parsed.data : {};
     const where = `model ${this.options.model} at ${this.options.baseUrl}`;
-    const status = details.status;
-    if (status !== undefined) {
-      const message = details.error?.message ?? details.message ?? 'no message';
+    if (!(error instanceof OpenAIApiError))
+      return new ServiceError(`${where} failed: ${errorMessage(error)}`, { cause: error });
+    const { status } = error;
+    if (error.kind === 'answered' && status !== null) {
       const hint =
         status === 401 || status === 403
           ? this.options.apiKey
@@ -139,36 +145,27 @@ export class OpenAICompatibleStreamGenerator implements GeneratingModel {
           : status === 404
             ? ' (is the model name right, and is it served there?)'
             : '';
-      return new ServiceError(`${where} answered ${status}: ${message}${hint}`, {
+      return new ServiceError(`${where} answered ${status}: ${error.serverMessage ?? 'no message'}${hint}`, {
         cause: error,
-        retryable: status === 408 || status === 409 || status === 429 || status >= 500,
+        retryable: error.retryable,
       });
     }
-    if (details.name === 'TimeoutError') {
+    if (error.kind === 'timeout') {
       return new ServiceError(`${where} did not answer within ${this.options.timeoutMs ?? 60_000} ms`, {
         cause: error,
         retryable: true,
       });
     }
-    return new ServiceError(`${where} cannot be reached: ${errorMessage(error)} (is the server running?)`, {
-      cause: error,
-      retryable: true,
-    });
-  }
-}
-
-function toLangChainMessage(message: ChatMessage): BaseMessage {
-  switch (message.role) {
-    case 'system':
-      return new SystemMessage(message.content);
-    case 'user':
-      return new HumanMessage(message.content);
-    case 'assistant':
-      return new AIMessage(message.content);
-    default: {
-      const unreachable: never = message.role;
-      throw new Error(`unknown chat role ${String(unreachable)}`);
+    if (error.kind === 'unreachable') {
+      return new ServiceError(
+        `${where} cannot be reached (is the server running?): ${describeFetchFailure(error.cause)}`,
+        {
+          cause: error,
+          retryable: true,
+        },
+      );
     }
+    return new ServiceError(`${where}: ${error.message}`, { cause: error, retryable: error.retryable });
   }
 }
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { mapConcurrent } from '../../core/concurrency/map-concurrent.ts';
 import { CrawlError, errorMessage } from '../../core/errors.ts';
 import type { CrawledDocument } from '../../core/types/raw-document.ts';
 import { compactMetadata } from './article-crawler.ts';
 import { assertTextual } from './assert-textual.ts';
 import type { CrawlContext, Crawler, CrawlOutcome } from './crawler.ts';
 import { assertAllowedUrl } from './host-guard.ts';
-import { mapConcurrent } from './map-concurrent.ts';
 import { outcomeForError } from './outcome-for-error.ts';
 import { toIsoDate } from './page-metadata.ts';
 

@@ -1,3 +1,4 @@
+import { mapConcurrent } from '../../core/concurrency/map-concurrent.ts';
 import { SkipError } from '../../core/errors.ts';
 import type { Platform } from '../../core/types/category.ts';
 import type { CrawledDocument } from '../../core/types/raw-document.ts';
@@ -7,7 +8,6 @@ import type { CrawlContext, CrawlOutcome } from './crawler.ts';
 import type { ArticleExtractionOptions } from './extract-article.ts';
 import { feedEntryDocument } from './feed-entry-document.ts';
 import type { FetchedPage } from './http-fetcher.ts';
-import { mapConcurrent } from './map-concurrent.ts';
 import { outcomeForError } from './outcome-for-error.ts';
 import type { PageCrawler } from './page-crawler.ts';
 import { type Feed, type FeedEntry, parseFeed } from './parse-feed.ts';

@@ -1,5 +1,5 @@
+import { Semaphore } from '../../core/concurrency/semaphore.ts';
 import type { Clock } from './clock.ts';
-import { Semaphore } from './semaphore.ts';
 
 type HostState = { slots: Semaphore; lastStartedAt: number; delayMs: number };
 

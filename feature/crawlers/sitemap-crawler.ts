@@ -1,10 +1,10 @@
 import { gunzipSync } from 'node:zlib';
+import { mapConcurrent } from '../../core/concurrency/map-concurrent.ts';
 import { CrawlError, errorMessage } from '../../core/errors.ts';
 import { type ArticlePageOptions, fetchArticle } from './article-crawler.ts';
 import { assertTextual } from './assert-textual.ts';
 import type { CrawlContext, CrawlOutcome } from './crawler.ts';
 import type { FetchedPage } from './http-fetcher.ts';
-import { mapConcurrent } from './map-concurrent.ts';
 import { outcomeForError } from './outcome-for-error.ts';
 import type { PageCrawler } from './page-crawler.ts';
 import { parseSitemap, type Sitemap } from './parse-sitemap.ts';

@@ -41,7 +41,7 @@ describe('ChatJsonClient', () => {
     await expect(failure).rejects.toMatchObject({
       name: 'ServiceError',
       retryable: true,
-      message: expect.stringMatching(/answered 500: The server had an error/),
+      message: expect.stringMatching(/answered 500 server_error: The server had an error/),
     });
     expect(server.requests).toHaveLength(2);
   });
@@ -52,7 +52,7 @@ describe('ChatJsonClient', () => {
       understanding({ retries: 3, apiKey: 'sk-wrong' }).expand('anything', 2),
     ).rejects.toMatchObject({
       retryable: false,
-      message: expect.stringMatching(/401: Incorrect API key/),
+      message: expect.stringMatching(/401 invalid_api_key: Incorrect API key/),
     });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]?.headers.authorization).toBe('Bearer sk-wrong');

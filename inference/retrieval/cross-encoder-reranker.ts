@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
-import { SerialQueue } from '../../core/adapters/embedders/serial-queue.ts';
+import { Semaphore } from '../../core/concurrency/semaphore.ts';
 import { ConfigError, errorMessage, ServiceError, ValidationError } from '../../core/errors.ts';
 import type { Reranker, RerankRequest } from './rerank.ts';
 
@@ -31,7 +31,8 @@ type Loaded = {
 export class CrossEncoderReranker implements Reranker {
   readonly id: string;
   private loaded: Loaded | undefined;
-  private readonly queue = new SerialQueue();
+  // One batch at a time: ONNX Runtime sessions are not promised to be re-entrant, and it keeps memory flat.
+  private readonly queue = new Semaphore(1);
 
   private constructor(
     id: string,

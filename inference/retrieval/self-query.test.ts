@@ -196,7 +196,7 @@ describe('selfQuery with an LLM (recorded chat completions)', () => {
     const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
     const result = await selfQuery('rollback in the code', { understanding, ...context, logger });
     expect(result).toEqual({ text: 'rollback', filters: { category: ['repository'] }, source: 'rules' });
-    expect(warnings.join('\n')).toMatch(/401: Incorrect API key/);
+    expect(warnings.join('\n')).toMatch(/401 invalid_api_key: Incorrect API key/);
   });
 
   it('uses only the rules when no LLM is configured', async () => {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../core/errors.ts';
+import { createChatCompletion } from '../../core/http/create-chat-completion.ts';
+import { OpenAIHttpClient } from '../../core/http/openai-http-client.ts';
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
 import { chatRoute } from './__fixtures__/chat-routes.ts';
 import { loadResponse, type ReplayServer, startReplayServer } from './__fixtures__/replay-server.ts';
-import { createChatCompletion } from './chat-completion.ts';
-import { OpenAIRestClient } from './openai-rest-client.ts';
 
 const model = 'ft:gpt-4o-mini-2024-07-18:acme-writers:twin:B3xK9pQz';
 const load = (name: string) => loadResponse(`chat/${name}.json`);
@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 function client(replay: ReplayServer, options: { apiKey?: string | null; waits?: number[] } = {}) {
-  return new OpenAIRestClient({
+  return new OpenAIHttpClient({
     baseUrl: replay.baseUrl,
     apiKey: options.apiKey === undefined ? 'sk-test' : options.apiKey,
     timeoutMs: 5_000,

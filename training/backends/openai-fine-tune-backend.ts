@@ -1,5 +1,6 @@
 import type { TrainingConfig } from '../../core/config/config-schema.ts';
 import { ConfigError, errorMessage, ServiceError, TwinError, ValidationError } from '../../core/errors.ts';
+import { OpenAIHttpClient } from '../../core/http/openai-http-client.ts';
 import type {
   FineTuneBackend,
   FineTuneContext,
@@ -12,7 +13,6 @@ import { toChatJsonl } from './chat-jsonl.ts';
 import { FineTuningJob } from './openai-fine-tune-schemas.ts';
 import { type OpenAIHyperparameters, parseOpenAIHyperparameters } from './openai-hyperparameters.ts';
 import { FineTuningJobEndedError, type JobWatch, watchFineTuningJob } from './openai-job-watch.ts';
-import { OpenAIRestClient } from './openai-rest-client.ts';
 import { parseOpenAIResultFile } from './openai-result-file.ts';
 import { cleanUpTrainingFiles, uploadTrainingFile } from './openai-training-files.ts';
 
@@ -116,14 +116,14 @@ export class OpenAIFineTuneBackend implements FineTuneBackend {
     }
   }
 
-  private client(context: FineTuneContext): OpenAIRestClient {
+  private client(context: FineTuneContext): OpenAIHttpClient {
     if (!this.options.apiKey) {
       throw new ConfigError([
         'training.backends.openai.apiKey is not set: put the key in a config file, or set ' +
           'TWIN_TRAINING__BACKENDS__OPENAI__API_KEY or OPENAI_API_KEY',
       ]);
     }
-    return new OpenAIRestClient({
+    return new OpenAIHttpClient({
       baseUrl: this.options.baseUrl,
       apiKey: this.options.apiKey,
       timeoutMs: this.options.timeoutMs,
@@ -161,7 +161,7 @@ export class OpenAIFineTuneBackend implements FineTuneBackend {
 
   /** Cancels the remote job after an abort and returns the error to throw. */
   private async cancelRemote(
-    client: OpenAIRestClient,
+    client: OpenAIHttpClient,
     jobId: string,
     context: FineTuneContext,
     cause: unknown,
@@ -181,7 +181,7 @@ export class OpenAIFineTuneBackend implements FineTuneBackend {
   }
 
   private async result(
-    client: OpenAIRestClient,
+    client: OpenAIHttpClient,
     watch: JobWatch,
     effective: { hyperparameters: OpenAIHyperparameters; suffix: string },
     context: FineTuneContext,

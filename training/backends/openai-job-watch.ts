@@ -1,5 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { errorMessage, ServiceError } from '../../core/errors.ts';
+import { OpenAIApiError } from '../../core/http/openai-api-error.ts';
+import type { OpenAIHttpClient } from '../../core/http/openai-http-client.ts';
 import type { FineTuneContext } from '../../core/ports/fine-tune-backend.ts';
 import type { LossPoint } from '../../core/types/model-version.ts';
 import {
@@ -9,7 +11,6 @@ import {
   FineTuningJob as FineTuningJobSchema,
   type FineTuningJobStatus,
 } from './openai-fine-tune-schemas.ts';
-import { OpenAIApiError, type OpenAIRestClient } from './openai-rest-client.ts';
 
 /** The job reached `failed` or `cancelled`: it is over at OpenAI and will not run again. */
 export class FineTuningJobEndedError extends ServiceError {
@@ -55,7 +56,7 @@ const statusProgress: Record<FineTuningJobStatus, number> = {
  * Throws a `FineTuningJobEndedError` on `failed` and `cancelled`, with OpenAI's own code and message.
  */
 export async function watchFineTuningJob(
-  client: OpenAIRestClient,
+  client: OpenAIHttpClient,
   created: FineTuningJob,
   context: FineTuneContext,
   options: WatchOptions,

@@ -1,11 +1,11 @@
 import { errorMessage } from '../../core/errors.ts';
+import type { OpenAIHttpClient } from '../../core/http/openai-http-client.ts';
 import type { FineTuneContext } from '../../core/ports/fine-tune-backend.ts';
 import { OpenAIFile, OpenAIFileDeleted } from './openai-fine-tune-schemas.ts';
-import type { OpenAIRestClient } from './openai-rest-client.ts';
 
 /** Uploads one split as a `fine-tune` file and returns its file id. */
 export async function uploadTrainingFile(
-  client: OpenAIRestClient,
+  client: OpenAIHttpClient,
   filename: string,
   jsonl: string,
   signal: AbortSignal,
@@ -23,7 +23,7 @@ export async function uploadTrainingFile(
  * Keeps them when asked to (`keepUploadedFiles`), or while the job may still be running and need them.
  */
 export async function cleanUpTrainingFiles(
-  client: OpenAIRestClient,
+  client: OpenAIHttpClient,
   uploaded: readonly string[],
   context: FineTuneContext,
   options: { keep: boolean; unfinishedJob: string | null },
@@ -54,7 +54,7 @@ export async function cleanUpTrainingFiles(
  * so files that could not be deleted are named in a warning for the user to delete by hand.
  */
 async function deleteTrainingFiles(
-  client: OpenAIRestClient,
+  client: OpenAIHttpClient,
   fileIds: readonly string[],
   context: FineTuneContext,
 ): Promise<void> {

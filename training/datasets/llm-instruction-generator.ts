@@ -1,6 +1,7 @@
 import type { BaseMessage } from '@langchain/core/messages';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { z } from 'zod';
+import { mapConcurrentAll } from '../../core/concurrency/map-concurrent.ts';
 import type { ChatEndpointConfig } from '../../core/config/config-schema.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 import type { CleanedDocument } from '../../core/types/cleaned-document.ts';
@@ -8,7 +9,6 @@ import type { InstructionExample } from '../../core/types/dataset.ts';
 import { chatServiceError } from './chat-service-error.ts';
 import { createChatModel } from './create-chat-model.ts';
 import { fillTemplate } from './fill-template.ts';
-import { mapWithConcurrency } from './map-with-concurrency.ts';
 import { splitIntoPassages } from './split-into-passages.ts';
 import { addUsage, noUsage, type TokenUsage, type UsageSummary, usageSummary } from './token-usage.ts';
 
@@ -160,7 +160,7 @@ export async function generateLlmInstructions(
     return [];
   };
 
-  const results = await mapWithConcurrency(
+  const results = await mapConcurrentAll(
     passages,
     options.endpoint.concurrency,
     async (passage, index, signal) => {

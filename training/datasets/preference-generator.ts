@@ -1,5 +1,5 @@
+import { mapConcurrentAll } from '../../core/concurrency/map-concurrent.ts';
 import type { InstructionExample, PreferenceExample } from '../../core/types/dataset.ts';
-import { mapWithConcurrency } from './map-with-concurrency.ts';
 import type { RejectedAnswerSource } from './rejected-answer-source.ts';
 
 export type PreferenceGeneratorOptions = {
@@ -25,7 +25,7 @@ export async function generatePreferences(
   options: PreferenceGeneratorOptions = {},
 ): Promise<PreferenceGeneratorResult> {
   let done = 0;
-  const rejected = await mapWithConcurrency(
+  const rejected = await mapConcurrentAll(
     examples,
     options.concurrency ?? 1,
     async (example, _index, signal) => {

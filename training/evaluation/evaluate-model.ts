@@ -1,3 +1,4 @@
+import { Semaphore } from '../../core/concurrency/semaphore.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { assertEmbedderMatches } from '../../core/features/embed-texts.ts';
 import { perplexity } from '../../core/models/perplexity.ts';
@@ -5,7 +6,6 @@ import type { Embedder } from '../../core/ports/embedder.ts';
 import type { AnswerScore } from '../../core/ports/runnable-model.ts';
 import type { InstructionExample } from '../../core/types/dataset.ts';
 import type { FeatureSet } from '../../core/types/feature-set.ts';
-import { limitConcurrency } from './limit-concurrency.ts';
 import type { JudgeVerdict, LlmJudge } from './llm-judge.ts';
 import { rougeL } from './rouge-l.ts';
 import { styleSimilarity } from './style-similarity.ts';
@@ -73,14 +73,14 @@ export async function evaluateModel(input: EvaluateModelInput): Promise<Evaluati
     throw new ValidationError('there are no examples to evaluate (the test split is empty)');
   const report = async (fraction: number, message: string) => input.progress?.(fraction, message);
   const generateShare = input.judge ? 0.6 : 0.85;
-  const limit = limitConcurrency(input.concurrency ?? 1);
+  const slots = new Semaphore(input.concurrency ?? 1);
 
   let generatedCount = 0;
   const scores: AnswerScore[] = [];
   const judged: Promise<Settled<JudgeVerdict | null>>[] = [];
   const generated = await Promise.all(
     examples.map((example, index) =>
-      limit(async () => {
+      slots.run(async () => {
         signal?.throwIfAborted();
         const answer = await input.generate(example.instruction, signal);
         if (input.score) scores[index] = await input.score(example.instruction, example.answer, signal);

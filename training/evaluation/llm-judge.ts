@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { Semaphore } from '../../core/concurrency/semaphore.ts';
 import type { ChatEndpointConfig } from '../../core/config/config-schema.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { type ChatMessage, createChatCompletion } from '../../core/http/create-chat-completion.ts';
+import { OpenAIHttpClient } from '../../core/http/openai-http-client.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
-import { type ChatMessage, createChatCompletion } from '../backends/chat-completion.ts';
-import { OpenAIRestClient } from '../backends/openai-rest-client.ts';
-import { limitConcurrency } from './limit-concurrency.ts';
 
 /** Scores from 1 (poor) to 3 (excellent), with the judge's one-line reason. */
 export type JudgeVerdict = { accuracy: number; style: number; reason: string };
@@ -63,14 +63,14 @@ export type ChatLlmJudgeOptions = {
  */
 export class ChatLlmJudge implements LlmJudge {
   private readonly config: ChatEndpointConfig;
-  private readonly client: OpenAIRestClient;
-  private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
+  private readonly client: OpenAIHttpClient;
+  private readonly slots: Semaphore;
   private readonly logger: Logger;
 
   constructor(config: ChatEndpointConfig, options: ChatLlmJudgeOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
-    this.client = new OpenAIRestClient({
+    this.client = new OpenAIHttpClient({
       baseUrl: config.baseUrl,
       apiKey: config.apiKey,
       timeoutMs: config.timeoutMs,
@@ -80,11 +80,11 @@ export class ChatLlmJudge implements LlmJudge {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
     });
-    this.limit = limitConcurrency(config.concurrency);
+    this.slots = new Semaphore(config.concurrency);
   }
 
   judge(input: JudgeInput, signal?: AbortSignal): Promise<JudgeVerdict | null> {
-    return this.limit(() => this.ask(input, signal));
+    return this.slots.run(() => this.ask(input, signal));
   }
 
   private async ask(input: JudgeInput, signal: AbortSignal | undefined): Promise<JudgeVerdict | null> {

@@ -121,7 +121,7 @@ describe('OpenAIEmbedder', () => {
       name: 'ServiceError',
       retryable: true,
       message: expect.stringContaining(
-        'answered 500: The server had an error while processing your request.',
+        'answered 500 server_error: The server had an error while processing your request.',
       ),
     });
     expect(server.requests).toHaveLength(2);
@@ -133,7 +133,9 @@ describe('OpenAIEmbedder', () => {
     await expect(embedder.embed([contractTexts[0]!])).rejects.toMatchObject({
       name: 'ServiceError',
       retryable: false,
-      message: expect.stringContaining('answered 400: This model does not support specifying dimensions.'),
+      message: expect.stringContaining(
+        'answered 400 invalid_request_error: This model does not support specifying dimensions.',
+      ),
     });
     expect(server.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
@@ -144,7 +146,7 @@ describe('OpenAIEmbedder', () => {
     server.script(await loadResponse('openai-error-401.json'));
     await expect(embedder.embed([contractTexts[0]!])).rejects.toMatchObject({
       retryable: false,
-      message: expect.stringContaining('answered 401: Incorrect API key provided'),
+      message: expect.stringContaining('answered 401 invalid_api_key: Incorrect API key provided'),
     });
   });
 

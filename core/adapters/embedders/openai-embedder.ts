@@ -1,9 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { errorMessage, ServiceError, ValidationError } from '../../errors.ts';
-import { isTimeout } from '../../http/is-timeout.ts';
-import { describeOpenAIError } from '../../http/openai-error-body.ts';
-import { retryAfterFromHeaders } from '../../http/retry-after.ts';
+import { ServiceError, ValidationError } from '../../errors.ts';
+import { OpenAIHttpClient } from '../../http/openai-http-client.ts';
 import { type Logger, silentLogger } from '../../logger.ts';
 import type { Embedder } from '../../ports/embedder.ts';
 import { assertEmbeddable } from './assert-embeddable.ts';
@@ -45,8 +42,6 @@ const EmbeddingsResponse = z.object({
   usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number() }).partial().nullish(),
 });
 
-const retryableStatuses = new Set([408, 409, 429]);
-
 /**
  * Any OpenAI-compatible embeddings endpoint. Batches are sent one after another (friendlier to
  * rate limits than parallel calls); results are re-ordered by `index`, checked for size and
@@ -57,17 +52,30 @@ export class OpenAIEmbedder implements Embedder {
   readonly dimensions: number;
   readonly maxBatchSize: number;
   private readonly options: OpenAIEmbedderOptions;
+  private readonly client: OpenAIHttpClient;
   private readonly url: string;
   private readonly closing = new AbortController();
   private readonly logger: Logger;
 
   private constructor(options: OpenAIEmbedderOptions, dimensions: number) {
     this.options = options;
-    this.url = `${options.baseUrl.replace(/\/+$/, '')}/embeddings`;
     this.id = `openai:${options.model}@${new URL(options.baseUrl).host}`;
     this.dimensions = dimensions;
     this.maxBatchSize = options.maxBatchSize;
     this.logger = (options.logger ?? silentLogger).child({ embedder: this.id });
+    this.client = new OpenAIHttpClient({
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      service: `embeddings endpoint (${options.model})`,
+      logger: this.logger,
+      ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+      ...(options.maxRetryDelayMs === undefined ? {} : { maxRetryDelayMs: options.maxRetryDelayMs }),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+    this.url = this.client.url('/embeddings');
   }
 
   /** Without configured dimensions, one probe call asks the model how wide its vectors are. */
@@ -97,161 +105,55 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   async close(): Promise<void> {
-    this.closing.abort();
+    this.closing.abort(new ValidationError('embedder closed'));
   }
 
-  /** One batch, with retries. Vectors come back in input order, unit length, all the same size. */
+  /** One batch, with the client's retries. Vectors come back in input order, unit length, all the same size. */
   private async request(batch: string[]): Promise<Float32Array[]> {
     if (this.closing.signal.aborted) throw new ValidationError('OpenAIEmbedder is closed');
-    const body = JSON.stringify({
-      model: this.options.model,
-      input: batch,
-      encoding_format: 'float',
-      ...(this.options.dimensions !== null ? { dimensions: this.options.dimensions } : {}),
+    const response = await this.client.json('POST', '/embeddings', EmbeddingsResponse, {
+      json: {
+        model: this.options.model,
+        input: batch,
+        encoding_format: 'float',
+        ...(this.options.dimensions !== null ? { dimensions: this.options.dimensions } : {}),
+      },
+      signal: this.closing.signal,
     });
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'application/json',
-    };
-    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
-    const fetchImpl = this.options.fetch ?? fetch;
-    const wait = this.options.sleep ?? ((milliseconds: number) => sleep(milliseconds));
-
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt(fetchImpl, headers, body, batch.length);
-      if (!(outcome instanceof RetryableFailure)) return outcome;
-      if (!outcome.retryable || attempt >= this.options.retries || this.closing.signal.aborted) throw outcome;
-      const delay = this.retryDelay(attempt, outcome);
-      this.logger.warn('embeddings request failed, retrying', {
-        attempt: attempt + 1,
-        delayMs: delay,
-        error: outcome.message,
-      });
-      await wait(delay);
-    }
+    this.logger.debug('embedded batch', { texts: batch.length, promptTokens: response.usage?.prompt_tokens });
+    return this.vectorsInOrder(response.data, batch.length);
   }
 
-  /** Returns the vectors, or the error to retry or throw. */
-  private async attempt(
-    fetchImpl: typeof fetch,
-    headers: Record<string, string>,
-    body: string,
-    expected: number,
-  ): Promise<Float32Array[] | RetryableFailure> {
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetchImpl(this.url, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal]),
-      });
-      text = await response.text();
-    } catch (error) {
-      const closed = this.closing.signal.aborted;
-      const reason = isTimeout(error) ? `timed out after ${this.options.timeoutMs} ms` : errorMessage(error);
-      return new RetryableFailure(
-        `POST ${this.url} failed: ${closed ? 'embedder closed' : reason}`,
-        !closed,
-        undefined,
-        error,
-      );
-    }
-
-    if (!response.ok) {
-      const retryable = retryableStatuses.has(response.status) || response.status >= 500;
-      const message = `POST ${this.url} answered ${response.status}: ${describeOpenAIError(text).message}`;
-      return new RetryableFailure(message, retryable, retryAfterFromHeaders(response.headers));
-    }
-
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      return new RetryableFailure(
-        `POST ${this.url} returned invalid JSON: ${text.slice(0, 200)}`,
-        false,
-        undefined,
-        error,
-      );
-    }
-    const parsed = EmbeddingsResponse.safeParse(json);
-    if (!parsed.success) {
-      const problems = parsed.error.issues
-        .slice(0, 3)
-        .map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-      return new RetryableFailure(
-        `POST ${this.url} returned an unexpected body: ${problems.join('; ')}`,
-        false,
-      );
-    }
-    const usage = parsed.data.usage;
-    this.logger.debug('embedded batch', { texts: expected, promptTokens: usage?.prompt_tokens });
-    return this.vectorsInOrder(parsed.data.data, expected);
-  }
-
-  private vectorsInOrder(
-    data: z.infer<typeof EmbeddingsResponse>['data'],
-    expected: number,
-  ): Float32Array[] | RetryableFailure {
+  private vectorsInOrder(data: z.infer<typeof EmbeddingsResponse>['data'], expected: number): Float32Array[] {
     const byIndex = new Array<Float32Array | undefined>(expected);
     for (const item of data) {
       if (item.index >= expected || byIndex[item.index]) {
-        return new RetryableFailure(
-          `POST ${this.url} returned index ${item.index} twice or out of range`,
-          false,
-        );
+        throw new ServiceError(`POST ${this.url} returned index ${item.index} twice or out of range`);
       }
       const values = typeof item.embedding === 'string' ? decodeBase64Floats(item.embedding) : item.embedding;
       try {
         byIndex[item.index] = toUnitVector(values);
       } catch (error) {
-        return new RetryableFailure(
-          `POST ${this.url} returned a bad vector at index ${item.index}`,
-          false,
-          undefined,
-          error,
-        );
+        throw new ServiceError(`POST ${this.url} returned a bad vector at index ${item.index}`, {
+          cause: error,
+        });
       }
     }
     const vectors = byIndex.filter((vector): vector is Float32Array => vector !== undefined);
     if (vectors.length !== expected) {
-      return new RetryableFailure(
-        `POST ${this.url} returned ${vectors.length} vectors for ${expected} texts`,
-        false,
-      );
+      throw new ServiceError(`POST ${this.url} returned ${vectors.length} vectors for ${expected} texts`);
     }
     const width = vectors[0]?.length;
     if (vectors.some((vector) => vector.length !== width)) {
       const sizes = [...new Set(vectors.map((vector) => vector.length))].join(', ');
-      return new RetryableFailure(`POST ${this.url} returned vectors of mixed sizes (${sizes})`, false);
+      throw new ServiceError(`POST ${this.url} returned vectors of mixed sizes (${sizes})`);
     }
     if (this.options.dimensions !== null && width !== this.options.dimensions) {
-      return new RetryableFailure(
+      throw new ServiceError(
         `POST ${this.url} returned ${width}-d vectors, but ${this.options.dimensions} were configured (model ${this.options.model})`,
-        false,
       );
     }
     return vectors;
-  }
-
-  private retryDelay(attempt: number, failure: RetryableFailure): number {
-    const cap = this.options.maxRetryDelayMs ?? 30_000;
-    if (failure.retryAfterMs !== undefined) return Math.min(failure.retryAfterMs, cap);
-    const base = (this.options.backoffMs ?? 500) * 2 ** attempt;
-    // Jitter keeps many workers that failed together from retrying together.
-    return Math.min(Math.round(base * (0.75 + Math.random() * 0.5)), cap);
-  }
-}
-
-/** A ServiceError that remembers how long the server asked us to wait. */
-class RetryableFailure extends ServiceError {
-  readonly retryAfterMs: number | undefined;
-  constructor(message: string, retryable: boolean, retryAfterMs?: number, cause?: unknown) {
-    super(message, { retryable, cause });
-    this.name = 'ServiceError';
-    this.retryAfterMs = retryAfterMs;
   }
 }
 

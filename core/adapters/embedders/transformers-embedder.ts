@@ -11,10 +11,10 @@ import {
   Tensor,
 } from '@huggingface/transformers';
 import { z } from 'zod';
+import { Semaphore } from '../../concurrency/semaphore.ts';
 import { ConfigError, errorMessage, ServiceError, ValidationError } from '../../errors.ts';
 import type { Embedder } from '../../ports/embedder.ts';
 import { assertEmbeddable } from './assert-embeddable.ts';
-import { SerialQueue } from './serial-queue.ts';
 import { splitIntoBatches } from './split-into-batches.ts';
 import { toUnitVector } from './to-unit-vector.ts';
 
@@ -55,7 +55,8 @@ export class TransformersEmbedder implements Embedder {
   readonly dimensions: number;
   readonly maxBatchSize: number;
   private loaded: LoadedModel | undefined;
-  private readonly queue = new SerialQueue();
+  // One batch at a time: ONNX Runtime sessions are not promised to be re-entrant, and it keeps memory flat.
+  private readonly queue = new Semaphore(1);
 
   private constructor(id: string, dimensions: number, maxBatchSize: number, loaded: LoadedModel) {
     this.id = id;

