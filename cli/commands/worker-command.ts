@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { BullMqJobQueue } from '../../core/adapters/queue/bullmq-job-queue.ts';
 import { ConfigError, ValidationError } from '../../core/errors.ts';
 import { QueueName } from '../../core/jobs/job-contracts.ts';
 import { type OutboxRelay, startOutboxRelay } from '../../core/outbox/outbox-relay.ts';
@@ -47,7 +46,11 @@ export function workerCommand(): Command {
         // Listen for the stop signals first, so a SIGTERM during start-up still stops gracefully.
         const signalled = waitForStopSignal();
         const queue = runtime.queue;
-        if (!(queue instanceof BullMqJobQueue)) throw new ConfigError(['stores.queue.driver is not bullmq']);
+        if (queue.runs !== 'worker-processes') {
+          throw new ConfigError([
+            `stores.queue.driver ${selected.driver} runs jobs in the process that enqueues them`,
+          ]);
+        }
         // The inference worker needs the same retrieval and generation as `twin serve`; building the
         // app registers the inference.batch handler on this queue (the app itself is never served).
         const inference = queueName.data === 'inference' ? inferenceHandlers(runtime) : undefined;

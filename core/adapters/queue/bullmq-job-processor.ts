@@ -4,12 +4,13 @@ import { type JobName, jobContracts } from '../../jobs/job-contracts.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
 import { queuedJobRecord } from '../../jobs/queued-job-record.ts';
 import type { Logger } from '../../logger.ts';
-import type { JobContext, JobHandler } from '../../ports/job-queue.ts';
+import type { JobContext } from '../../ports/job-queue.ts';
 import type { JobPatch, JobRepository } from '../../ports/job-repository.ts';
+import type { RegisteredHandler } from './registered-handler.ts';
 
 export type ProcessorDependencies = {
   jobs: JobRepository;
-  handlers: ReadonlyMap<string, JobHandler<JobName>>;
+  handlers: ReadonlyMap<string, RegisteredHandler>;
   logger: Logger;
   /** True once the worker is shutting down: an abort then means "hand the job back", not "cancel". */
   stopping(): boolean;
@@ -66,7 +67,7 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
           await jobs.appendLog(id, message);
         },
       };
-      const result = await handler(parsed.payload as never, context);
+      const result = await handler(parsed.payload, context);
       if (aborted.aborted) throw aborted.reason;
       const parsedResult = jobContracts[job.name as JobName].result.parse(result);
       await jobs.update(id, {

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, QueueEvents, QueueEventsProducer, Worker } from 'bullmq';
+import { Queue, QueueEvents, type QueueEventsListener, QueueEventsProducer, Worker } from 'bullmq';
 import { errorMessage, NotFoundError, ServiceError, TwinError, ValidationError } from '../../errors.ts';
 import type { JobName, JobPayload, QueueName } from '../../jobs/job-contracts.ts';
+import { assertValidJobId } from '../../jobs/job-id.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
 import { queuedJobRecord } from '../../jobs/queued-job-record.ts';
 import type { Logger } from '../../logger.ts';
-import type { JobHandler, JobQueue } from '../../ports/job-queue.ts';
+import type { JobHandler, JobQueue, StopWorkersOptions } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import { finishedStatuses, type JobRecord } from '../../types/job-record.ts';
 import { createJobProcessor } from './bullmq-job-processor.ts';
 import { useIoRedisForBullMq } from './redis-client-factory.ts';
+import { type RegisteredHandler, registeredHandler } from './registered-handler.ts';
 
 export type BullMqJobQueueOptions = {
   /** redis://host:port/db */
@@ -21,6 +23,11 @@ export type BullMqJobQueueOptions = {
   backoffMs: number;
   stalledIntervalMs: number;
   lockDurationMs: number;
+  /**
+   * How often a job may stall (its worker stopped renewing its lock: killed, or its event loop
+   * blocked) before BullMQ fails it. Stalls are counted apart from `attempts`. Default 1.
+   */
+  maxStalledCount?: number;
   logger: Logger;
   /** How often `waitFor` reads the job record (records are the source of truth for every process). */
   pollMs?: number;
@@ -30,6 +37,9 @@ export type BullMqJobQueueOptions = {
 
 /** The custom QueueEvents event a cancelling process publishes; the worker running the job aborts it. */
 const cancelEvent = 'twin:cancel';
+interface CancelEvents extends QueueEventsListener {
+  [cancelEvent]: (event: { jobId?: string }, id: string) => void;
+}
 /** BullMQ states in which a job id is still in flight (enqueueing it again returns it). */
 const inFlightStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
@@ -42,7 +52,8 @@ type RunningWorker = { worker: Worker; events: QueueEvents };
  * `GET /api/jobs/:id` read the same records as with the in-process queue.
  */
 export class BullMqJobQueue implements JobQueue {
-  private readonly handlers = new Map<string, JobHandler<JobName>>();
+  readonly runs = 'worker-processes';
+  private readonly handlers = new Map<string, RegisteredHandler>();
   private readonly queues = new Map<QueueName, Queue>();
   private readonly producers = new Map<QueueName, QueueEventsProducer>();
   private readonly workers = new Map<QueueName, RunningWorker>();
@@ -57,14 +68,14 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   register<N extends JobName>(name: N, handler: JobHandler<N>): void {
-    this.handlers.set(name, handler as unknown as JobHandler<JobName>);
+    this.handlers.set(name, registeredHandler(name, handler));
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: { jobId?: string } = {}) {
     if (this.closed) throw new ValidationError('the job queue is closed');
     const contract = parseJobPayload(name, payload);
     const id = options.jobId ?? randomUUID();
-    if (id.includes(':')) throw new ValidationError(`job id ${id} must not contain ":" (BullMQ reserves it)`);
+    assertValidJobId(id);
     const queue = this.queue(contract.queue);
     const existing = await this.jobs.get(id);
     const state = await this.redis(`enqueue ${name}`, async () => {
@@ -162,8 +173,8 @@ export class BullMqJobQueue implements JobQueue {
       concurrency: options.concurrency,
       lockDuration: this.options.lockDurationMs,
       stalledInterval: this.options.stalledIntervalMs,
-      // A job may be lost to dead workers as often as it may fail on its own.
-      maxStalledCount: this.options.attempts,
+      // Stalls are counted apart from attempts, against their own stated limit.
+      maxStalledCount: this.options.maxStalledCount ?? 1,
       autorun: false,
     });
     worker.on('error', (error) => this.options.logger.error('worker error', { error: errorMessage(error) }));
@@ -176,12 +187,9 @@ export class BullMqJobQueue implements JobQueue {
     events.on('failed', ({ jobId, failedReason }) => {
       if (failedReason.includes('stalled')) void this.failIfStillRunning(jobId, failedReason);
     });
-    events.on(
-      cancelEvent as 'error',
-      ((event: { jobId?: string }) => {
-        if (event.jobId) worker.cancelJob(event.jobId, 'cancelled');
-      }) as never,
-    );
+    events.on<CancelEvents, typeof cancelEvent>(cancelEvent, (event) => {
+      if (event.jobId) worker.cancelJob(event.jobId, 'cancelled');
+    });
     events.on('error', (error) =>
       this.options.logger.error('queue events error', { error: errorMessage(error) }),
     );
@@ -206,9 +214,7 @@ export class BullMqJobQueue implements JobQueue {
    * up on after `abandonAfterMs`: this returns, the process can exit, and once its lock expires
    * another worker picks the job up (stalled-job recovery), so a stuck job never blocks shutdown.
    */
-  async stopWorkers(
-    options: { graceMs: number; abandonAfterMs?: number } = { graceMs: 10_000 },
-  ): Promise<void> {
+  async stopWorkers(options: StopWorkersOptions = { graceMs: 10_000 }): Promise<void> {
     const running = [...this.workers.values()];
     this.workers.clear();
     if (running.length === 0) return;
