@@ -140,6 +140,32 @@ export function runMetadataStoreContract(name: string, create: () => Promise<Met
       expect(events.every((event) => event.jobId === null && event.drainedAt === null)).toBe(true);
     });
 
+    it('lists outbox events by a set of aggregates and by when they were written', async () => {
+      await store.documents.upsert(article('b1', 'one'), '2026-03-01T00:00:00.000Z');
+      const [first] = await store.outbox.list({ aggregateId: 'b1' });
+      // The next writes come strictly after the first one (times have millisecond resolution).
+      const between = new Date(Date.parse(first?.createdAt ?? '') + 1).toISOString();
+      while (new Date().toISOString() < between) await Promise.resolve();
+      await store.documents.upsert(article('b2', 'two'), '2026-03-01T00:00:00.000Z');
+      await store.documents.upsert(article('b1', 'one, again'), '2026-03-02T00:00:00.000Z');
+      await store.documents.upsert(article('b3', 'three'), '2026-03-02T00:00:00.000Z');
+      const pairs = (events: { aggregateId: string; contentHash: string }[]) =>
+        events.map((event) => [event.aggregateId, event.contentHash]);
+      expect(pairs(await store.outbox.list({ aggregateIds: ['b1', 'b2'] }))).toEqual([
+        ['b1', sha256('one')],
+        ['b2', sha256('two')],
+        ['b1', sha256('one, again')],
+      ]);
+      expect(pairs(await store.outbox.list({ aggregateIds: ['b1', 'b3'], createdFrom: between }))).toEqual([
+        ['b1', sha256('one, again')],
+        ['b3', sha256('three')],
+      ]);
+      expect(await store.outbox.list({ aggregateIds: [] })).toEqual([]);
+      // Past one statement's worth of ids, the answer is the same.
+      const many = [...Array.from({ length: 1200 }, (_, index) => `x${index}`), 'b2'];
+      expect(pairs(await store.outbox.list({ aggregateIds: many }))).toEqual([['b2', sha256('two')]]);
+    });
+
     it('a document write that fails leaves neither the document nor its outbox event', async () => {
       await expect(
         store.documents.upsert(article('ghost', 'text', { authorId: 'nobody' }), '2026-03-01T00:00:00.000Z'),

@@ -37,7 +37,12 @@ export const CrawlResult = z.object({
   failed: z.array(Reasoned),
   documentIds: z.array(z.string()),
   durationMs: z.number(),
-  /** The feature build the crawl enqueued for what it created or changed, if any. */
+  /**
+   * Every feature build covering what the crawl created or changed, whoever enqueued it (the crawl,
+   * or a feature worker's outbox relay that took some changes first). Empty with `buildFeatures: false`.
+   */
+  featureJobIds: z.array(z.string()).default([]),
+  /** The first of `featureJobIds` (kept for clients that read one id). */
   featureJobId: z.string().nullable().default(null),
 });
 

@@ -19,6 +19,15 @@ export type ClaimOptions = {
   now?: Date;
 };
 
+export type OutboxFilter = {
+  pending?: boolean;
+  aggregateId?: string;
+  /** Events of any of these aggregates. */
+  aggregateIds?: readonly string[];
+  /** Events written at or after this ISO time (compare with times from the writing process's clock). */
+  createdFrom?: string;
+};
+
 /**
  * The transactional outbox. Writers add events inside their own transaction (see the document
  * repository); relays claim, publish and mark them drained. Safe with several relays at once.
@@ -32,7 +41,7 @@ export interface OutboxRepository {
   markDrained(batch: OutboxBatch, at?: Date): Promise<void>;
   /** Gives the batch back at once (publishing failed); it keeps its job id for the retry. */
   release(batch: OutboxBatch): Promise<void>;
-  list(filter?: { pending?: boolean; aggregateId?: string }): Promise<OutboxEvent[]>;
+  list(filter?: OutboxFilter): Promise<OutboxEvent[]>;
   /** Deletes events drained before `drainedBefore` (the outbox is a hand-over, not a history). */
   prune(drainedBefore: Date): Promise<number>;
 }

@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { ClaimOptions, OutboxBatch, OutboxRepository } from '../../ports/outbox-repository.ts';
+import type {
+  ClaimOptions,
+  OutboxBatch,
+  OutboxFilter,
+  OutboxRepository,
+} from '../../ports/outbox-repository.ts';
 import type { OutboxEvent, OutboxTopic } from '../../types/outbox-event.ts';
 import type { DatabaseSchema } from './database-schema.ts';
 import { nextSequence } from './next-sequence.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 
 type OutboxRow = Selectable<DatabaseSchema['outbox']>;
+
+/** Most aggregate ids in one `in (…)` list. */
+const listChunk = 500;
 
 /** Adds an event inside the caller's transaction, so it commits or vanishes with the change itself. */
 export async function appendOutboxEvent(
@@ -123,11 +131,25 @@ export class SqlOutboxRepository implements OutboxRepository {
       .execute();
   }
 
-  async list(filter: { pending?: boolean; aggregateId?: string } = {}): Promise<OutboxEvent[]> {
+  async list(filter: OutboxFilter = {}): Promise<OutboxEvent[]> {
+    if (filter.aggregateIds && filter.aggregateIds.length > listChunk) {
+      // Bounded statements: SQLite caps the number of bound parameters.
+      const events: OutboxEvent[] = [];
+      for (let start = 0; start < filter.aggregateIds.length; start += listChunk) {
+        const aggregateIds = filter.aggregateIds.slice(start, start + listChunk);
+        events.push(...(await this.list({ ...filter, aggregateIds })));
+      }
+      return events.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
     let query = this.db.selectFrom('outbox').selectAll();
     if (filter.pending === true) query = query.where('drained_at', 'is', null);
     if (filter.pending === false) query = query.where('drained_at', 'is not', null);
     if (filter.aggregateId) query = query.where('aggregate_id', '=', filter.aggregateId);
+    if (filter.aggregateIds) {
+      if (filter.aggregateIds.length === 0) return [];
+      query = query.where('aggregate_id', 'in', [...filter.aggregateIds]);
+    }
+    if (filter.createdFrom) query = query.where('created_at', '>=', filter.createdFrom);
     const rows = await query.orderBy('id').execute();
     return rows.map(fromRow);
   }
