@@ -1,4 +1,6 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -223,5 +225,59 @@ describe('twin worker on BullMQ', () => {
     expect(graceful.stderr()).toMatch(/stopping: finishing the jobs in flight/);
     expect(await producer.exited).toBe(0);
     expect(JSON.parse(producer.stdout())).toMatchObject({ processed: benchPages });
+  });
+});
+
+describe('twin worker with Redis unreachable', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'twin-worker-down-'));
+  const config = join(folder, 'unreachable.yaml');
+  const started: Running[] = [];
+
+  beforeAll(async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    writeFileSync(
+      config,
+      `logLevel: info\nstores:\n  queue:\n    driver: bullmq\n    url: redis://127.0.0.1:${port}\n    prefix: ${testPrefix()}\n    concurrency: 1\n    attempts: 2\n    backoffMs: 100\n    stalledIntervalMs: 500\n    lockDurationMs: 4000\n`,
+    );
+  });
+  afterAll(async () => {
+    for (const running of started) if (running.child.exitCode === null) running.child.kill('SIGKILL');
+    await Promise.all(started.map((running) => running.exited));
+    rmSync(folder, { recursive: true, force: true });
+  });
+  const start = () => {
+    const running = startTwin(['--config', config, '--data-dir', join(folder, 'data'), 'worker', 'feature']);
+    started.push(running);
+    return running;
+  };
+
+  it('says that it cannot reach Redis and fails its start-up with exit code 1', {
+    timeout: 60_000,
+  }, async () => {
+    const running = start();
+    expect(await running.exited).toBe(1);
+    expect(running.stderr()).toMatch(
+      /error=connect ECONNREFUSED 127\.0\.0\.1:\d+ redis=redis:\/\/127\.0\.0\.1:\d+/,
+    );
+    expect(running.stderr()).toMatch(
+      /error: could not start the feature worker: Redis at redis:\/\/127\.0\.0\.1:\d+ \(stores\.queue\.url\) failed: no answer within \d+ ms \(last error: connect ECONNREFUSED/,
+    );
+    expect(running.stdout()).not.toMatch(/ready/);
+  });
+
+  it('stops at once on the first SIGTERM while it waits for Redis', { timeout: 60_000 }, async () => {
+    const running = start();
+    await until('the worker to report that Redis refuses it', () =>
+      running.stderr().includes('ECONNREFUSED'),
+    );
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(running.stderr()).toMatch(/stopped before the worker was ready/);
+    // The signal ended the start-up, not the start-up's own time limit.
+    expect(running.stderr()).not.toMatch(/could not start the feature worker/);
   });
 });

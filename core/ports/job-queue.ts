@@ -45,9 +45,10 @@ export interface JobQueue {
   ): Promise<JobRecord>;
   /**
    * Starts running this process's registered handlers for one pipeline queue. Resolves once this
-   * process takes jobs; rejects with a clear error when the queue's engine cannot be reached in time.
+   * process takes jobs; rejects with a clear error when the queue's engine cannot be reached in
+   * time, or at once when `signal` aborts (a stop signal during start-up), leaving nothing running.
    */
-  startWorkers(queue: QueueName, options: { concurrency: number }): Promise<void>;
+  startWorkers(queue: QueueName, options: { concurrency: number; signal?: AbortSignal }): Promise<void>;
   /** Stops taking jobs and lets those in flight finish within the grace (see StopWorkersOptions). */
   stopWorkers(options: StopWorkersOptions): Promise<void>;
   /** Resolves when the job has finished (completed, failed or cancelled). */

@@ -296,6 +296,23 @@ describe('BullMQ job queue specifics', () => {
     expect(await metadata.jobs.get('never-queued')).toBeNull();
   });
 
+  it('fails to start workers with the last connection error when Redis is unreachable, and a signal ends the start at once', async () => {
+    const queue = openTestQueue(metadata, prefix, { url: 'redis://127.0.0.1:1/0', commandTimeoutMs: 1_000 });
+    const refused = await queue.startWorkers('feature', { concurrency: 1 }).catch((caught) => caught);
+    expect(refused).toBeInstanceOf(ServiceError);
+    expect(refused.message).toMatch(
+      /could not start the feature worker: Redis at redis:\/\/127\.0\.0\.1:1\/0 \(stores\.queue\.url\) failed: no answer within 1000 ms \(last error: connect ECONNREFUSED 127\.0\.0\.1:1\)/,
+    );
+    const stop = new AbortController();
+    const stopped = queue
+      .startWorkers('training', { concurrency: 1, signal: stop.signal })
+      .catch((caught) => caught);
+    stop.abort();
+    expect((await stopped).message).toMatch(/stopped while waiting to start the training worker/);
+    // Nothing was left running, so closing does not wait for Redis.
+    await queue.close();
+  });
+
   it('round-trips a job on each pipeline queue under the configured prefix', async () => {
     const queue = open();
     queue.register('feature.build', async (payload) => featureBuildResult(payload.documentIds?.length ?? 0));

@@ -92,8 +92,12 @@ export class InProcessJobQueue implements JobQueue {
    * resumes taking jobs after `stopWorkers`. (The queue name is the BullMQ adapter's concern: here
    * every pipeline's jobs share the one pool.)
    */
-  async startWorkers(_queue: QueueName, options: { concurrency: number }): Promise<void> {
+  async startWorkers(
+    _queue: QueueName,
+    options: { concurrency: number; signal?: AbortSignal },
+  ): Promise<void> {
     if (this.closed) throw new ValidationError('the job queue is closed');
+    options.signal?.throwIfAborted();
     this.concurrency = options.concurrency;
     this.paused = false;
     this.pump();
