@@ -369,6 +369,36 @@ describe('BullMQ job queue specifics', () => {
     expect(await queue.queue('inference').getJob(inference.id)).toBeUndefined();
   });
 
+  it('a redundant rerun of a job that already completed keeps the first result and runs nothing', async () => {
+    const queue = open();
+    let runs = 0;
+    queue.register('feature.build', async () => {
+      runs += 1;
+      return featureBuildResult(0);
+    });
+    await queue.enqueue('feature.build', {}, { jobId: 'rerun-build' });
+    // As after a worker that recorded its result, then lost its lock before telling BullMQ: the
+    // record says completed while the job is in Redis again.
+    await metadata.jobs.update('rerun-build', {
+      status: 'completed',
+      result: featureBuildResult(195),
+      progress: 1,
+      attempts: 1,
+    });
+    await queue.startWorkers('feature', { concurrency: 1 });
+    const raw = queue.queue('feature');
+    for (;;) {
+      if (!(await raw.getJob('rerun-build'))) break;
+      await sleep(20);
+    }
+    expect(runs).toBe(0);
+    expect(await metadata.jobs.get('rerun-build')).toMatchObject({
+      status: 'completed',
+      result: featureBuildResult(195),
+      attempts: 1,
+    });
+  });
+
   it('records and runs a job another tool put on the queue, and fails one whose payload breaks its contract', async () => {
     const queue = open({ attempts: 3 });
     const seen: unknown[] = [];
