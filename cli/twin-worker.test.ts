@@ -36,6 +36,8 @@ describe('twin worker on BullMQ', () => {
   let sites: SampleSites;
   let database: SqliteDatabase | undefined;
   let metadata: MetadataStore | undefined;
+  /** The configuration every file of this suite shares (crawler, embedder, features). */
+  let common = '';
 
   const worker = (dataDir: string, ...extra: string[]) => {
     const running = startTwin([
@@ -85,7 +87,7 @@ describe('twin worker on BullMQ', () => {
 
   beforeAll(async () => {
     sites = await startSampleSites({ benchPages: benchPages });
-    const common = `crawler:\n  allowLoopback: true\n  perHostDelayMs: 0\n  devtoApiBase: ${sites.urls.devtoApiBase}\nembedder:\n  provider: use-lite\n  workers: 1\n  batchSize: 16\nfeatures:\n  batchSize: 8\n`;
+    common = `crawler:\n  allowLoopback: true\n  perHostDelayMs: 0\n  devtoApiBase: ${sites.urls.devtoApiBase}\nembedder:\n  provider: use-lite\n  workers: 1\n  batchSize: 16\nfeatures:\n  batchSize: 8\n`;
     writeFileSync(inProcessConfig, `logLevel: warn\n${common}`);
     // Short locks so a killed worker's job is recovered within seconds.
     writeFileSync(
@@ -225,6 +227,44 @@ describe('twin worker on BullMQ', () => {
     expect(graceful.stderr()).toMatch(/stopping: finishing the jobs in flight/);
     expect(await producer.exited).toBe(0);
     expect(JSON.parse(producer.stdout())).toMatchObject({ processed: benchPages });
+  });
+
+  it('keeps the lock of a long build while healthy: no stall, one attempt', {
+    timeout: 120_000,
+  }, async () => {
+    // BullMQ renews a job's lock every lockDuration / 2 from the worker's event loop; with a lock
+    // this short, a build that blocked the loop (embedding on the main thread) would lose it.
+    const lockMs = 600;
+    const tight = join(folder, 'tight-lock.yaml');
+    writeFileSync(
+      tight,
+      `logLevel: info\n${common}stores:\n  queue:\n    driver: bullmq\n    url: ${testRedisUrl}\n    prefix: ${prefix}\n    concurrency: 1\n    attempts: 2\n    backoffMs: 100\n    stalledIntervalMs: 300\n    lockDurationMs: ${lockMs}\n    maxStalledCount: 1\n`,
+    );
+    const steady = startTwin(['--config', tight, '--data-dir', shared, 'worker', 'feature']);
+    started.push(steady);
+    await ready(steady);
+    const producer = startTwin([
+      '--config',
+      tight,
+      '--data-dir',
+      shared,
+      'features',
+      'build',
+      '--force',
+      '--json',
+    ]);
+    started.push(producer);
+    expect(await producer.exited, producer.stderr()).toBe(0);
+    const built = JSON.parse(producer.stdout());
+    expect(built).toMatchObject({ processed: benchPages, rejected: [] });
+    // Long enough to need several renewals.
+    expect(built.durationMs).toBeGreaterThan(4 * lockMs);
+    const [latest] = (await featureBuilds()).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    expect(latest).toMatchObject({ status: 'completed', attempts: 1, result: built });
+    expect(steady.stderr()).toMatch(new RegExp(`job completed.*${latest?.id}|${latest?.id}.*job completed`));
+    expect(steady.stderr()).not.toMatch(/stalled|could not renew|missing lock/i);
+    steady.child.kill('SIGTERM');
+    expect(await steady.exited).toBe(0);
   });
 });
 
