@@ -73,14 +73,15 @@ describe('twin worker on BullMQ', () => {
       opened.close();
     }
   };
-  /** Job records of the shared data folder, read directly (the workers write them). */
-  const jobRecords = () => {
+  /** The shared data folder's metadata store, opened directly (the workers write it). */
+  const sharedStore = () => {
     if (!metadata) {
       database = openSqliteDatabase(join(shared, 'twin.db'));
       metadata = createSqliteMetadataStore(database);
     }
-    return metadata.jobs;
+    return metadata;
   };
+  const jobRecords = () => sharedStore().jobs;
 
   const featureBuilds = async () =>
     (await jobRecords().list({ queue: 'feature' })).filter((record) => record.name === 'feature.build');
@@ -164,6 +165,8 @@ describe('twin worker on BullMQ', () => {
     expect(expected).toHaveLength(1);
     expect(expected[0]?.documents).toBe(benchPages);
 
+    // The crawl ran with --no-features, so its changes are held; released, they are the relays'.
+    expect(await sharedStore().outbox.releaseHeld()).toBe(benchPages);
     const workers = [worker(shared), worker(shared)];
     await Promise.all(workers.map(ready));
     // No one enqueues anything: the crawl left one outbox event per document, and the feature

@@ -17,7 +17,10 @@ export function crawlCommand(): Command {
         CrawlSource.options,
       ),
     )
-    .option('--no-features', 'only fill the warehouse; skip the feature build')
+    .option(
+      '--no-features',
+      'only fill the warehouse: no feature build, not even by feature workers; the changes wait until `twin features build`',
+    )
     .option('--json', 'print the crawl and feature results as JSON')
     .action(async function (
       this: Command,

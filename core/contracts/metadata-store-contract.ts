@@ -174,6 +174,49 @@ export function runMetadataStoreContract(name: string, create: () => Promise<Met
       expect(await store.outbox.list({ aggregateId: 'ghost' })).toEqual([]);
     });
 
+    it('holds changes written with holdChanges: no relay claims them; a build covering them takes them', async () => {
+      const hold = { holdChanges: true };
+      await store.documents.upsert(article('h1', 'held one'), '2026-03-01T00:00:00.000Z', hold);
+      await store.documents.upsert(article('h2', 'held two'), '2026-03-01T00:00:00.000Z', hold);
+      await store.documents.upsert(article('h3', 'held three'), '2026-03-01T00:00:00.000Z', hold);
+      await store.documents.upsert(article('f1', 'free one'), '2026-03-01T00:00:00.000Z');
+      const held = await store.outbox.list({ aggregateIds: ['h1', 'h2', 'h3'] });
+      expect(held.map((event) => event.heldAt !== null)).toEqual([true, true, true]);
+      const writtenBy = held[2]?.createdAt as string;
+      const options = {
+        topic: 'document.changed' as const,
+        limit: 100,
+        leaseMs: 60_000,
+        jobIdOf: () => 'job-free',
+      };
+      const batch = await store.outbox.claim(options);
+      expect(batch?.events.map((event) => event.aggregateId)).toEqual(['f1']);
+      await store.outbox.markDrained(batch as NonNullable<typeof batch>);
+      expect(await store.outbox.claim(options)).toBeNull();
+      // A build of h1 and h2 (and f1, not held) takes exactly their held events, with its job id.
+      expect(
+        await store.outbox.takeHeld({ aggregateIds: ['h1', 'h2', 'f1'], writtenBy, jobId: 'job-build' }),
+      ).toBe(2);
+      const pending = await store.outbox.list({ pending: true });
+      expect(pending.map((event) => event.aggregateId)).toEqual(['h3']);
+      const taken = await store.outbox.list({ aggregateIds: ['h1', 'h2'] });
+      expect(taken.map((event) => [event.jobId, event.drainedAt !== null])).toEqual([
+        ['job-build', true],
+        ['job-build', true],
+      ]);
+      // A change written after the build read its documents is not taken by it.
+      while (new Date().toISOString() <= writtenBy) await Promise.resolve();
+      await store.documents.upsert(article('h3', 'held three, changed'), '2026-03-02T00:00:00.000Z', hold);
+      expect(await store.outbox.takeHeld({ aggregateIds: ['h3'], writtenBy, jobId: 'job-old' })).toBe(1);
+      expect((await store.outbox.list({ pending: true })).map((event) => event.contentHash)).toEqual([
+        sha256('held three, changed'),
+      ]);
+      // Released, a held change is the relays' like any other.
+      expect(await store.outbox.releaseHeld()).toBe(1);
+      const released = await store.outbox.claim({ ...options, jobIdOf: () => 'job-released' });
+      expect(released?.events.map((event) => [event.aggregateId, event.heldAt])).toEqual([['h3', null]]);
+    });
+
     it('claims outbox batches once, hands an abandoned batch over with its job id, and drains', async () => {
       for (const id of ['a1', 'a2', 'a3']) {
         await store.documents.upsert(article(id, `text ${id}`), '2026-03-01T00:00:00.000Z');

@@ -22,7 +22,11 @@ export const CrawlPayload = z.object({
   authorName: z.string().min(1),
   /** Force a crawler instead of choosing one from the URL. */
   source: CrawlSource.optional(),
-  /** Compute features for what changed once the crawl is done. */
+  /**
+   * Compute features for what changed once the crawl is done. When false, the crawl's changes are
+   * held: neither the crawl nor a feature worker's relay builds them; a feature build that covers
+   * those documents (`twin features build`) takes them.
+   */
   buildFeatures: z.boolean().default(true),
 });
 

@@ -42,6 +42,18 @@ export interface OutboxRepository {
   /** Gives the batch back at once (publishing failed); it keeps its job id for the retry. */
   release(batch: OutboxBatch): Promise<void>;
   list(filter?: OutboxFilter): Promise<OutboxEvent[]>;
+  /**
+   * Marks held events of these aggregates, written at or before `writtenBy`, drained by the feature
+   * build `jobId` that covered them (it read the documents after they were written). Returns how many.
+   */
+  takeHeld(options: {
+    aggregateIds: readonly string[];
+    writtenBy: string;
+    jobId: string;
+    at?: Date;
+  }): Promise<number>;
+  /** Hands every held event to the relays, as if it had been written without holding. Returns how many. */
+  releaseHeld(): Promise<number>;
   /** Deletes events drained before `drainedBefore` (the outbox is a hand-over, not a history). */
   prune(drainedBefore: Date): Promise<number>;
 }

@@ -98,7 +98,7 @@ describe('a crawl reports every feature build of its changes, whoever enqueued i
    * Runs one crawl whose outbox lets `relay` go first: right before the crawl's own first claim,
    * as a feature worker polling at the wrong moment would.
    */
-  async function crawlAfter(relay: Relay) {
+  async function crawlAfter(relay: Relay, buildFeatures = true) {
     const queue = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
     let relayed = false;
     const real = metadata.outbox;
@@ -113,6 +113,8 @@ describe('a crawl reports every feature build of its changes, whoever enqueued i
       markDrained: (batch, at) => real.markDrained(batch, at),
       release: (batch) => real.release(batch),
       list: (filter) => real.list(filter),
+      takeHeld: (options) => real.takeHeld(options),
+      releaseHeld: () => real.releaseHeld(),
       prune: (before) => real.prune(before),
     };
     const view: MetadataStore = Object.assign(Object.create(metadata) as MetadataStore, { outbox });
@@ -126,7 +128,11 @@ describe('a crawl reports every feature build of its changes, whoever enqueued i
     });
     try {
       const before = new Set((await metadata.jobs.list({ limit: 1000 })).map((record) => record.id));
-      const job = await queue.enqueue('feature.crawl', { targets: [pages.feed()], authorName: 'Ada Quill' });
+      const job = await queue.enqueue('feature.crawl', {
+        targets: [pages.feed()],
+        authorName: 'Ada Quill',
+        buildFeatures,
+      });
       const crawled = await queue.waitFor(job.id);
       expect(crawled.status, crawled.error ?? '').toBe('completed');
       const crawl = crawled.result as CrawlResult;
@@ -135,7 +141,10 @@ describe('a crawl reports every feature build of its changes, whoever enqueued i
       const allBuilds = (await metadata.jobs.list({ limit: 1000 })).filter(
         (record) => record.name === 'feature.build' && !before.has(record.id),
       );
-      return { crawl, reported, builds, allBuilds };
+      // Whatever a relay would build of it now, with the crawl done.
+      const relayedAfter = await drainOutbox({ outbox: real, queue });
+      await Promise.all(relayedAfter.map((record) => queue.waitFor(record.id)));
+      return { crawl, reported, builds, allBuilds, relayedAfter };
     } finally {
       await queue.close();
     }
@@ -216,6 +225,50 @@ describe('a crawl reports every feature build of its changes, whoever enqueued i
       expectEachDocumentBuiltOnce(result);
     } finally {
       real.list = listed;
+    }
+  });
+
+  it('with buildFeatures: false, holds the changes: no relay builds them, and a feature build takes them', async () => {
+    let relayJobs: string[] = [];
+    const result = await crawlAfter(async (outbox, queue) => {
+      relayJobs = (await drainOutbox({ outbox, queue })).map((job) => job.id);
+    }, false);
+    expect(result.crawl.updated + result.crawl.created).toBe(3);
+    expect(result.reported).toEqual([]);
+    expect(result.crawl.featureJobId).toBeNull();
+    // Neither a relay racing the crawl nor one after it built anything.
+    expect(relayJobs).toEqual([]);
+    expect(result.relayedAfter).toEqual([]);
+    expect(result.allBuilds).toEqual([]);
+    const held = await metadata.outbox.list({ pending: true, aggregateIds: result.crawl.documentIds });
+    expect(held).toHaveLength(3);
+    expect(held.every((event) => event.heldAt !== null && event.jobId === null)).toBe(true);
+
+    // `twin features build`: one build over every document takes them.
+    const queue = new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
+    registerFeatureJobs({
+      config,
+      metadata,
+      vectors: new SqliteVecVectorStore(database),
+      embedder: async () => embedder,
+      queue,
+      logger: silentLogger,
+    });
+    try {
+      const job = await queue.enqueue('feature.build', {});
+      const built = await queue.waitFor(job.id);
+      expect(built.status).toBe('completed');
+      expect((built.result as FeatureBuildResult).processed).toBe(3);
+      const taken = await metadata.outbox.list({ aggregateIds: result.crawl.documentIds });
+      expect(taken.filter((event) => event.heldAt !== null).map((event) => event.jobId)).toEqual([
+        job.id,
+        job.id,
+        job.id,
+      ]);
+      expect(await metadata.outbox.list({ pending: true })).toEqual([]);
+      expect(await drainOutbox({ outbox: metadata.outbox, queue })).toEqual([]);
+    } finally {
+      await queue.close();
     }
   });
 });

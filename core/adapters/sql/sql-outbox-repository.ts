@@ -19,8 +19,9 @@ const listChunk = 500;
 /** Adds an event inside the caller's transaction, so it commits or vanishes with the change itself. */
 export async function appendOutboxEvent(
   transaction: Transaction<DatabaseSchema>,
-  event: { topic: OutboxTopic; aggregateId: string; contentHash: string },
+  event: { topic: OutboxTopic; aggregateId: string; contentHash: string; held?: boolean },
 ): Promise<void> {
+  const now = new Date().toISOString();
   await transaction
     .insertInto('outbox')
     .values({
@@ -28,11 +29,12 @@ export async function appendOutboxEvent(
       topic: event.topic,
       aggregate_id: event.aggregateId,
       content_hash: event.contentHash,
-      created_at: new Date().toISOString(),
+      created_at: now,
       job_id: null,
       claim: null,
       claimed_until: null,
       drained_at: null,
+      held_at: event.held ? now : null,
     })
     .execute();
 }
@@ -63,6 +65,7 @@ export class SqlOutboxRepository implements OutboxRepository {
         .select('job_id')
         .where('topic', '=', options.topic)
         .where('drained_at', 'is', null)
+        .where('held_at', 'is', null)
         .where('job_id', 'is not', null)
         .where((builder) =>
           builder.or([builder('claimed_until', 'is', null), builder('claimed_until', '<', nowText)]),
@@ -90,6 +93,7 @@ export class SqlOutboxRepository implements OutboxRepository {
       .select('id')
       .where('topic', '=', options.topic)
       .where('drained_at', 'is', null)
+      .where('held_at', 'is', null)
       .where('job_id', 'is', null)
       .where((builder) =>
         builder.or([builder('claimed_until', 'is', null), builder('claimed_until', '<', nowText)]),
@@ -154,6 +158,38 @@ export class SqlOutboxRepository implements OutboxRepository {
     return rows.map(fromRow);
   }
 
+  async takeHeld(options: {
+    aggregateIds: readonly string[];
+    writtenBy: string;
+    jobId: string;
+    at?: Date;
+  }): Promise<number> {
+    let taken = 0;
+    const drainedAt = (options.at ?? new Date()).toISOString();
+    for (let start = 0; start < options.aggregateIds.length; start += listChunk) {
+      const result = await this.db
+        .updateTable('outbox')
+        .set({ drained_at: drainedAt, job_id: options.jobId })
+        .where('held_at', 'is not', null)
+        .where('drained_at', 'is', null)
+        .where('created_at', '<=', options.writtenBy)
+        .where('aggregate_id', 'in', options.aggregateIds.slice(start, start + listChunk))
+        .executeTakeFirst();
+      taken += Number(result.numUpdatedRows);
+    }
+    return taken;
+  }
+
+  async releaseHeld(): Promise<number> {
+    const result = await this.db
+      .updateTable('outbox')
+      .set({ held_at: null })
+      .where('held_at', 'is not', null)
+      .where('drained_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async prune(drainedBefore: Date): Promise<number> {
     const result = await this.db
       .deleteFrom('outbox')
@@ -185,5 +221,6 @@ function fromRow(row: OutboxRow): OutboxEvent {
     createdAt: row.created_at,
     jobId: row.job_id,
     drainedAt: row.drained_at,
+    heldAt: row.held_at,
   };
 }
