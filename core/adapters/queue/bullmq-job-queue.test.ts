@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { featureBuildResult, runJobQueueContract } from '../../contracts/job-queue-contract.ts';
@@ -398,6 +398,55 @@ describe('BullMQ job queue specifics', () => {
       attempts: 1,
     });
   });
+
+  for (const [maxStalledCount, outcome] of [
+    [1, 'failed'],
+    [2, 'completed'],
+  ] as const) {
+    it(`counts stalls against maxStalledCount ${maxStalledCount}: a job that stalled twice is ${outcome}`, async () => {
+      const jobId = `stalls-twice-${maxStalledCount}`;
+      const timings = { lockDuration: 300, stalledInterval: 100 };
+      const queue = open({ maxStalledCount, lockDurationMs: 300, stalledIntervalMs: 100 });
+      let runs = 0;
+      queue.register('feature.build', async () => {
+        runs += 1;
+        return featureBuildResult(1);
+      });
+      await queue.enqueue('feature.build', {}, { jobId });
+      const raw = queue.queue('feature');
+      // Dead workers: each takes the job (a manual fetch holds its lock and never renews it), records
+      // it running, and is gone. A tolerant checker moves the first stall back to the queue.
+      const dead = () =>
+        new Worker('feature', null, {
+          connection: { url: testRedisUrl },
+          prefix,
+          ...timings,
+          maxStalledCount: 10,
+          autorun: false,
+        }).on('error', () => {});
+      const first = dead();
+      expect((await first.getNextJob('dead-1'))?.id).toBe(jobId);
+      await metadata.jobs.update(jobId, { status: 'running', attempts: 1 });
+      await first.startStalledCheckTimer();
+      while ((await (await raw.getJob(jobId))?.getState()) !== 'waiting') await sleep(20);
+      await first.close();
+      const second = dead();
+      const taken = await second.getNextJob('dead-2');
+      expect(taken).toMatchObject({ id: jobId, stalledCounter: 1 });
+      await metadata.jobs.update(jobId, { status: 'running', attempts: 2 });
+      // The live worker's stalled check finds the second stall and applies the configured limit.
+      await queue.startWorkers('feature', { concurrency: 1 });
+      const finished = await recordWhere(metadata, jobId, (record) => record.status === outcome);
+      if (outcome === 'failed') {
+        expect(finished.error).toMatch(/stalled more than allowable limit/);
+        expect(runs).toBe(0);
+      } else {
+        expect(finished.result).toEqual(featureBuildResult(1));
+        expect(runs).toBe(1);
+      }
+      await second.close(true);
+    });
+  }
 
   it('records and runs a job another tool put on the queue, and fails one whose payload breaks its contract', async () => {
     const queue = open({ attempts: 3 });
