@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, QueueEvents, type QueueEventsListener, QueueEventsProducer, Worker } from 'bullmq';
-import { errorMessage, NotFoundError, ServiceError, TwinError, ValidationError } from '../../errors.ts';
+import { errorMessage, NotFoundError, ValidationError } from '../../errors.ts';
 import type { JobName, JobPayload, QueueName } from '../../jobs/job-contracts.ts';
 import { assertValidJobId } from '../../jobs/job-id.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
@@ -10,6 +10,7 @@ import type { Logger } from '../../logger.ts';
 import type { JobHandler, JobQueue, StopWorkersOptions } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import { finishedStatuses, type JobRecord } from '../../types/job-record.ts';
+import { boundedRedisCall } from './bounded-redis-call.ts';
 import { createJobProcessor } from './bullmq-job-processor.ts';
 import { useIoRedisForBullMq, withCreatedClients } from './redis-client-factory.ts';
 import { type RegisteredHandler, registeredHandler } from './registered-handler.ts';
@@ -327,42 +328,17 @@ export class BullMqJobQueue implements JobQueue {
     return producer;
   }
 
-  /**
-   * Runs a Redis operation; an unreachable or failing Redis becomes a clear, retryable ServiceError.
-   * BullMQ waits for a connection to become ready for as long as the driver keeps reconnecting
-   * (forever), so a bound here is what turns "Redis is down" into an answer instead of a hang.
-   */
-  private async redis<T>(
+  /** Runs a Redis operation within `commandTimeoutMs` (see `boundedRedisCall`). */
+  private redis<T>(
     what: string,
     operation: () => Promise<T>,
     options: { signal?: AbortSignal; lastError?: () => string } = {},
   ): Promise<T> {
-    const limitMs = this.options.commandTimeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const last = options.lastError?.();
-        reject(new Error(`no answer within ${limitMs} ms${last ? ` (last error: ${last})` : ''}`));
-      }, limitMs);
+    return boundedRedisCall(what, operation, {
+      ...options,
+      url: this.options.url,
+      limitMs: this.options.commandTimeoutMs ?? 10_000,
     });
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new TwinError(`stopped while waiting to ${what}`));
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      return await Promise.race([operation(), timeout, aborted]);
-    } catch (error) {
-      if (error instanceof TwinError) throw error;
-      throw new ServiceError(
-        `could not ${what}: Redis at ${this.options.url} (stores.queue.url) failed: ${errorMessage(error)}`,
-        { cause: error, retryable: true },
-      );
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
-    }
   }
 
   /** Constructs a BullMQ object and keeps the Redis clients it made (see `close`). */
