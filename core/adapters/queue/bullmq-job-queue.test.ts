@@ -1,3 +1,4 @@
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -251,6 +252,38 @@ describe('BullMQ job queue specifics', () => {
       status: 'completed',
       result: featureBuildResult(5),
     });
+  });
+
+  it('stops its workers and closes when Redis has gone away since they started', async () => {
+    // A TCP proxy to the test Redis, cut mid-way: from then on Redis is unreachable for the queue.
+    const target = new URL(testRedisUrl);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(Number(target.port || 6379), target.hostname);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as AddressInfo;
+    const queue = openTestQueue(metadata, prefix, {
+      url: `redis://127.0.0.1:${port}/0`,
+      commandTimeoutMs: 1_000,
+    });
+    queue.register('feature.build', async () => featureBuildResult(1));
+    await queue.startWorkers('feature', { concurrency: 1 });
+    expect(await queue.ping()).toMatch(/feature 0 active/);
+    await new Promise<void>((resolve) => {
+      proxy.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+    await expect(queue.ping()).rejects.toThrow(ServiceError);
+    // Both return although no command can reach Redis any more (the test would time out otherwise).
+    await queue.stopWorkers({ graceMs: 100, abandonAfterMs: 2_000 });
+    await queue.close();
   });
 
   it('keeps running jobs after Redis drops the worker connections (they reconnect)', async () => {
