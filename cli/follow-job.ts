@@ -1,5 +1,4 @@
 import cliProgress from 'cli-progress';
-import { InProcessJobQueue } from '../core/adapters/queue/in-process-job-queue.ts';
 import type { JobQueue } from '../core/ports/job-queue.ts';
 import type { JobRepository } from '../core/ports/job-repository.ts';
 import { finishedStatuses, type JobRecord } from '../core/types/job-record.ts';
@@ -40,7 +39,7 @@ export async function followJob(
   let done = false;
   const followedSince = Date.now();
   let hinted = false;
-  const distributed = !(dependencies.queue instanceof InProcessJobQueue);
+  const distributed = dependencies.queue.runs === 'worker-processes';
   void finished.then(() => {
     done = true;
   });

@@ -1,4 +1,6 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +36,8 @@ describe('twin worker on BullMQ', () => {
   let sites: SampleSites;
   let database: SqliteDatabase | undefined;
   let metadata: MetadataStore | undefined;
+  /** The configuration every file of this suite shares (crawler, embedder, features). */
+  let common = '';
 
   const worker = (dataDir: string, ...extra: string[]) => {
     const running = startTwin([
@@ -69,21 +73,22 @@ describe('twin worker on BullMQ', () => {
       opened.close();
     }
   };
-  /** Job records of the shared data folder, read directly (the workers write them). */
-  const jobRecords = () => {
+  /** The shared data folder's metadata store, opened directly (the workers write it). */
+  const sharedStore = () => {
     if (!metadata) {
       database = openSqliteDatabase(join(shared, 'twin.db'));
       metadata = createSqliteMetadataStore(database);
     }
-    return metadata.jobs;
+    return metadata;
   };
+  const jobRecords = () => sharedStore().jobs;
 
   const featureBuilds = async () =>
     (await jobRecords().list({ queue: 'feature' })).filter((record) => record.name === 'feature.build');
 
   beforeAll(async () => {
     sites = await startSampleSites({ benchPages: benchPages });
-    const common = `crawler:\n  allowLoopback: true\n  perHostDelayMs: 0\n  devtoApiBase: ${sites.urls.devtoApiBase}\nembedder:\n  provider: use-lite\n  workers: 1\n  batchSize: 16\nfeatures:\n  batchSize: 8\n`;
+    common = `crawler:\n  allowLoopback: true\n  perHostDelayMs: 0\n  devtoApiBase: ${sites.urls.devtoApiBase}\nembedder:\n  provider: use-lite\n  workers: 1\n  batchSize: 16\nfeatures:\n  batchSize: 8\n`;
     writeFileSync(inProcessConfig, `logLevel: warn\n${common}`);
     // Short locks so a killed worker's job is recovered within seconds.
     writeFileSync(
@@ -160,6 +165,8 @@ describe('twin worker on BullMQ', () => {
     expect(expected).toHaveLength(1);
     expect(expected[0]?.documents).toBe(benchPages);
 
+    // The crawl ran with --no-features, so its changes are held; released, they are the relays'.
+    expect(await sharedStore().outbox.releaseHeld()).toBe(benchPages);
     const workers = [worker(shared), worker(shared)];
     await Promise.all(workers.map(ready));
     // No one enqueues anything: the crawl left one outbox event per document, and the feature
@@ -223,5 +230,97 @@ describe('twin worker on BullMQ', () => {
     expect(graceful.stderr()).toMatch(/stopping: finishing the jobs in flight/);
     expect(await producer.exited).toBe(0);
     expect(JSON.parse(producer.stdout())).toMatchObject({ processed: benchPages });
+  });
+
+  it('keeps the lock of a long build while healthy: no stall, one attempt', {
+    timeout: 120_000,
+  }, async () => {
+    // BullMQ renews a job's lock every lockDuration / 2 from the worker's event loop; with a lock
+    // this short, a build that blocked the loop (embedding on the main thread) would lose it.
+    const lockMs = 600;
+    const tight = join(folder, 'tight-lock.yaml');
+    writeFileSync(
+      tight,
+      `logLevel: info\n${common}stores:\n  queue:\n    driver: bullmq\n    url: ${testRedisUrl}\n    prefix: ${prefix}\n    concurrency: 1\n    attempts: 2\n    backoffMs: 100\n    stalledIntervalMs: 300\n    lockDurationMs: ${lockMs}\n    maxStalledCount: 1\n`,
+    );
+    const steady = startTwin(['--config', tight, '--data-dir', shared, 'worker', 'feature']);
+    started.push(steady);
+    await ready(steady);
+    const producer = startTwin([
+      '--config',
+      tight,
+      '--data-dir',
+      shared,
+      'features',
+      'build',
+      '--force',
+      '--json',
+    ]);
+    started.push(producer);
+    expect(await producer.exited, producer.stderr()).toBe(0);
+    const built = JSON.parse(producer.stdout());
+    expect(built).toMatchObject({ processed: benchPages, rejected: [] });
+    // Long enough to need several renewals.
+    expect(built.durationMs).toBeGreaterThan(4 * lockMs);
+    const [latest] = (await featureBuilds()).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    expect(latest).toMatchObject({ status: 'completed', attempts: 1, result: built });
+    expect(steady.stderr()).toMatch(new RegExp(`job completed.*${latest?.id}|${latest?.id}.*job completed`));
+    expect(steady.stderr()).not.toMatch(/stalled|could not renew|missing lock/i);
+    steady.child.kill('SIGTERM');
+    expect(await steady.exited).toBe(0);
+  });
+});
+
+describe('twin worker with Redis unreachable', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'twin-worker-down-'));
+  const config = join(folder, 'unreachable.yaml');
+  const started: Running[] = [];
+
+  beforeAll(async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    writeFileSync(
+      config,
+      `logLevel: info\nstores:\n  queue:\n    driver: bullmq\n    url: redis://127.0.0.1:${port}\n    prefix: ${testPrefix()}\n    concurrency: 1\n    attempts: 2\n    backoffMs: 100\n    stalledIntervalMs: 500\n    lockDurationMs: 4000\n`,
+    );
+  });
+  afterAll(async () => {
+    for (const running of started) if (running.child.exitCode === null) running.child.kill('SIGKILL');
+    await Promise.all(started.map((running) => running.exited));
+    rmSync(folder, { recursive: true, force: true });
+  });
+  const start = () => {
+    const running = startTwin(['--config', config, '--data-dir', join(folder, 'data'), 'worker', 'feature']);
+    started.push(running);
+    return running;
+  };
+
+  it('says that it cannot reach Redis and fails its start-up with exit code 1', {
+    timeout: 60_000,
+  }, async () => {
+    const running = start();
+    expect(await running.exited).toBe(1);
+    expect(running.stderr()).toMatch(
+      /error=connect ECONNREFUSED 127\.0\.0\.1:\d+ redis=redis:\/\/127\.0\.0\.1:\d+/,
+    );
+    expect(running.stderr()).toMatch(
+      /error: could not start the feature worker: Redis at redis:\/\/127\.0\.0\.1:\d+ \(stores\.queue\.url\) failed: no answer within \d+ ms \(last error: connect ECONNREFUSED/,
+    );
+    expect(running.stdout()).not.toMatch(/ready/);
+  });
+
+  it('stops at once on the first SIGTERM while it waits for Redis', { timeout: 60_000 }, async () => {
+    const running = start();
+    await until('the worker to report that Redis refuses it', () =>
+      running.stderr().includes('ECONNREFUSED'),
+    );
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(running.stderr()).toMatch(/stopped before the worker was ready/);
+    // The signal ended the start-up, not the start-up's own time limit.
+    expect(running.stderr()).not.toMatch(/could not start the feature worker/);
   });
 });

@@ -47,6 +47,8 @@ export async function ingestWithWorkers(setup: IngestSetup, workers: number) {
       maxBuffer: 16 * 1024 * 1024,
     },
   );
+  // --no-features held the crawl's changes; released, the workers' relays spread them over builds.
+  await setup.store.outbox.releaseHeld();
   const documents = (await setup.store.documents.list({})).length;
   const started = Array.from({ length: workers }, () => startTwin([...twinArgs, 'worker', 'feature']));
   let peakRssMb = 0;

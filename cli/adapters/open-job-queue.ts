@@ -22,6 +22,7 @@ export function openJobQueue(config: TwinConfig, metadata: MetadataStore, logger
         backoffMs: selected.backoffMs,
         stalledIntervalMs: selected.stalledIntervalMs,
         lockDurationMs: selected.lockDurationMs,
+        maxStalledCount: selected.maxStalledCount,
         logger,
       });
   }

@@ -17,7 +17,10 @@ export function crawlCommand(): Command {
         CrawlSource.options,
       ),
     )
-    .option('--no-features', 'only fill the warehouse; skip the feature build')
+    .option(
+      '--no-features',
+      'only fill the warehouse: no feature build, not even by feature workers; the changes wait until `twin features build`',
+    )
     .option('--json', 'print the crawl and feature results as JSON')
     .action(async function (
       this: Command,
@@ -39,17 +42,20 @@ export function crawlCommand(): Command {
         if (crawled.status !== 'completed')
           throw new TwinError(`crawl ${crawled.status}: ${crawled.error ?? ''}`);
         const crawl = crawled.result as CrawlResult;
-        let features: FeatureBuildResult | null = null;
-        if (crawl.featureJobId) {
+        // Every build covering the crawl's changes: the crawl's own, or a worker relay's that took
+        // some of them first. Followed one after the other; they share the feature queue anyway.
+        const builds: FeatureBuildResult[] = [];
+        for (const featureJobId of crawl.featureJobIds ?? []) {
           const built = await followJob(
-            crawl.featureJobId,
+            featureJobId,
             { jobs: runtime.metadata.jobs, queue: runtime.queue },
             { label: 'features' },
           );
           if (built.status !== 'completed')
-            throw new TwinError(`feature build ${built.status}: ${built.error ?? ''}`);
-          features = built.result as FeatureBuildResult;
+            throw new TwinError(`feature build ${featureJobId} ${built.status}: ${built.error ?? ''}`);
+          builds.push(built.result as FeatureBuildResult);
         }
+        const features = combinedFeatureBuilds(builds);
         if (options.json) {
           print(JSON.stringify({ crawl, features }, null, 2));
           return;
@@ -59,6 +65,25 @@ export function crawlCommand(): Command {
         if (crawl.fetched === 0 && crawl.failed.length > 0) process.exitCode = 1;
       });
     });
+}
+
+/** Several builds of one crawl's changes as one result: counts add up, rejections are listed together. */
+export function combinedFeatureBuilds(builds: readonly FeatureBuildResult[]): FeatureBuildResult | null {
+  const [first, ...rest] = builds;
+  if (!first) return null;
+  return rest.reduce(
+    (sum, build) => ({
+      featureSetId: sum.featureSetId,
+      documents: sum.documents + build.documents,
+      processed: sum.processed + build.processed,
+      upToDate: sum.upToDate + build.upToDate,
+      rejected: [...sum.rejected, ...build.rejected],
+      chunks: sum.chunks + build.chunks,
+      durationMs: sum.durationMs + build.durationMs,
+      embedMs: sum.embedMs + build.embedMs,
+    }),
+    first,
+  );
 }
 
 export function crawlSummary(crawl: CrawlResult): string {

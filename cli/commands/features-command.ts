@@ -12,7 +12,7 @@ export function featuresCommand(): Command {
   features
     .command('build')
     .description(
-      'clean, validate, chunk and embed every new or changed document into the current feature set',
+      'clean, validate, chunk and embed every new or changed document into the current feature set (including those crawled with --no-features)',
     )
     .option('-a, --author <id>', 'only this author (id as shown by `twin documents list`)')
     .addOption(new Option('-p, --platform <platform>', 'only this platform').choices(Platform.options))

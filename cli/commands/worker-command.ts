@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { BullMqJobQueue } from '../../core/adapters/queue/bullmq-job-queue.ts';
-import { ConfigError, ValidationError } from '../../core/errors.ts';
+import { ConfigError, errorMessage, ValidationError } from '../../core/errors.ts';
 import { QueueName } from '../../core/jobs/job-contracts.ts';
 import { type OutboxRelay, startOutboxRelay } from '../../core/outbox/outbox-relay.ts';
 import { configFor, print, withRuntime } from '../cli-context.ts';
@@ -45,10 +44,26 @@ export function workerCommand(): Command {
         // Listen for the stop signals first, so a SIGTERM during start-up still stops gracefully.
         const signalled = waitForStopSignal();
         const queue = runtime.queue;
-        if (!(queue instanceof BullMqJobQueue)) throw new ConfigError(['stores.queue.driver is not bullmq']);
+        if (queue.runs !== 'worker-processes') {
+          throw new ConfigError([
+            `stores.queue.driver ${selected.driver} runs jobs in the process that enqueues them`,
+          ]);
+        }
         let relay: OutboxRelay | undefined;
+        // A stop signal during start-up (Redis slow or unreachable) ends the start at once.
+        const startUp = new AbortController();
+        void signalled.promise.then(() => startUp.abort());
         try {
-          await queue.startWorkers(queueName.data, { concurrency: concurrency ?? selected.concurrency });
+          try {
+            await queue.startWorkers(queueName.data, {
+              concurrency: concurrency ?? selected.concurrency,
+              signal: startUp.signal,
+            });
+          } catch (error) {
+            if (!startUp.signal.aborted) throw error;
+            runtime.logger.info('stopped before the worker was ready', { reason: errorMessage(error) });
+            return;
+          }
           // Feature workers also relay changed documents from the outbox into feature builds; with
           // several of them, claims and deterministic job ids keep every change built exactly once.
           if (queueName.data === 'feature') {
@@ -65,9 +80,11 @@ export function workerCommand(): Command {
           );
           const signal = await signalled.promise;
           runtime.logger.info('stopping: finishing the jobs in flight', { signal, graceSeconds });
+          // One grace for everything: the relay's pass in progress comes out of it.
+          const deadline = performance.now() + graceSeconds * 1000;
           await relay?.stop();
           relay = undefined;
-          await queue.stopWorkers({ graceMs: graceSeconds * 1000 });
+          await queue.stopWorkers({ graceMs: Math.max(0, deadline - performance.now()) });
           runtime.logger.info('stopped');
         } finally {
           signalled.dispose();

@@ -178,6 +178,11 @@ const StoresConfig = z
           stalledIntervalMs: z.number().int().min(100).default(30000),
           /** Lock held on a running job; a worker that stops renewing it for this long counts as dead. */
           lockDurationMs: z.number().int().min(100).default(60000),
+          /**
+           * Stalls a job may have (its worker stopped renewing the lock: killed, or its event loop
+           * blocked) before it fails; counted apart from attempts.
+           */
+          maxStalledCount: z.number().int().min(0).max(20).default(1),
         })
         .strict(),
     ]),

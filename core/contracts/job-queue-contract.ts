@@ -1,9 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../errors.ts';
 import type { FeatureBuildResult } from '../jobs/job-contracts.ts';
+import { jobIdFor } from '../jobs/job-id.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 
+/** A queue whose workers for the `feature` queue are started (`startWorkers`), and its job records. */
 export type JobQueueFixture = { queue: JobQueue; jobs: JobRepository; close(): Promise<void> };
+
+/** A promise and the function that settles it, for handlers that wait on the test. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
 
 /** A feature-build result for queue tests, whose handlers stand in for the real build. */
 export const featureBuildResult = (chunks: number): FeatureBuildResult => ({
@@ -115,6 +127,83 @@ export function runJobQueueContract(name: string, create: () => Promise<JobQueue
       await running;
       await fixture.queue.cancel(queued.id);
       expect((await fixture.queue.waitFor(queued.id)).status).toBe('cancelled');
+    });
+
+    it('refuses a job id that breaks the job-id rule before recording anything, and runs every id jobIdFor makes', async () => {
+      fixture.queue.register('feature.build', async () => featureBuildResult(3));
+      for (const bad of ['feature:build', '', 'has space', '../up']) {
+        await expect(fixture.queue.enqueue('feature.build', {}, { jobId: bad })).rejects.toThrow(
+          ValidationError,
+        );
+      }
+      expect(await fixture.jobs.list()).toEqual([]);
+      // Parts may hold any character; the id made from them is still valid everywhere.
+      const id = jobIdFor('feature-build', 'doc:1', 'sha256:ab');
+      expect(id).toMatch(/^feature-build-[0-9a-f]{32}$/);
+      expect(jobIdFor('feature-build', 'doc:1', 'sha256:ab')).toBe(id);
+      await fixture.queue.enqueue('feature.build', {}, { jobId: id });
+      expect((await fixture.queue.waitFor(id)).result).toEqual(featureBuildResult(3));
+    });
+
+    it('answers a ping with the counts of its jobs', async () => {
+      expect(await fixture.queue.ping()).toMatch(/\d+ (running|active)/);
+    });
+
+    it('stops its workers: the job in flight finishes within the grace, and later jobs wait for startWorkers', async () => {
+      const started = gate();
+      const release = gate();
+      let runs = 0;
+      fixture.queue.register('feature.build', async (payload) => {
+        runs += 1;
+        if (payload.authorId === 'first') {
+          started.open();
+          await release.opened;
+        }
+        return featureBuildResult(runs);
+      });
+      const first = await fixture.queue.enqueue('feature.build', { authorId: 'first' });
+      await started.opened;
+      const stopping = fixture.queue.stopWorkers({ graceMs: 60_000 });
+      release.open();
+      await stopping;
+      expect(await fixture.jobs.get(first.id)).toMatchObject({ status: 'completed', attempts: 1 });
+      const second = await fixture.queue.enqueue('feature.build', { authorId: 'second' });
+      expect((await fixture.jobs.get(second.id))?.status).toBe('queued');
+      expect(runs).toBe(1);
+      await fixture.queue.startWorkers('feature', { concurrency: 1 });
+      expect((await fixture.queue.waitFor(second.id)).result).toEqual(featureBuildResult(2));
+    });
+
+    it('aborts the jobs in flight once the grace is over', async () => {
+      const started = gate();
+      let sawAbort = false;
+      fixture.queue.register('feature.build', async (_payload, context) => {
+        started.open();
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+        sawAbort = true;
+        throw context.signal.reason;
+      });
+      const queued = await fixture.queue.enqueue('feature.build', {});
+      await started.opened;
+      await fixture.queue.stopWorkers({ graceMs: 50, abandonAfterMs: 60_000 });
+      expect(sawAbort).toBe(true);
+      // Handed back to the queue where another worker can take it, or cancelled where none can.
+      expect(['queued', 'cancelled']).toContain((await fixture.jobs.get(queued.id))?.status);
+    });
+
+    it('gives up on a handler that ignores its abort signal, so stopping never hangs', async () => {
+      const started = gate();
+      const release = gate();
+      fixture.queue.register('feature.build', async () => {
+        started.open();
+        await release.opened;
+        return featureBuildResult(1);
+      });
+      await fixture.queue.enqueue('feature.build', {});
+      await started.opened;
+      await fixture.queue.stopWorkers({ graceMs: 20, abandonAfterMs: 100 });
+      // Still running: stopWorkers returned without it. Let it end so the fixture can close.
+      release.open();
     });
   });
 }

@@ -24,5 +24,25 @@ export function runJobRepositoryContract(name: string, create: CreateMetadataSto
       expect((await store().jobs.logs('j1')).map((line) => line.message)).toEqual(['first', 'second']);
       await expect(store().jobs.update('missing', { status: 'failed' })).rejects.toThrow(/missing/);
     });
+
+    it('keeps the first completed result when asked to (a redundant rerun writes nothing over it)', async () => {
+      await store().jobs.create(job('k1'));
+      const keep = { keepCompleted: true };
+      await store().jobs.update('k1', { status: 'running', progress: 0.2 }, keep);
+      await store().jobs.update('k1', { status: 'completed', result: { chunks: 195 }, progress: 1 }, keep);
+      const kept = await store().jobs.update('k1', { status: 'running', progress: 0.1 }, keep);
+      expect(kept).toMatchObject({ status: 'completed', result: { chunks: 195 }, progress: 1 });
+      await store().jobs.update('k1', { status: 'completed', result: { chunks: 0 } }, keep);
+      await store().jobs.update('k1', { status: 'failed', error: 'late failure' }, keep);
+      expect(await store().jobs.get('k1')).toMatchObject({
+        status: 'completed',
+        result: { chunks: 195 },
+        error: null,
+      });
+      // Without it, a record is reset as usual (enqueueing the same id again).
+      expect(await store().jobs.update('k1', { status: 'queued', result: null })).toMatchObject({
+        status: 'queued',
+      });
+    });
   });
 }

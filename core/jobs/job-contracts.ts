@@ -22,7 +22,11 @@ export const CrawlPayload = z.object({
   authorName: z.string().min(1),
   /** Force a crawler instead of choosing one from the URL. */
   source: CrawlSource.optional(),
-  /** Compute features for what changed once the crawl is done. */
+  /**
+   * Compute features for what changed once the crawl is done. When false, the crawl's changes are
+   * held: neither the crawl nor a feature worker's relay builds them; a feature build that covers
+   * those documents (`twin features build`) takes them.
+   */
   buildFeatures: z.boolean().default(true),
 });
 
@@ -37,7 +41,12 @@ export const CrawlResult = z.object({
   failed: z.array(Reasoned),
   documentIds: z.array(z.string()),
   durationMs: z.number(),
-  /** The feature build the crawl enqueued for what it created or changed, if any. */
+  /**
+   * Every feature build covering what the crawl created or changed, whoever enqueued it (the crawl,
+   * or a feature worker's outbox relay that took some changes first). Empty with `buildFeatures: false`.
+   */
+  featureJobIds: z.array(z.string()).default([]),
+  /** The first of `featureJobIds` (kept for clients that read one id). */
   featureJobId: z.string().nullable().default(null),
 });
 

@@ -1,4 +1,4 @@
-import { sha256 } from '../hashing.ts';
+import { jobIdFor } from '../jobs/job-id.ts';
 import type { OutboxEvent } from '../types/outbox-event.ts';
 
 /**
@@ -9,6 +9,5 @@ import type { OutboxEvent } from '../types/outbox-event.ts';
  */
 export function featureBuildJobId(events: readonly OutboxEvent[]): string {
   const keys = events.map((event) => `${event.id}:${event.aggregateId}:${event.contentHash}`).sort();
-  // No ':' in the id: BullMQ reserves it as its key separator.
-  return `feature-build-${sha256(keys.join('\n')).slice(0, 32)}`;
+  return jobIdFor('feature-build', ...keys);
 }

@@ -10,9 +10,9 @@ import { openSqliteDatabase } from '../adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../adapters/sqlite/sqlite-metadata-store.ts';
 import { sha256 } from '../hashing.ts';
 import { silentLogger } from '../logger.ts';
-import type { JobQueue } from '../ports/job-queue.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { RawDocument } from '../types/raw-document.ts';
+import { queueWithEnqueue } from './__fixtures__/queue-with-enqueue.ts';
 import { drainOutbox, startOutboxRelay } from './outbox-relay.ts';
 
 const fixture = resolve(import.meta.dirname, '__fixtures__/crash-while-draining.ts');
@@ -250,17 +250,9 @@ for (const engine of [sqlite, postgres]) {
     it('a queue that refuses the job leaves the batch pending, and the retry reuses its job id', async () => {
       const { metadata, close } = await engine.open(engine.location());
       const { queue, builds } = recordingQueue(metadata);
-      const down: JobQueue = {
-        ...queue,
-        register: queue.register.bind(queue),
-        waitFor: queue.waitFor.bind(queue),
-        cancel: queue.cancel.bind(queue),
-        ping: queue.ping.bind(queue),
-        close: queue.close.bind(queue),
-        enqueue: async () => {
-          throw new Error('queue unreachable');
-        },
-      };
+      const down = queueWithEnqueue(queue, async () => {
+        throw new Error('queue unreachable');
+      });
       try {
         await metadata.documents.upsertAuthor('Ada Quill');
         await metadata.documents.upsert(article('d6', 'Six.'), '2026-03-01T00:00:00.000Z');
@@ -325,17 +317,10 @@ describe('startOutboxRelay', () => {
     await metadata.migrate();
     const { queue, builds } = recordingQueue(metadata);
     let refusals = 1;
-    const flaky: JobQueue = {
-      register: queue.register.bind(queue),
-      waitFor: queue.waitFor.bind(queue),
-      cancel: queue.cancel.bind(queue),
-      ping: queue.ping.bind(queue),
-      close: queue.close.bind(queue),
-      enqueue: (name, payload, options) => {
-        if (refusals-- > 0) return Promise.reject(new Error('queue unreachable'));
-        return queue.enqueue(name, payload, options);
-      },
-    };
+    const flaky = queueWithEnqueue(queue, (name, payload, options) => {
+      if (refusals-- > 0) return Promise.reject(new Error('queue unreachable'));
+      return queue.enqueue(name, payload, options);
+    });
     const relay = startOutboxRelay({ outbox: metadata.outbox, queue: flaky, intervalMs: 5 });
     try {
       await metadata.documents.upsertAuthor('Ada Quill');

@@ -20,8 +20,12 @@ export type StoredDocument = RawDocument & { firstSeenAt: string; lastSeenAt: st
 export interface DocumentRepository {
   upsertAuthor(name: string): Promise<Author>;
   listAuthors(): Promise<Author[]>;
-  /** Idempotent by id: same content hash → `unchanged` (only lastSeenAt moves). */
-  upsert(document: RawDocument, seenAt: string): Promise<UpsertOutcome>;
+  /**
+   * Idempotent by id: same content hash → `unchanged` (only lastSeenAt moves). A created or changed
+   * document writes an outbox event in the same transaction; `holdChanges` writes it held (no relay
+   * builds it until a feature build covering the document takes it).
+   */
+  upsert(document: RawDocument, seenAt: string, options?: { holdChanges?: boolean }): Promise<UpsertOutcome>;
   get(id: string): Promise<StoredDocument | null>;
   list(filter?: DocumentFilter, page?: { limit?: number; offset?: number }): Promise<StoredDocument[]>;
   count(filter?: DocumentFilter): Promise<number>;

@@ -19,6 +19,15 @@ export type ClaimOptions = {
   now?: Date;
 };
 
+export type OutboxFilter = {
+  pending?: boolean;
+  aggregateId?: string;
+  /** Events of any of these aggregates. */
+  aggregateIds?: readonly string[];
+  /** Events written at or after this ISO time (compare with times from the writing process's clock). */
+  createdFrom?: string;
+};
+
 /**
  * The transactional outbox. Writers add events inside their own transaction (see the document
  * repository); relays claim, publish and mark them drained. Safe with several relays at once.
@@ -32,7 +41,19 @@ export interface OutboxRepository {
   markDrained(batch: OutboxBatch, at?: Date): Promise<void>;
   /** Gives the batch back at once (publishing failed); it keeps its job id for the retry. */
   release(batch: OutboxBatch): Promise<void>;
-  list(filter?: { pending?: boolean; aggregateId?: string }): Promise<OutboxEvent[]>;
+  list(filter?: OutboxFilter): Promise<OutboxEvent[]>;
+  /**
+   * Marks held events of these aggregates, written at or before `writtenBy`, drained by the feature
+   * build `jobId` that covered them (it read the documents after they were written). Returns how many.
+   */
+  takeHeld(options: {
+    aggregateIds: readonly string[];
+    writtenBy: string;
+    jobId: string;
+    at?: Date;
+  }): Promise<number>;
+  /** Hands every held event to the relays, as if it had been written without holding. Returns how many. */
+  releaseHeld(): Promise<number>;
   /** Deletes events drained before `drainedBefore` (the outbox is a hand-over, not a history). */
   prune(drainedBefore: Date): Promise<number>;
 }

@@ -16,4 +16,9 @@ export type OutboxEvent = {
   /** Set when a relay first claims the event; kept across crashes so a retry reuses the job id. */
   jobId: string | null;
   drainedAt: string | null;
+  /**
+   * Set when the writer asked for no feature build (`twin crawl --no-features`): relays leave the
+   * event alone until a feature build covering its document takes it, or it is released.
+   */
+  heldAt: string | null;
 };

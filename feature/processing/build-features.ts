@@ -21,7 +21,7 @@ type Prepared = { cleaned: CleanedDocument; chunks: Chunk[] };
  */
 export async function buildFeatures(
   payload: ParsedJobPayload<'feature.build'>,
-  context: Pick<JobContext, 'progress' | 'log' | 'signal'>,
+  context: Pick<JobContext, 'jobId' | 'progress' | 'log' | 'signal'>,
   dependencies: FeatureDependencies,
 ): Promise<FeatureBuildResult> {
   const started = performance.now();
@@ -33,6 +33,8 @@ export async function buildFeatures(
   await vectors.ensureCollection(featureSet);
   await context.log(`feature set ${featureSet.id} (${embedder.id}, ${embedder.dimensions}-d)`);
 
+  // Held changes written by now are in the documents read next, so this build covers them.
+  const listedAt = new Date().toISOString();
   const documents = await metadata.documents.list({
     authorId: payload.authorId,
     platform: payload.platform,
@@ -116,6 +118,12 @@ export async function buildFeatures(
     }
   }
   await flush();
+  const taken = await metadata.outbox.takeHeld({
+    aggregateIds: documents.map((document) => document.id),
+    writtenBy: listedAt,
+    jobId: context.jobId,
+  });
+  if (taken > 0) await context.log(`took ${taken} held changes (crawled without a feature build)`);
   await context.progress(1, `${documents.length}/${documents.length} documents, ${result.chunks} chunks`);
   result.durationMs = performance.now() - started;
   await context.log(

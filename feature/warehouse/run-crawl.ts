@@ -61,7 +61,10 @@ export async function runCrawl(
           case 'document': {
             result.fetched += 1;
             const document = toRawDocument(outcome.document, author.id, new Date().toISOString());
-            const upserted = await metadata.documents.upsert(document, document.fetchedAt);
+            // Without a feature build, the changes are held: no feature worker's relay builds them.
+            const upserted = await metadata.documents.upsert(document, document.fetchedAt, {
+              holdChanges: !payload.buildFeatures,
+            });
             result[upserted] += 1;
             if (upserted !== 'unchanged') result.documentIds.push(document.id);
             break;

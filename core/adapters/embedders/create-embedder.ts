@@ -6,9 +6,11 @@ import { createSingleEmbedder, isLocalEmbedderConfig } from './create-single-emb
 import { EmbedderPool } from './embedder-pool.ts';
 
 /**
- * The embedder the configuration asks for. `bulk` (feature builds) spreads a local model over
- * worker threads (`workers`, 0 = one per core); queries use one in-process embedder. Both give the
- * same id and the same vectors, so features and queries always embed alike.
+ * The embedder the configuration asks for. `bulk` (feature builds) runs a local model on worker
+ * threads (`workers`, 0 = one per core), always off the main thread, even with one worker: a long
+ * build must leave the event loop free, or a queue worker misses renewing its job's lock and the
+ * job is taken for stalled. Queries use one in-process embedder. Both give the same id and the
+ * same vectors, so features and queries always embed alike.
  */
 export async function createEmbedder(
   config: EmbedderConfig,
@@ -16,8 +18,7 @@ export async function createEmbedder(
 ): Promise<Embedder> {
   if (options.bulk && isLocalEmbedderConfig(config)) {
     const workers = config.workers === 0 ? availableParallelism() : config.workers;
-    if (workers > 1)
-      return EmbedderPool.create({ config, workers, ...(options.logger ? { logger: options.logger } : {}) });
+    return EmbedderPool.create({ config, workers, ...(options.logger ? { logger: options.logger } : {}) });
   }
   return createSingleEmbedder(config, options.logger ? { logger: options.logger } : {});
 }

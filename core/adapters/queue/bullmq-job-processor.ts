@@ -4,16 +4,20 @@ import { type JobName, jobContracts } from '../../jobs/job-contracts.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
 import { queuedJobRecord } from '../../jobs/queued-job-record.ts';
 import type { Logger } from '../../logger.ts';
-import type { JobContext, JobHandler } from '../../ports/job-queue.ts';
+import type { JobContext } from '../../ports/job-queue.ts';
 import type { JobPatch, JobRepository } from '../../ports/job-repository.ts';
+import type { RegisteredHandler } from './registered-handler.ts';
 
 export type ProcessorDependencies = {
   jobs: JobRepository;
-  handlers: ReadonlyMap<string, JobHandler<JobName>>;
+  handlers: ReadonlyMap<string, RegisteredHandler>;
   logger: Logger;
   /** True once the worker is shutting down: an abort then means "hand the job back", not "cancel". */
   stopping(): boolean;
 };
+
+/** Every write of an attempt leaves a job that already completed as it is (first result wins). */
+const keep = { keepCompleted: true };
 
 /** Thrown into a BullMQ job so it fails at once, whatever attempts are left. */
 const unrecoverable = (message: string) => new UnrecoverableError(message);
@@ -34,8 +38,15 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
     const aborted = signal ?? new AbortController().signal;
     logger.info('job started', { attempt });
     try {
+      const existing = await jobs.get(id);
+      // An earlier attempt completed, but BullMQ ran the job again (its worker lost the lock
+      // before it could report): the first completed result stands, and nothing runs twice.
+      if (existing?.status === 'completed') {
+        logger.warn('job already completed by an earlier attempt; keeping its result', { attempt });
+        return existing.result;
+      }
       // A job someone else put on the queue (another tool, an older producer) still gets a record.
-      if (!(await jobs.get(id)))
+      if (!existing)
         await jobs.create(
           queuedJobRecord({
             id,
@@ -47,18 +58,17 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
         );
       const parsed = parseJobPayload(job.name, job.data);
       if (!handler) throw new ValidationError(`no handler registered for ${job.name} in this worker`);
-      await jobs.update(id, {
-        status: 'running',
-        startedAt: new Date().toISOString(),
-        finishedAt: null,
-        attempts: attempt,
-      });
+      await jobs.update(
+        id,
+        { status: 'running', startedAt: new Date().toISOString(), finishedAt: null, attempts: attempt },
+        keep,
+      );
       const context: JobContext = {
         jobId: id,
         signal: aborted,
         progress: async (fraction, message) => {
           const progress = Math.min(1, Math.max(0, fraction));
-          await jobs.update(id, { progress, progressMessage: message ?? null });
+          await jobs.update(id, { progress, progressMessage: message ?? null }, keep);
           await job.updateProgress(progress);
         },
         log: async (message) => {
@@ -66,18 +76,22 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
           await jobs.appendLog(id, message);
         },
       };
-      const result = await handler(parsed.payload as never, context);
+      const result = await handler(parsed.payload, context);
       if (aborted.aborted) throw aborted.reason;
       const parsedResult = jobContracts[job.name as JobName].result.parse(result);
-      await jobs.update(id, {
-        status: 'completed',
-        result: parsedResult,
-        error: null,
-        progress: 1,
-        finishedAt: new Date().toISOString(),
-      });
+      const completed = await jobs.update(
+        id,
+        {
+          status: 'completed',
+          result: parsedResult,
+          error: null,
+          progress: 1,
+          finishedAt: new Date().toISOString(),
+        },
+        keep,
+      );
       logger.info('job completed', { attempt });
-      return parsedResult;
+      return completed.result;
     } catch (error) {
       const message = abortMessage(aborted, error);
       const retryable = !(error instanceof TwinError) || error.retryable;
@@ -127,7 +141,7 @@ export function createJobProcessor(dependencies: ProcessorDependencies) {
   /** Records how an attempt ended; failing to record is logged and never hides the job's own error. */
   async function record(logger: Logger, id: string, patch: JobPatch): Promise<void> {
     try {
-      await jobs.update(id, patch);
+      await jobs.update(id, patch, keep);
     } catch (error) {
       logger.error('could not record the job', { error: errorMessage(error) });
     }

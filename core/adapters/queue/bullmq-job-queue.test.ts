@@ -1,5 +1,6 @@
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { featureBuildResult, runJobQueueContract } from '../../contracts/job-queue-contract.ts';
@@ -253,6 +254,38 @@ describe('BullMQ job queue specifics', () => {
     });
   });
 
+  it('stops its workers and closes when Redis has gone away since they started', async () => {
+    // A TCP proxy to the test Redis, cut mid-way: from then on Redis is unreachable for the queue.
+    const target = new URL(testRedisUrl);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(Number(target.port || 6379), target.hostname);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as AddressInfo;
+    const queue = openTestQueue(metadata, prefix, {
+      url: `redis://127.0.0.1:${port}/0`,
+      commandTimeoutMs: 1_000,
+    });
+    queue.register('feature.build', async () => featureBuildResult(1));
+    await queue.startWorkers('feature', { concurrency: 1 });
+    expect(await queue.ping()).toMatch(/feature 0 active/);
+    await new Promise<void>((resolve) => {
+      proxy.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+    await expect(queue.ping()).rejects.toThrow(ServiceError);
+    // Both return although no command can reach Redis any more (the test would time out otherwise).
+    await queue.stopWorkers({ graceMs: 100, abandonAfterMs: 2_000 });
+    await queue.close();
+  });
+
   it('keeps running jobs after Redis drops the worker connections (they reconnect)', async () => {
     const queue = open();
     let runs = 0;
@@ -294,6 +327,23 @@ describe('BullMQ job queue specifics', () => {
     expect(error).toBeInstanceOf(ServiceError);
     expect(error.message).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1\/0 \(stores\.queue\.url\)/);
     expect(await metadata.jobs.get('never-queued')).toBeNull();
+  });
+
+  it('fails to start workers with the last connection error when Redis is unreachable, and a signal ends the start at once', async () => {
+    const queue = openTestQueue(metadata, prefix, { url: 'redis://127.0.0.1:1/0', commandTimeoutMs: 1_000 });
+    const refused = await queue.startWorkers('feature', { concurrency: 1 }).catch((caught) => caught);
+    expect(refused).toBeInstanceOf(ServiceError);
+    expect(refused.message).toMatch(
+      /could not start the feature worker: Redis at redis:\/\/127\.0\.0\.1:1\/0 \(stores\.queue\.url\) failed: no answer within 1000 ms \(last error: connect ECONNREFUSED 127\.0\.0\.1:1\)/,
+    );
+    const stop = new AbortController();
+    const stopped = queue
+      .startWorkers('training', { concurrency: 1, signal: stop.signal })
+      .catch((caught) => caught);
+    stop.abort();
+    expect((await stopped).message).toMatch(/stopped while waiting to start the training worker/);
+    // Nothing was left running, so closing does not wait for Redis.
+    await queue.close();
   });
 
   it('round-trips a job on each pipeline queue under the configured prefix', async () => {
@@ -351,6 +401,85 @@ describe('BullMQ job queue specifics', () => {
     // Finished jobs leave Redis: the records keep the history.
     expect(await queue.queue('inference').getJob(inference.id)).toBeUndefined();
   });
+
+  it('a redundant rerun of a job that already completed keeps the first result and runs nothing', async () => {
+    const queue = open();
+    let runs = 0;
+    queue.register('feature.build', async () => {
+      runs += 1;
+      return featureBuildResult(0);
+    });
+    await queue.enqueue('feature.build', {}, { jobId: 'rerun-build' });
+    // As after a worker that recorded its result, then lost its lock before telling BullMQ: the
+    // record says completed while the job is in Redis again.
+    await metadata.jobs.update('rerun-build', {
+      status: 'completed',
+      result: featureBuildResult(195),
+      progress: 1,
+      attempts: 1,
+    });
+    await queue.startWorkers('feature', { concurrency: 1 });
+    const raw = queue.queue('feature');
+    for (;;) {
+      if (!(await raw.getJob('rerun-build'))) break;
+      await sleep(20);
+    }
+    expect(runs).toBe(0);
+    expect(await metadata.jobs.get('rerun-build')).toMatchObject({
+      status: 'completed',
+      result: featureBuildResult(195),
+      attempts: 1,
+    });
+  });
+
+  for (const [maxStalledCount, outcome] of [
+    [1, 'failed'],
+    [2, 'completed'],
+  ] as const) {
+    it(`counts stalls against maxStalledCount ${maxStalledCount}: a job that stalled twice is ${outcome}`, async () => {
+      const jobId = `stalls-twice-${maxStalledCount}`;
+      const timings = { lockDuration: 300, stalledInterval: 100 };
+      const queue = open({ maxStalledCount, lockDurationMs: 300, stalledIntervalMs: 100 });
+      let runs = 0;
+      queue.register('feature.build', async () => {
+        runs += 1;
+        return featureBuildResult(1);
+      });
+      await queue.enqueue('feature.build', {}, { jobId });
+      const raw = queue.queue('feature');
+      // Dead workers: each takes the job (a manual fetch holds its lock and never renews it), records
+      // it running, and is gone. A tolerant checker moves the first stall back to the queue.
+      const dead = () =>
+        new Worker('feature', null, {
+          connection: { url: testRedisUrl },
+          prefix,
+          ...timings,
+          maxStalledCount: 10,
+          autorun: false,
+        }).on('error', () => {});
+      const first = dead();
+      expect((await first.getNextJob('dead-1'))?.id).toBe(jobId);
+      await metadata.jobs.update(jobId, { status: 'running', attempts: 1 });
+      await first.startStalledCheckTimer();
+      while ((await (await raw.getJob(jobId))?.getState()) !== 'waiting') await sleep(20);
+      await first.close();
+      const second = dead();
+      const taken = await second.getNextJob('dead-2');
+      expect(taken).toMatchObject({ id: jobId, stalledCounter: 1 });
+      await metadata.jobs.update(jobId, { status: 'running', attempts: 2 });
+      // The live worker's stalled check finds the second stall and applies the configured limit.
+      await queue.startWorkers('feature', { concurrency: 1 });
+      const finished = await recordWhere(metadata, jobId, (record) => record.status === outcome);
+      if (outcome === 'failed') {
+        expect(finished.error).toMatch(/stalled more than allowable limit/);
+        expect(runs).toBe(0);
+      } else {
+        expect(finished.result).toEqual(featureBuildResult(1));
+        expect(runs).toBe(1);
+      }
+      await second.close(true);
+    });
+  }
 
   it('records and runs a job another tool put on the queue, and fails one whose payload breaks its contract', async () => {
     const queue = open({ attempts: 3 });

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, QueueEvents, QueueEventsProducer, Worker } from 'bullmq';
-import { errorMessage, NotFoundError, ServiceError, TwinError, ValidationError } from '../../errors.ts';
+import { Queue, QueueEvents, type QueueEventsListener, QueueEventsProducer, Worker } from 'bullmq';
+import { errorMessage, NotFoundError, ValidationError } from '../../errors.ts';
 import type { JobName, JobPayload, QueueName } from '../../jobs/job-contracts.ts';
+import { assertValidJobId } from '../../jobs/job-id.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
 import { queuedJobRecord } from '../../jobs/queued-job-record.ts';
 import type { Logger } from '../../logger.ts';
-import type { JobHandler, JobQueue } from '../../ports/job-queue.ts';
+import type { JobHandler, JobQueue, StopWorkersOptions } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import { finishedStatuses, type JobRecord } from '../../types/job-record.ts';
+import { boundedRedisCall } from './bounded-redis-call.ts';
 import { createJobProcessor } from './bullmq-job-processor.ts';
-import { useIoRedisForBullMq } from './redis-client-factory.ts';
+import { useIoRedisForBullMq, withCreatedClients } from './redis-client-factory.ts';
+import { type RegisteredHandler, registeredHandler } from './registered-handler.ts';
 
 export type BullMqJobQueueOptions = {
   /** redis://host:port/db */
@@ -21,19 +24,29 @@ export type BullMqJobQueueOptions = {
   backoffMs: number;
   stalledIntervalMs: number;
   lockDurationMs: number;
+  /**
+   * How often a job may stall (its worker stopped renewing its lock: killed, or its event loop
+   * blocked) before BullMQ fails it. Stalls are counted apart from `attempts`. Default 1.
+   */
+  maxStalledCount?: number;
   logger: Logger;
   /** How often `waitFor` reads the job record (records are the source of truth for every process). */
   pollMs?: number;
-  /** How long an enqueue or cancel waits for Redis before failing. Default 10 s. */
+  /** How long an enqueue, a cancel or a worker's start-up waits for Redis before failing. Default 10 s. */
   commandTimeoutMs?: number;
 };
 
 /** The custom QueueEvents event a cancelling process publishes; the worker running the job aborts it. */
 const cancelEvent = 'twin:cancel';
+interface CancelEvents extends QueueEventsListener {
+  [cancelEvent]: (event: { jobId?: string }, id: string) => void;
+}
 /** BullMQ states in which a job id is still in flight (enqueueing it again returns it). */
 const inFlightStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 type RunningWorker = { worker: Worker; events: QueueEvents };
+/** How long `close` waits for connections to close cleanly before cutting them (Redis unreachable). */
+const closeBoundMs = 5_000;
 
 /**
  * The JobQueue on BullMQ: one Redis queue per pipeline. Any process can enqueue, wait for and
@@ -42,10 +55,13 @@ type RunningWorker = { worker: Worker; events: QueueEvents };
  * `GET /api/jobs/:id` read the same records as with the in-process queue.
  */
 export class BullMqJobQueue implements JobQueue {
-  private readonly handlers = new Map<string, JobHandler<JobName>>();
+  readonly runs = 'worker-processes';
+  private readonly handlers = new Map<string, RegisteredHandler>();
   private readonly queues = new Map<QueueName, Queue>();
   private readonly producers = new Map<QueueName, QueueEventsProducer>();
   private readonly workers = new Map<QueueName, RunningWorker>();
+  /** Every Redis client this queue's BullMQ objects made, so `close` can cut them when Redis is gone. */
+  private readonly clients: { disconnect(): void }[] = [];
   private stopping = false;
   private closed = false;
 
@@ -57,14 +73,14 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   register<N extends JobName>(name: N, handler: JobHandler<N>): void {
-    this.handlers.set(name, handler as unknown as JobHandler<JobName>);
+    this.handlers.set(name, registeredHandler(name, handler));
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: { jobId?: string } = {}) {
     if (this.closed) throw new ValidationError('the job queue is closed');
     const contract = parseJobPayload(name, payload);
     const id = options.jobId ?? randomUUID();
-    if (id.includes(':')) throw new ValidationError(`job id ${id} must not contain ":" (BullMQ reserves it)`);
+    assertValidJobId(id);
     const queue = this.queue(contract.queue);
     const existing = await this.jobs.get(id);
     const state = await this.redis(`enqueue ${name}`, async () => {
@@ -147,56 +163,70 @@ export class BullMqJobQueue implements JobQueue {
    * Runs this process's registered handlers for one pipeline queue. Jobs whose worker died (its
    * lock expired) are picked up again by any live worker (stalled-job recovery).
    */
-  async startWorkers(queueName: QueueName, options: { concurrency: number }): Promise<void> {
+  async startWorkers(
+    queueName: QueueName,
+    options: { concurrency: number; signal?: AbortSignal },
+  ): Promise<void> {
     if (this.workers.has(queueName)) throw new ValidationError(`workers for ${queueName} already started`);
     const connection = this.connection();
+    const logger = this.options.logger.child({ queue: queueName });
     const processor = createJobProcessor({
       jobs: this.jobs,
       handlers: this.handlers,
-      logger: this.options.logger.child({ queue: queueName }),
+      logger,
       stopping: () => this.stopping,
     });
-    const worker = new Worker(queueName, processor, {
-      connection,
-      prefix: this.options.prefix,
-      concurrency: options.concurrency,
-      lockDuration: this.options.lockDurationMs,
-      stalledInterval: this.options.stalledIntervalMs,
-      // A job may be lost to dead workers as often as it may fail on its own.
-      maxStalledCount: this.options.attempts,
-      autorun: false,
-    });
-    worker.on('error', (error) => this.options.logger.error('worker error', { error: errorMessage(error) }));
-    worker.on('stalled', (jobId) =>
-      this.options.logger.warn('job stalled; it will run again', { job: jobId }),
-    );
-    const events = new QueueEvents(queueName, { connection, prefix: this.options.prefix });
+    const { value: made, clients } = withCreatedClients(() => ({
+      worker: new Worker(queueName, processor, {
+        connection,
+        prefix: this.options.prefix,
+        concurrency: options.concurrency,
+        lockDuration: this.options.lockDurationMs,
+        stalledInterval: this.options.stalledIntervalMs,
+        // Stalls are counted apart from attempts, against their own stated limit.
+        maxStalledCount: this.options.maxStalledCount ?? 1,
+        autorun: false,
+      }),
+      events: new QueueEvents(queueName, { connection, prefix: this.options.prefix }),
+    }));
+    const { worker, events } = made;
+    this.clients.push(...clients);
+    // While Redis is unreachable each connection reports every retry: say it once per new reason.
+    let lastError = '';
+    const reportError = (what: string) => (error: Error) => {
+      if (error.message === lastError) return;
+      lastError = error.message;
+      logger.error(`${what} error`, { error: errorMessage(error), redis: this.options.url });
+    };
+    worker.on('error', reportError('worker'));
+    worker.on('stalled', (jobId) => logger.warn('job stalled; it will run again', { job: jobId }));
     // A job that stalled too often is failed by BullMQ's stalled check, never by a processor, so
     // no processor records it: the workers listening on the queue's events do.
     events.on('failed', ({ jobId, failedReason }) => {
       if (failedReason.includes('stalled')) void this.failIfStillRunning(jobId, failedReason);
     });
-    events.on(
-      cancelEvent as 'error',
-      ((event: { jobId?: string }) => {
-        if (event.jobId) worker.cancelJob(event.jobId, 'cancelled');
-      }) as never,
-    );
-    events.on('error', (error) =>
-      this.options.logger.error('queue events error', { error: errorMessage(error) }),
-    );
+    events.on<CancelEvents, typeof cancelEvent>(cancelEvent, (event) => {
+      if (event.jobId) worker.cancelJob(event.jobId, 'cancelled');
+    });
+    events.on('error', reportError('queue events'));
     try {
-      await this.redis(`start the ${queueName} worker`, async () => {
-        await events.waitUntilReady();
-        await worker.waitUntilReady();
-      });
+      await this.redis(
+        `start the ${queueName} worker`,
+        async () => {
+          await events.waitUntilReady();
+          await worker.waitUntilReady();
+        },
+        { signal: options.signal, lastError: () => lastError },
+      );
     } catch (error) {
-      await Promise.allSettled([worker.close(true), events.close()]);
+      // Closing would first wait for a connection an unreachable Redis never gives: cut them.
+      for (const client of clients) client.disconnect();
       throw error;
     }
+    lastError = '';
     this.workers.set(queueName, { worker, events });
     void worker.run().catch((error: unknown) => {
-      this.options.logger.error('worker stopped', { error: errorMessage(error) });
+      logger.error('worker stopped', { error: errorMessage(error) });
     });
   }
 
@@ -206,9 +236,7 @@ export class BullMqJobQueue implements JobQueue {
    * up on after `abandonAfterMs`: this returns, the process can exit, and once its lock expires
    * another worker picks the job up (stalled-job recovery), so a stuck job never blocks shutdown.
    */
-  async stopWorkers(
-    options: { graceMs: number; abandonAfterMs?: number } = { graceMs: 10_000 },
-  ): Promise<void> {
+  async stopWorkers(options: StopWorkersOptions = { graceMs: 10_000 }): Promise<void> {
     const running = [...this.workers.values()];
     this.workers.clear();
     if (running.length === 0) return;
@@ -254,17 +282,35 @@ export class BullMqJobQueue implements JobQueue {
     if (this.closed) return;
     this.closed = true;
     await this.stopWorkers();
-    await Promise.all([...this.producers.values()].map((producer) => producer.close()));
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    const closing = Promise.allSettled([
+      ...[...this.producers.values()].map((producer) => producer.close()),
+      ...[...this.queues.values()].map((queue) => queue.close()),
+    ]);
     this.producers.clear();
     this.queues.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'unreachable'>((resolve) => {
+      timer = setTimeout(() => resolve('unreachable'), closeBoundMs);
+    });
+    try {
+      if ((await Promise.race([closing, bound])) === 'unreachable') {
+        this.options.logger.warn('Redis did not answer while closing; cutting the connections', {
+          redis: this.options.url,
+        });
+        for (const client of this.clients) client.disconnect();
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The BullMQ queue of one pipeline (tests obliterate it). */
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection(), prefix: this.options.prefix });
+      queue = this.track(
+        () => new Queue(name, { connection: this.connection(), prefix: this.options.prefix }),
+      );
       queue.on('error', (error) => this.options.logger.error('queue error', { error: errorMessage(error) }));
       this.queues.set(name, queue);
     }
@@ -274,37 +320,32 @@ export class BullMqJobQueue implements JobQueue {
   private producer(name: QueueName): QueueEventsProducer {
     let producer = this.producers.get(name);
     if (!producer) {
-      producer = new QueueEventsProducer(name, {
-        connection: this.connection(),
-        prefix: this.options.prefix,
-      });
+      producer = this.track(
+        () => new QueueEventsProducer(name, { connection: this.connection(), prefix: this.options.prefix }),
+      );
       this.producers.set(name, producer);
     }
     return producer;
   }
 
-  /**
-   * Runs a Redis operation; an unreachable or failing Redis becomes a clear, retryable ServiceError.
-   * BullMQ waits for a connection to become ready for as long as the driver keeps reconnecting
-   * (forever), so a bound here is what turns "Redis is down" into an answer instead of a hang.
-   */
-  private async redis<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    const limitMs = this.options.commandTimeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
+  /** Runs a Redis operation within `commandTimeoutMs` (see `boundedRedisCall`). */
+  private redis<T>(
+    what: string,
+    operation: () => Promise<T>,
+    options: { signal?: AbortSignal; lastError?: () => string } = {},
+  ): Promise<T> {
+    return boundedRedisCall(what, operation, {
+      ...options,
+      url: this.options.url,
+      limitMs: this.options.commandTimeoutMs ?? 10_000,
     });
-    try {
-      return await Promise.race([operation(), timeout]);
-    } catch (error) {
-      if (error instanceof TwinError) throw error;
-      throw new ServiceError(
-        `could not ${what}: Redis at ${this.options.url} (stores.queue.url) failed: ${errorMessage(error)}`,
-        { cause: error, retryable: true },
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+  }
+
+  /** Constructs a BullMQ object and keeps the Redis clients it made (see `close`). */
+  private track<T>(create: () => T): T {
+    const { value, clients } = withCreatedClients(create);
+    this.clients.push(...clients);
+    return value;
   }
 
   private connection() {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, NotFoundError, ValidationError } from '../../errors.ts';
-import { type JobName, type JobPayload, jobContracts } from '../../jobs/job-contracts.ts';
+import { type JobName, type JobPayload, jobContracts, type QueueName } from '../../jobs/job-contracts.ts';
+import { assertValidJobId } from '../../jobs/job-id.ts';
 import { parseJobPayload } from '../../jobs/parse-job-payload.ts';
 import { queuedJobRecord } from '../../jobs/queued-job-record.ts';
 import type { Logger } from '../../logger.ts';
-import type { JobContext, JobHandler, JobQueue } from '../../ports/job-queue.ts';
+import type { JobContext, JobHandler, JobQueue, StopWorkersOptions } from '../../ports/job-queue.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import { finishedStatuses, type JobRecord } from '../../types/job-record.ts';
+import { type RegisteredHandler, registeredHandler } from './registered-handler.ts';
 
 type Pending = { record: JobRecord; controller: AbortController };
 
@@ -15,26 +17,33 @@ type Pending = { record: JobRecord; controller: AbortController };
  * exactly as the BullMQ adapter does, so the CLI and API see the same records either way.
  */
 export class InProcessJobQueue implements JobQueue {
-  private readonly handlers = new Map<string, JobHandler<JobName>>();
+  readonly runs = 'this-process';
+  private readonly handlers = new Map<string, RegisteredHandler>();
   private readonly waiting: Pending[] = [];
   private readonly active = new Map<string, Pending>();
   private readonly finished = new Map<string, Promise<JobRecord>>();
   private readonly resolvers = new Map<string, (record: JobRecord) => void>();
   private closed = false;
+  /** Set by `stopWorkers`: queued jobs wait until `startWorkers` (or are cancelled by `close`). */
+  private paused = false;
+  private concurrency: number;
 
   constructor(
     private readonly jobs: JobRepository,
     private readonly options: { concurrency: number; logger: Logger },
-  ) {}
+  ) {
+    this.concurrency = options.concurrency;
+  }
 
   register<N extends JobName>(name: N, handler: JobHandler<N>): void {
-    this.handlers.set(name, handler as unknown as JobHandler<JobName>);
+    this.handlers.set(name, registeredHandler(name, handler));
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: { jobId?: string } = {}) {
     if (this.closed) throw new ValidationError('the job queue is closed');
     const contract = parseJobPayload(name, payload);
     const id = options.jobId ?? randomUUID();
+    assertValidJobId(id);
     const existing = await this.jobs.get(id);
     // Same id while queued or running here: hand back the job in flight (dedupe), like BullMQ does.
     // A record left "running" by a process that died is not in flight: in-process jobs die with
@@ -78,6 +87,49 @@ export class InProcessJobQueue implements JobQueue {
     if (!record) throw new NotFoundError(`job ${jobId} not found`);
   }
 
+  /**
+   * Jobs already run in this process as soon as they are enqueued; this sets how many at once and
+   * resumes taking jobs after `stopWorkers`. (The queue name is the BullMQ adapter's concern: here
+   * every pipeline's jobs share the one pool.)
+   */
+  async startWorkers(
+    _queue: QueueName,
+    options: { concurrency: number; signal?: AbortSignal },
+  ): Promise<void> {
+    if (this.closed) throw new ValidationError('the job queue is closed');
+    options.signal?.throwIfAborted();
+    this.concurrency = options.concurrency;
+    this.paused = false;
+    this.pump();
+  }
+
+  /**
+   * Stops starting queued jobs and lets the running ones finish; after `graceMs` they are aborted
+   * (a job in this process cannot be handed to another), and after `abandonAfterMs` a handler that
+   * ignores its abort signal is given up on. Queued jobs stay queued until `startWorkers` or `close`.
+   */
+  async stopWorkers(options: StopWorkersOptions): Promise<void> {
+    this.paused = true;
+    const running = [...this.active.keys()].map((id) => this.finished.get(id));
+    if (running.length === 0) return;
+    const settled = Promise.all(running);
+    const timers: NodeJS.Timeout[] = [];
+    const abort = setTimeout(() => {
+      for (const pending of this.active.values()) pending.controller.abort(new Error('worker stopping'));
+    }, options.graceMs);
+    timers.push(abort);
+    const abandoned = new Promise<'abandoned'>((resolve) => {
+      timers.push(setTimeout(() => resolve('abandoned'), options.abandonAfterMs ?? options.graceMs + 10_000));
+    });
+    try {
+      if ((await Promise.race([settled, abandoned])) === 'abandoned') {
+        this.options.logger.warn('jobs in flight ignored the stop; giving up on them');
+      }
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+    }
+  }
+
   async ping(): Promise<string> {
     return `in-process: ${this.active.size} running, ${this.waiting.length} waiting`;
   }
@@ -95,7 +147,7 @@ export class InProcessJobQueue implements JobQueue {
   }
 
   private pump(): void {
-    while (this.active.size < this.options.concurrency && this.waiting.length > 0) {
+    while (!this.paused && this.active.size < this.concurrency && this.waiting.length > 0) {
       const next = this.waiting.shift() as Pending;
       this.active.set(next.record.id, next);
       void this.run(next);
@@ -126,12 +178,11 @@ export class InProcessJobQueue implements JobQueue {
           await this.jobs.appendLog(record.id, message);
         },
       };
-      const contract = jobContracts[record.name as JobName];
-      const result = await handler(contract.payload.parse(record.payload) as never, context);
+      const result = await handler(record.payload, context);
       if (controller.signal.aborted) throw controller.signal.reason;
       await this.finish(record.id, {
         status: 'completed',
-        result: contract.result.parse(result),
+        result: jobContracts[record.name as JobName].result.parse(result),
         progress: 1,
       });
     } catch (error) {

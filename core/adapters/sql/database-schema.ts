@@ -122,5 +122,6 @@ export type DatabaseSchema = {
     claim: string | null;
     claimed_until: string | null;
     drained_at: string | null;
+    held_at: string | null;
   };
 };

@@ -205,6 +205,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('outbox_job').on('outbox').column('job_id').execute();
     },
   },
+  '0005_outbox_held': {
+    async up(db: Kysely<unknown>) {
+      // Changes written by `twin crawl --no-features`: no relay builds them; a feature build that
+      // covers their documents takes them (`twin features build`).
+      await db.schema.alterTable('outbox').addColumn('held_at', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -46,7 +46,11 @@ export class SqlDocumentRepository implements DocumentRepository {
     return rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at }));
   }
 
-  async upsert(document: RawDocument, seenAt: string): Promise<UpsertOutcome> {
+  async upsert(
+    document: RawDocument,
+    seenAt: string,
+    options: { holdChanges?: boolean } = {},
+  ): Promise<UpsertOutcome> {
     const parsed = RawDocument.parse(document);
     return this.db.transaction().execute(async (transaction) => {
       // Insert first: with concurrent writers of the same new document, exactly one inserts and
@@ -60,7 +64,7 @@ export class SqlDocumentRepository implements DocumentRepository {
           .onConflict((conflict) => conflict.column('id').doNothing())
           .executeTakeFirst();
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
-          await appendOutboxEvent(transaction, documentChanged(parsed));
+          await appendOutboxEvent(transaction, documentChanged(parsed, options.holdChanges === true));
           return 'created';
         }
         let existing = transaction.selectFrom('documents').select('content_hash').where('id', '=', parsed.id);
@@ -77,7 +81,7 @@ export class SqlDocumentRepository implements DocumentRepository {
         }
         const { first_seen_at: _keepFirstSeen, ...changed } = row;
         await transaction.updateTable('documents').set(changed).where('id', '=', parsed.id).execute();
-        await appendOutboxEvent(transaction, documentChanged(parsed));
+        await appendOutboxEvent(transaction, documentChanged(parsed, options.holdChanges === true));
         return 'updated';
       }
       throw new TwinError(`document ${parsed.id} keeps changing under concurrent writers; retry`, {
@@ -133,8 +137,13 @@ export class SqlDocumentRepository implements DocumentRepository {
   }
 }
 
-function documentChanged(document: RawDocument) {
-  return { topic: 'document.changed', aggregateId: document.id, contentHash: document.contentHash } as const;
+function documentChanged(document: RawDocument, held: boolean) {
+  return {
+    topic: 'document.changed',
+    aggregateId: document.id,
+    contentHash: document.contentHash,
+    held,
+  } as const;
 }
 
 function toRow(document: RawDocument, firstSeenAt: string, seenAt: string): DatabaseSchema['documents'] {

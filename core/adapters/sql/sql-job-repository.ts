@@ -37,7 +37,7 @@ export class SqlJobRepository implements JobRepository {
       .execute();
   }
 
-  async update(id: string, patch: JobPatch): Promise<JobRecord> {
+  async update(id: string, patch: JobPatch, options: { keepCompleted?: boolean } = {}): Promise<JobRecord> {
     const set: Partial<DatabaseSchema['jobs']> = {};
     if (patch.status !== undefined) set.status = patch.status;
     if (patch.result !== undefined) set.result = patch.result === null ? null : JSON.stringify(patch.result);
@@ -47,8 +47,11 @@ export class SqlJobRepository implements JobRepository {
     if (patch.attempts !== undefined) set.attempts = patch.attempts;
     if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
     if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
-    if (Object.keys(set).length > 0)
-      await this.db.updateTable('jobs').set(set).where('id', '=', id).execute();
+    if (Object.keys(set).length > 0) {
+      let update = this.db.updateTable('jobs').set(set).where('id', '=', id);
+      if (options.keepCompleted) update = update.where('status', '!=', 'completed');
+      await update.execute();
+    }
     const job = await this.get(id);
     if (!job) throw new NotFoundError(`job ${id} not found`);
     return job;

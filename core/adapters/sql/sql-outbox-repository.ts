@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { ClaimOptions, OutboxBatch, OutboxRepository } from '../../ports/outbox-repository.ts';
+import type {
+  ClaimOptions,
+  OutboxBatch,
+  OutboxFilter,
+  OutboxRepository,
+} from '../../ports/outbox-repository.ts';
 import type { OutboxEvent, OutboxTopic } from '../../types/outbox-event.ts';
 import type { DatabaseSchema } from './database-schema.ts';
 import { nextSequence } from './next-sequence.ts';
@@ -8,11 +13,15 @@ import type { SqlDialect } from './sql-dialect.ts';
 
 type OutboxRow = Selectable<DatabaseSchema['outbox']>;
 
+/** Most aggregate ids in one `in (…)` list. */
+const listChunk = 500;
+
 /** Adds an event inside the caller's transaction, so it commits or vanishes with the change itself. */
 export async function appendOutboxEvent(
   transaction: Transaction<DatabaseSchema>,
-  event: { topic: OutboxTopic; aggregateId: string; contentHash: string },
+  event: { topic: OutboxTopic; aggregateId: string; contentHash: string; held?: boolean },
 ): Promise<void> {
+  const now = new Date().toISOString();
   await transaction
     .insertInto('outbox')
     .values({
@@ -20,11 +29,12 @@ export async function appendOutboxEvent(
       topic: event.topic,
       aggregate_id: event.aggregateId,
       content_hash: event.contentHash,
-      created_at: new Date().toISOString(),
+      created_at: now,
       job_id: null,
       claim: null,
       claimed_until: null,
       drained_at: null,
+      held_at: event.held ? now : null,
     })
     .execute();
 }
@@ -55,6 +65,7 @@ export class SqlOutboxRepository implements OutboxRepository {
         .select('job_id')
         .where('topic', '=', options.topic)
         .where('drained_at', 'is', null)
+        .where('held_at', 'is', null)
         .where('job_id', 'is not', null)
         .where((builder) =>
           builder.or([builder('claimed_until', 'is', null), builder('claimed_until', '<', nowText)]),
@@ -82,6 +93,7 @@ export class SqlOutboxRepository implements OutboxRepository {
       .select('id')
       .where('topic', '=', options.topic)
       .where('drained_at', 'is', null)
+      .where('held_at', 'is', null)
       .where('job_id', 'is', null)
       .where((builder) =>
         builder.or([builder('claimed_until', 'is', null), builder('claimed_until', '<', nowText)]),
@@ -123,13 +135,59 @@ export class SqlOutboxRepository implements OutboxRepository {
       .execute();
   }
 
-  async list(filter: { pending?: boolean; aggregateId?: string } = {}): Promise<OutboxEvent[]> {
+  async list(filter: OutboxFilter = {}): Promise<OutboxEvent[]> {
+    if (filter.aggregateIds && filter.aggregateIds.length > listChunk) {
+      // Bounded statements: SQLite caps the number of bound parameters.
+      const events: OutboxEvent[] = [];
+      for (let start = 0; start < filter.aggregateIds.length; start += listChunk) {
+        const aggregateIds = filter.aggregateIds.slice(start, start + listChunk);
+        events.push(...(await this.list({ ...filter, aggregateIds })));
+      }
+      return events.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
     let query = this.db.selectFrom('outbox').selectAll();
     if (filter.pending === true) query = query.where('drained_at', 'is', null);
     if (filter.pending === false) query = query.where('drained_at', 'is not', null);
     if (filter.aggregateId) query = query.where('aggregate_id', '=', filter.aggregateId);
+    if (filter.aggregateIds) {
+      if (filter.aggregateIds.length === 0) return [];
+      query = query.where('aggregate_id', 'in', [...filter.aggregateIds]);
+    }
+    if (filter.createdFrom) query = query.where('created_at', '>=', filter.createdFrom);
     const rows = await query.orderBy('id').execute();
     return rows.map(fromRow);
+  }
+
+  async takeHeld(options: {
+    aggregateIds: readonly string[];
+    writtenBy: string;
+    jobId: string;
+    at?: Date;
+  }): Promise<number> {
+    let taken = 0;
+    const drainedAt = (options.at ?? new Date()).toISOString();
+    for (let start = 0; start < options.aggregateIds.length; start += listChunk) {
+      const result = await this.db
+        .updateTable('outbox')
+        .set({ drained_at: drainedAt, job_id: options.jobId })
+        .where('held_at', 'is not', null)
+        .where('drained_at', 'is', null)
+        .where('created_at', '<=', options.writtenBy)
+        .where('aggregate_id', 'in', options.aggregateIds.slice(start, start + listChunk))
+        .executeTakeFirst();
+      taken += Number(result.numUpdatedRows);
+    }
+    return taken;
+  }
+
+  async releaseHeld(): Promise<number> {
+    const result = await this.db
+      .updateTable('outbox')
+      .set({ held_at: null })
+      .where('held_at', 'is not', null)
+      .where('drained_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async prune(drainedBefore: Date): Promise<number> {
@@ -163,5 +221,6 @@ function fromRow(row: OutboxRow): OutboxEvent {
     createdAt: row.created_at,
     jobId: row.job_id,
     drainedAt: row.drained_at,
+    heldAt: row.held_at,
   };
 }

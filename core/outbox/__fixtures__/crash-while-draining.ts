@@ -10,6 +10,7 @@
 import { createPostgresMetadataStore } from '../../adapters/postgres/postgres-metadata-store.ts';
 import { openTestQueue } from '../../adapters/queue/bullmq-test-support.ts';
 import { InProcessJobQueue } from '../../adapters/queue/in-process-job-queue.ts';
+import { queueWithEnqueue } from './queue-with-enqueue.ts';
 import { openSqliteDatabase } from '../../adapters/sqlite/open-sqlite-database.ts';
 import { createSqliteMetadataStore } from '../../adapters/sqlite/sqlite-metadata-store.ts';
 import { sha256 } from '../../hashing.ts';
@@ -56,20 +57,13 @@ const real: JobQueue = location.redisPrefix
   : new InProcessJobQueue(metadata.jobs, { concurrency: 1, logger: silentLogger });
 // The build would run in this process; it must not finish before the crash.
 real.register('feature.build', () => new Promise(() => {}));
-const crashing: JobQueue = {
-  register: (name, handler) => real.register(name, handler),
-  enqueue: async (name, payload, options) => {
-    if (crashPoint === 'after-enqueue') {
-      const record = await real.enqueue(name, payload, options);
-      process.stdout.write(`${JSON.stringify({ enqueued: record.id })}\n`);
-    }
-    process.kill(process.pid, 'SIGKILL');
-    return new Promise(() => {});
-  },
-  waitFor: (jobId) => real.waitFor(jobId),
-  cancel: (jobId) => real.cancel(jobId),
-  ping: () => real.ping(),
-  close: () => real.close(),
-};
+const crashing = queueWithEnqueue(real, async (name, payload, options) => {
+  if (crashPoint === 'after-enqueue') {
+    const record = await real.enqueue(name, payload, options);
+    process.stdout.write(`${JSON.stringify({ enqueued: record.id })}\n`);
+  }
+  process.kill(process.pid, 'SIGKILL');
+  return new Promise(() => {});
+});
 await drainOutbox({ outbox: metadata.outbox, queue: crashing });
 process.stdout.write('not reached: the process should have died\n');

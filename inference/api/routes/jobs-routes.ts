@@ -25,7 +25,12 @@ const CrawlRequest = z.object({
   targets: z.array(z.string().min(1).max(2048)).min(1).max(100),
   authorName: z.string().min(1).max(200),
   source: CrawlSource.optional(),
-  buildFeatures: z.boolean().default(true),
+  buildFeatures: z
+    .boolean()
+    .default(true)
+    .describe(
+      'false: only fill the warehouse; no worker builds these changes until a feature build covers them',
+    ),
 });
 const FineTuneRequest = z.object({
   datasetId: z.string().regex(/^ds_[0-9a-f]{12}$/),
