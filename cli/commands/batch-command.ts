@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { NotFoundError, TwinError } from '../../core/errors.ts';
+import { NotFoundError } from '../../core/errors.ts';
 import type { BatchResult } from '../../core/jobs/job-contracts.ts';
 import { print, withRuntime } from '../cli-context.ts';
-import { followJob } from '../follow-job.ts';
+import { followToCompletion } from '../follow-to-completion.ts';
 import { formatDuration } from '../format-table.ts';
 
 export function batchCommand(): Command {
@@ -40,13 +40,7 @@ export function batchCommand(): Command {
           maxTokens: options.maxTokens,
           temperature: options.temperature,
         });
-        const record = await followJob(
-          job.id,
-          { jobs: runtime.metadata.jobs, queue: runtime.queue },
-          { label: 'batch' },
-        );
-        if (record.status !== 'completed')
-          throw new TwinError(`batch ${record.status}: ${record.error ?? ''}`);
+        const record = await followToCompletion(job.id, runtime, { label: 'batch', what: 'batch' });
         const result = record.result as BatchResult;
         const output = options.output ?? `${file.replace(/\.jsonl$/, '')}.results.jsonl`;
         await writeFile(output, await runtime.artifacts.get(result.outputKey));

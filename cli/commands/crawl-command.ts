@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
-import { TwinError } from '../../core/errors.ts';
 import { type CrawlResult, CrawlSource, type FeatureBuildResult } from '../../core/jobs/job-contracts.ts';
 import { print, withRuntime } from '../cli-context.ts';
-import { followJob } from '../follow-job.ts';
+import { followToCompletion } from '../follow-to-completion.ts';
 import { formatDuration, formatTable } from '../format-table.ts';
 
 export function crawlCommand(): Command {
@@ -34,25 +33,16 @@ export function crawlCommand(): Command {
           source: options.source,
           buildFeatures: options.features,
         });
-        const crawled = await followJob(
-          job.id,
-          { jobs: runtime.metadata.jobs, queue: runtime.queue },
-          { label: 'crawl' },
-        );
-        if (crawled.status !== 'completed')
-          throw new TwinError(`crawl ${crawled.status}: ${crawled.error ?? ''}`);
+        const crawled = await followToCompletion(job.id, runtime, { label: 'crawl', what: 'crawl' });
         const crawl = crawled.result as CrawlResult;
         // Every build covering the crawl's changes: the crawl's own, or a worker relay's that took
         // some of them first. Followed one after the other; they share the feature queue anyway.
         const builds: FeatureBuildResult[] = [];
         for (const featureJobId of crawl.featureJobIds ?? []) {
-          const built = await followJob(
-            featureJobId,
-            { jobs: runtime.metadata.jobs, queue: runtime.queue },
-            { label: 'features' },
-          );
-          if (built.status !== 'completed')
-            throw new TwinError(`feature build ${featureJobId} ${built.status}: ${built.error ?? ''}`);
+          const built = await followToCompletion(featureJobId, runtime, {
+            label: 'features',
+            what: `feature build ${featureJobId}`,
+          });
           builds.push(built.result as FeatureBuildResult);
         }
         const features = combinedFeatureBuilds(builds);

@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
-import { TwinError } from '../../core/errors.ts';
 import type { FeatureBuildResult } from '../../core/jobs/job-contracts.ts';
 import { Category, Platform } from '../../core/types/category.ts';
 import { print, withRuntime } from '../cli-context.ts';
-import { followJob } from '../follow-job.ts';
+import { followToCompletion } from '../follow-to-completion.ts';
 import { formatTable } from '../format-table.ts';
 import { featureSummary } from './crawl-command.ts';
 
@@ -30,13 +29,10 @@ export function featuresCommand(): Command {
           category: options.category,
           force: options.force ?? false,
         });
-        const record = await followJob(
-          job.id,
-          { jobs: runtime.metadata.jobs, queue: runtime.queue },
-          { label: 'features' },
-        );
-        if (record.status !== 'completed')
-          throw new TwinError(`feature build ${record.status}: ${record.error ?? ''}`);
+        const record = await followToCompletion(job.id, runtime, {
+          label: 'features',
+          what: 'feature build',
+        });
         const result = record.result as FeatureBuildResult;
         print(options.json ? JSON.stringify(result, null, 2) : featureSummary(result));
       });

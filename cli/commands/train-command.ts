@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { TwinError, ValidationError } from '../../core/errors.ts';
+import { ValidationError } from '../../core/errors.ts';
 import type { FineTuneResult } from '../../core/jobs/job-contracts.ts';
 import { submitIdempotentJob } from '../../core/jobs/submit-job.ts';
 import { renderLossCurveAscii } from '../../training/index.ts';
 import { print, withRuntime } from '../cli-context.ts';
-import { followJob } from '../follow-job.ts';
+import { followToCompletion } from '../follow-to-completion.ts';
 import { formatDuration } from '../format-table.ts';
 import { positiveInteger } from './documents-command.ts';
 import { formatMetrics } from './models-command.ts';
@@ -67,13 +67,7 @@ export function trainCommand(): Command {
         const record =
           job.status === 'completed'
             ? job
-            : await followJob(
-                job.id,
-                { jobs: runtime.metadata.jobs, queue: runtime.queue },
-                { label: 'train' },
-              );
-        if (record.status !== 'completed')
-          throw new TwinError(`fine-tune ${record.status}: ${record.error ?? ''}`);
+            : await followToCompletion(job.id, runtime, { label: 'train', what: 'fine-tune' });
         const result = record.result as FineTuneResult;
         if (options.json) {
           print(JSON.stringify({ jobId: record.id, ...result }, null, 2));
