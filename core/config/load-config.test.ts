@@ -98,6 +98,7 @@ describe('loadConfig', () => {
       backoffMs: 5000,
       stalledIntervalMs: 30000,
       lockDurationMs: 60000,
+      maxStalledCount: 1,
     };
     const postgresDefaults = { schema: 'twin', poolSize: 10 };
     const qdrantDefaults = {
