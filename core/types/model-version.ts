@@ -6,8 +6,19 @@ export const ModelArtifact = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('local'), key: z.string().min(1), sha256: z.string().length(64) }),
   /** A model served by an OpenAI-compatible endpoint (OpenAI fine-tunes, Ollama, vLLM…). */
   z.object({ kind: z.literal('openai-compatible'), baseUrl: z.string().url(), model: z.string().min(1) }),
-  /** A local GGUF file (llama.cpp). */
-  z.object({ kind: z.literal('gguf'), path: z.string().min(1), sha256: z.string().length(64).nullable() }),
+  /** A local GGUF file (llama.cpp); `origin` says where a pulled pretrained file came from. */
+  z.object({
+    kind: z.literal('gguf'),
+    path: z.string().min(1),
+    sha256: z.string().length(64).nullable(),
+    origin: z
+      .object({
+        source: z.string().min(1),
+        licence: z.string().min(1),
+        parameters: z.number().int().positive(),
+      })
+      .optional(),
+  }),
   /** A model folder written by an external trainer (Hugging Face layout). */
   z.object({ kind: z.literal('folder'), path: z.string().min(1) }),
 ]);
