@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { fileSha256 } from '../../core/hashing.ts';
 import { lineageOf } from '../../core/registry/lineage.ts';
 import { parseModelReference } from '../../core/registry/model-reference.ts';
 import { checkGate, promoteModel, rollbackModel } from '../../core/registry/promote-model.ts';
@@ -283,10 +283,4 @@ function describeVersion(version: ModelVersion): string {
     `loss           ${last ? `step ${last.step}: train ${last.trainLoss.toFixed(3)}, validation ${last.validationLoss?.toFixed(3) ?? '—'}` : '—'}`,
     `created        ${version.createdAt} by ${version.createdBy}${version.jobId ? ` (job ${version.jobId})` : ''}`,
   ].join('\n');
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { errorMessage, NotFoundError, ValidationError } from '../errors.ts';
+import { fileSha256 } from '../hashing.ts';
 import type { Logger } from '../logger.ts';
 import type { ChatMessage, FinishReason, GenerationRequest, GenerationSummary } from '../ports/generator.ts';
 import type { AnswerScore, PromptBudget, ScoreRequest, ScoringModel } from '../ports/runnable-model.ts';
@@ -113,7 +112,7 @@ export class GgufGenerator implements ScoringModel {
     if (!info.isFile()) throw new ValidationError(`GGUF model ${file} is not a file`);
     await checkGgufHeader(file);
     if (files.sha256) {
-      const actual = await sha256File(file);
+      const actual = await fileSha256(file);
       if (actual !== files.sha256)
         throw new ValidationError(
           `GGUF model ${file} has sha256 ${actual}, the registry says ${files.sha256}: the file changed since it was registered`,
@@ -349,10 +348,4 @@ function commonPrefixLength(first: readonly Token[], second: readonly Token[]): 
   let length = 0;
   while (length < first.length && length < second.length && first[length] === second[length]) length++;
   return length;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

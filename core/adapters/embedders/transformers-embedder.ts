@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import {
@@ -13,6 +12,7 @@ import {
 import { z } from 'zod';
 import { Semaphore } from '../../concurrency/semaphore.ts';
 import { ConfigError, errorMessage, ServiceError, ValidationError } from '../../errors.ts';
+import { fileSha256 } from '../../hashing.ts';
 import type { Embedder } from '../../ports/embedder.ts';
 import { assertEmbeddable } from './assert-embeddable.ts';
 import { splitIntoBatches } from './split-into-batches.ts';
@@ -235,9 +235,7 @@ async function readModelConfig(folder: string): Promise<z.infer<typeof ModelConf
 async function hashFiles(paths: string[]): Promise<string> {
   const combined = createHash('sha256');
   for (const path of paths) {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    combined.update(`${basename(path)}:${hash.digest('hex')}\n`);
+    combined.update(`${basename(path)}:${await fileSha256(path)}\n`);
   }
   return combined.digest('hex');
 }
