@@ -216,7 +216,10 @@ describe('web UI', () => {
     await page.press('#question', 'Enter');
     const second = page.locator('.message.assistant').nth(1);
     await expect.poll(() => second.getAttribute('data-state')).toBe('done');
-    expect(await second.locator('.answer').textContent()).toBe(streamedAnswer);
+    // Two paragraphs of Markdown; the citations' brackets become chips (valid or not, by the sources).
+    expect(await second.locator('.answer p').allTextContents()).toEqual(
+      streamedAnswer.split('\n\n').map((paragraph) => paragraph.replace(/\[(\d)\]/g, (_, number) => number)),
+    );
     expect(await second.locator('.model-version').textContent()).toBe('twin:1');
     expect(await page.locator('#chat-status').textContent()).toMatch(
       /^Answer from twin:1 finished, with \d sources\.$/,
@@ -241,6 +244,94 @@ describe('web UI', () => {
     // The key is remembered by this browser, and nothing ran that should not have.
     await page.reload();
     expect(await page.locator('#api-key').inputValue()).toBe(apiKey);
+    expect(await page.title()).toBe('LLM Twin · Chat');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('renders the answer as Markdown while it streams, with citations that open and point at their source', async () => {
+    const { page, problems } = await openPage('/');
+    // The sources' pages, served to this browser only: a click on a citation must not leave the machine.
+    await page
+      .context()
+      .route('https://example.com/**', (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<title>source</title>' }),
+      );
+    await page.fill('#api-key', apiKey);
+    const answer = page.locator('.message.assistant .answer');
+
+    // Stalled after "## Why I ship small models\n\nI’d rather ship a **small": the heading is already
+    // rendered, and the bold that has not closed yet shows its stars.
+    replay.script({ sse: 'openai-chat-stream-markdown.sse', stallAfter: 17 });
+    await page.fill('#question', 'Would you rather ship a small model?');
+    await page.click('#send');
+    await expect.poll(() => answer.locator('p').textContent()).toBe('I’d rather ship a **small');
+    expect(await answer.locator('h2').textContent()).toBe('Why I ship small models');
+    expect(await answer.locator('strong').count()).toBe(0);
+    await page.click('#stop');
+    await page.click('#new-conversation');
+
+    replay.script({ sse: 'openai-chat-stream-markdown.sse' });
+    await page.fill('#question', 'Would you rather ship a small model?');
+    await page.click('#send');
+    const turn = page.locator('.message.assistant');
+    await expect.poll(() => turn.getAttribute('data-state')).toBe('done');
+    expect(await answer.locator('h2').textContent()).toBe('Why I ship small models');
+    expect(await answer.locator('strong').allTextContents()).toEqual(['small model', 'nested']);
+    expect(await answer.locator('em').allTextContents()).toEqual(['Evaluation']);
+    expect(await answer.locator('ol > li').count()).toBe(2);
+    expect(await answer.locator('ol > li ul > li').textContent()).toBe('even when nested');
+    expect(await answer.locator('pre code.language-ts').textContent()).toBe(
+      "const cited = '[1] **not bold**';",
+    );
+    expect(await answer.locator(':not(pre) > code').textContent()).toBe('[1]');
+    expect(await answer.locator('blockquote').textContent()).toBe(
+      `<img src=x onerror="document.title='pwned'"> is shown as text, and [this](javascript:document.title='pwned') is not a link.`,
+    );
+    // Outside code, no Markdown syntax is left as text.
+    const prose = await answer.evaluate((node) => {
+      const copy = node.cloneNode(true) as HTMLElement;
+      for (const code of Array.from(copy.querySelectorAll('pre, code'))) code.remove();
+      return copy.textContent ?? '';
+    });
+    expect(prose).not.toMatch(/##|\*\*|```/);
+    const post = answer.locator('a:not(.citation)');
+    expect(await post.count()).toBe(1);
+    expect(await post.getAttribute('href')).toBe('https://example.com/posts/small-models');
+    expect(await post.getAttribute('rel')).toBe('noopener noreferrer nofollow');
+    expect(await post.getAttribute('target')).toBe('_blank');
+
+    // [1] is a chip linking to source 1 with its title; [9] was never given, so it stays struck text.
+    const source = turn.locator('.sources li[data-source="1"]');
+    const sourceUrl = await source.locator('a').getAttribute('href');
+    expect(sourceUrl).toMatch(/^https:\/\/example\.com\//);
+    const citation = answer.locator('.citation:not(.invalid)');
+    expect(await citation.count()).toBe(1);
+    expect(await citation.evaluate((node) => node.tagName)).toBe('A');
+    expect(await citation.textContent()).toBe('1');
+    expect(await citation.getAttribute('href')).toBe(sourceUrl);
+    expect(await citation.getAttribute('title')).toBe(await source.locator('a').textContent());
+    expect(await answer.locator('.citation.invalid').allTextContents()).toEqual(['[9]']);
+    const [opened] = await Promise.all([page.waitForEvent('popup'), citation.click()]);
+    await opened.waitForLoadState();
+    expect(opened.url()).toBe(sourceUrl);
+    await opened.close();
+    await expect.poll(() => source.getAttribute('class')).toBe('cited');
+
+    // The history keeps what the model wrote, not what the page made of it.
+    replay.script({ sse: 'openai-chat-stream.sse' });
+    await page.fill('#question', 'And the evaluation set?');
+    await page.click('#send');
+    await expect.poll(() => turn.nth(1).getAttribute('data-state')).toBe('done');
+    const history = (
+      replay.requests.at(-1)?.body as { messages?: { role: string; content: string }[] } | undefined
+    )?.messages;
+    expect(history?.find((message) => message.role === 'assistant')?.content).toMatch(
+      /^## Why I ship small models\n\nI’d rather ship a \*\*small model\*\*/,
+    );
+
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.locator('a[href^="javascript"]').count()).toBe(0);
     expect(await page.title()).toBe('LLM Twin · Chat');
     expect(problems).toEqual([]);
     await page.close();

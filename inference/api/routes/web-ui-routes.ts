@@ -15,6 +15,9 @@ const assetTypes: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
   'web-ui.js': 'text/javascript; charset=utf-8',
   'chat.js': 'text/javascript; charset=utf-8',
+  'markdown.js': 'text/javascript; charset=utf-8',
+  'markdown-blocks.js': 'text/javascript; charset=utf-8',
+  'markdown-inline.js': 'text/javascript; charset=utf-8',
   'models.js': 'text/javascript; charset=utf-8',
 };
 

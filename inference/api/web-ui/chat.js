@@ -1,6 +1,8 @@
 // The chat page: asks /v1/chat/completions with `stream: true` and renders the SSE chunks as they
 // arrive. The first chunk carries the sources and the serving version (`sources`, `twin`), so they
-// are shown before the answer finishes.
+// are shown before the answer finishes. The answer is Markdown, re-rendered as it grows, with its
+// `[n]` citations linked to those sources.
+import { renderMarkdown, updateChildren } from './markdown.js';
 import { element, errorOf, readServerSentEvents, safeLink, show, storedKey } from './web-ui.js';
 
 const form = document.getElementById('ask');
@@ -25,6 +27,17 @@ document.getElementById('new-conversation').addEventListener('click', () => {
   show(errorRegion, '');
 });
 stopButton.addEventListener('click', () => running?.abort());
+// A citation opens its source in a new tab (its link does that) and points at it in the list below.
+conversation.addEventListener('click', (event) => {
+  const citation = event.target.closest?.('.citation[data-source]');
+  const item = citation
+    ?.closest('.message')
+    ?.querySelector(`.sources li[data-source="${Number(citation.dataset.source)}"]`);
+  if (!item) return;
+  for (const cited of conversation.querySelectorAll('.sources li.cited')) cited.classList.remove('cited');
+  item.classList.add('cited');
+  item.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+});
 questionBox.addEventListener('keydown', (event) => {
   // Enter sends, Shift+Enter is a new line, as in most chat boxes.
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -69,7 +82,7 @@ async function ask(question) {
     element('p', { class: 'who' }, 'You'),
     element('p', { class: 'text' }, question),
   );
-  const answer = element('p', { class: 'text answer' });
+  const answer = element('div', { class: 'text answer markdown' });
   const version = element('span', { class: 'model-version' }, '…');
   const sources = element('section', { class: 'sources', hidden: true, 'aria-label': 'Sources' });
   const turn = element(
@@ -80,7 +93,18 @@ async function ask(question) {
     sources,
   );
   let text = '';
+  let listed = [];
   let finished = false;
+  // Chunks arrive faster than frames: render at most once per frame, and once more at the end.
+  let frame = 0;
+  const render = () => {
+    cancelAnimationFrame(frame);
+    frame = 0;
+    updateChildren(answer, renderMarkdown(text, { document, sources: listed }));
+  };
+  const scheduleRender = () => {
+    frame ||= requestAnimationFrame(render);
+  };
   try {
     const response = await fetch('/v1/chat/completions', {
       method: 'POST',
@@ -104,11 +128,15 @@ async function ask(question) {
         version.textContent = chunk.twin.model_version;
         version.title = `feature set ${chunk.twin.feature_set} · generator ${chunk.twin.generator}`;
       }
-      if (Array.isArray(chunk.sources)) renderSources(sources, chunk.sources, chunk.twin?.retrieved ?? 0);
+      if (Array.isArray(chunk.sources)) {
+        listed = chunk.sources;
+        renderSources(sources, listed, chunk.twin?.retrieved ?? 0);
+        scheduleRender();
+      }
       const piece = chunk.choices?.[0]?.delta?.content;
       if (piece) {
         text += piece;
-        answer.append(document.createTextNode(piece));
+        scheduleRender();
         turn.dataset.state = 'streaming';
       }
     });
@@ -123,6 +151,7 @@ async function ask(question) {
       show(errorRegion, error.message);
     }
   } finally {
+    render();
     turn.removeAttribute('aria-busy');
     // What was shown stays in the history, even a stopped answer: it is what the user saw.
     if (turn.isConnected)
@@ -148,7 +177,7 @@ function renderSources(region, sources, retrieved) {
         ...sources.map((source) =>
           element(
             'li',
-            { value: source.index },
+            { value: source.index, 'data-source': source.index },
             safeLink(source.url, source.title || source.url),
             ' ',
             element(
