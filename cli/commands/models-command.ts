@@ -1,8 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
-import { fileSha256 } from '../../core/hashing.ts';
+import { inspectGgufFile } from '../../core/models/inspect-gguf-file.ts';
 import { lineageOf } from '../../core/registry/lineage.ts';
 import { parseModelReference } from '../../core/registry/model-reference.ts';
 import { checkGate, promoteModel, rollbackModel } from '../../core/registry/promote-model.ts';
@@ -212,10 +210,8 @@ export function modelsCommand(): Command {
       await withRuntime(this, async (runtime) => {
         let artifact: ModelArtifact;
         if (options.gguf) {
-          const path = resolve(options.gguf);
-          if (!existsSync(path) || !statSync(path).isFile())
-            throw new NotFoundError(`GGUF file ${path} not found`);
-          artifact = { kind: 'gguf', path, sha256: await fileSha256(path) };
+          const { path, sha256 } = await inspectGgufFile(options.gguf);
+          artifact = { kind: 'gguf', path, sha256 };
         } else {
           let baseUrl: URL;
           try {

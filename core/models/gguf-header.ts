@@ -10,9 +10,10 @@ const minimumTensorBytes = 8 + 1 + 4 + 8 + 4 + 8;
 /**
  * Rejects a file that starts like GGUF but whose header promises more tensors or metadata than
  * the file can hold (truncated downloads, corrupt copies). node-llama-cpp's parser trusts those
- * counts and would allocate for them for minutes; a wrong magic is left for it to report.
+ * counts and would allocate for them for minutes; a wrong magic is left for it to report. `label`
+ * names the file in errors.
  */
-export async function checkGgufHeader(path: string): Promise<void> {
+export async function checkGgufHeader(path: string, label = path): Promise<void> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
@@ -21,20 +22,20 @@ export async function checkGgufHeader(path: string): Promise<void> {
     if (bytesRead < 4 || header.toString('latin1', 0, 4) !== 'GGUF') return;
     if (bytesRead < headerBytes) {
       throw new ValidationError(
-        `${path} is not a usable GGUF file: it ends inside its ${headerBytes}-byte header`,
+        `${label} is not a usable GGUF file: it ends inside its ${headerBytes}-byte header`,
       );
     }
     const version = header.readUInt32LE(4);
     const tensors = header.readBigUInt64LE(8);
     const entries = header.readBigUInt64LE(16);
     if (version < 2 || version > 3) {
-      throw new ValidationError(`${path} is GGUF version ${version}; llama.cpp reads versions 2 and 3`);
+      throw new ValidationError(`${label} is GGUF version ${version}; llama.cpp reads versions 2 and 3`);
     }
     const needed =
       BigInt(headerBytes) + tensors * BigInt(minimumTensorBytes) + entries * BigInt(minimumEntryBytes);
     if (needed > BigInt(size)) {
       throw new ValidationError(
-        `${path} is not a usable GGUF file: its header lists ${tensors} tensors and ${entries} metadata entries, more than its ${size} bytes can hold (truncated or corrupt; copy or convert it again)`,
+        `${label} is not a usable GGUF file: its header lists ${tensors} tensors and ${entries} metadata entries, more than its ${size} bytes can hold (truncated or corrupt; copy or convert it again)`,
       );
     }
   } finally {

@@ -14,8 +14,9 @@ export const ModelArtifact = z.discriminatedUnion('kind', [
     origin: z
       .object({
         source: z.string().min(1),
-        licence: z.string().min(1),
-        parameters: z.number().int().positive(),
+        /** Absent when neither a catalog nor the file's own metadata states one. */
+        licence: z.string().min(1).optional(),
+        parameters: z.number().int().positive().optional(),
       })
       .optional(),
   }),

