@@ -64,7 +64,6 @@ export function modelsPullCommand(): Command {
           path: pulled.path,
           sha256: pulled.sha256,
           origin: pulled.origin,
-          featureSetId: async () => (await runtime.currentFeatureSet()).id,
           createdBy: runtime.config.training.actor,
         });
         if (options.json) {

@@ -301,6 +301,15 @@ const ServerConfig = z
     /** The model name `twin` in API requests resolves to. */
     modelName: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
     /**
+     * The pretrained model served while `modelName` has no production version (its latest
+     * registered version); null = extractive answers until a twin is promoted.
+     */
+    baseModel: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+      .nullable()
+      .default('smollm2-135m-instruct'),
+    /**
      * Server directories `POST /api/crawl` may read (absolute paths); [] = none: over HTTP only
      * URLs and git addresses are crawled, local paths and file:// URLs are refused.
      */

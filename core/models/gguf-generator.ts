@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { errorMessage, NotFoundError, ValidationError } from '../errors.ts';
 import { fileSha256 } from '../hashing.ts';
@@ -27,9 +28,12 @@ export type GgufModelFiles = { path: string; sha256: string | null };
 
 export type GgufGeneratorOptions = {
   id: string;
-  /** llama.cpp threads: 1 by default, the right number on the 2-core machines this runs on. */
+  /** llama.cpp threads: one per core the process may use, by default. */
   threads?: number;
-  /** Tokens of context (prompt + answer); capped at what the model was trained with. */
+  /**
+   * Tokens of context (prompt + answer), 4,096 by default: room for several numbered passages.
+   * Capped at what the model was trained with.
+   */
   contextSize?: number;
   /** Use a GPU when llama.cpp finds one; off by default (the build machines have none). */
   gpu?: boolean;
@@ -119,7 +123,7 @@ export class GgufGenerator implements ScoringModel {
         );
     }
     const module = await loadNodeLlamaCpp();
-    const threads = options.threads ?? 1;
+    const threads = options.threads ?? availableParallelism();
     const logger = options.logger;
     const llama = await module.getLlama({
       gpu: options.gpu ? 'auto' : false,
@@ -250,6 +254,10 @@ export class GgufGenerator implements ScoringModel {
           ...(request.stop && request.stop.length > 0 ? { customStopTriggers: request.stop } : {}),
           signal,
           stopOnAbortSignal: true,
+          // Small models fall into loops ("a feature view, which is a feature view, which…"): a
+          // mild penalty on the answer's own last 64 tokens (never the prompt, so quoting a
+          // passage is not punished) is llama.cpp's usual remedy.
+          repeatPenalty: { penalty: 1.1, lastTokens: 64, penalizeNewLine: false },
           onTextChunk: (text) => {
             if (!text) return;
             pieces.push(text);

@@ -96,6 +96,7 @@ export type LlamaChatSession = {
       topP?: number;
       seed?: number;
       customStopTriggers?: string[];
+      repeatPenalty?: { penalty?: number; lastTokens?: number; penalizeNewLine?: boolean };
       signal?: AbortSignal;
       stopOnAbortSignal?: boolean;
       onTextChunk?: (text: string) => void;

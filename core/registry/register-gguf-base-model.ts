@@ -6,8 +6,6 @@ export type GgufBaseModel = {
   path: string;
   sha256: string;
   origin: NonNullable<Extract<ModelArtifact, { kind: 'gguf' }>['origin']>;
-  /** Called only when a version is registered: working it out loads the embedder. */
-  featureSetId: () => Promise<string>;
   createdBy: string;
 };
 
@@ -31,7 +29,9 @@ export async function registerGgufBaseModel(
     baseModel: null,
     hyperparameters: {},
     datasetId: null,
-    featureSetId: await model.featureSetId(),
+    // A pretrained model learnt from no feature set of ours: it is served with the current one
+    // (resolveServing), and a promotion of it does not move the serving feature set.
+    featureSetId: null,
     parentVersion: null,
     metrics: {},
     lossCurve: [],

@@ -2,6 +2,7 @@ import { type OpenModelOptions, openModel } from '../../core/models/open-model.t
 import type { ModelVersion } from '../../core/types/model-version.ts';
 import { ExtractiveGenerator, type ExtractiveGeneratorOptions } from './extractive-generator.ts';
 import type { TwinGenerator } from './twin-generator.ts';
+import { withCitations } from './with-citations.ts';
 import { withExtractiveFallback } from './with-extractive-fallback.ts';
 
 /** What opening a registered model takes: the artifact store, a logger, how endpoints are reached. */
@@ -15,8 +16,8 @@ export type CreateGeneratorOptions = {
 
 /**
  * The generator that serves a registered model version, opened by core's model runner (local
- * checkpoint, OpenAI-compatible endpoint, GGUF file). With no version (none registered or
- * aliased) it is the extractive fallback.
+ * checkpoint, OpenAI-compatible endpoint, GGUF file), its citations checked against the passages
+ * it was given. With no version (none registered or aliased) it is the extractive fallback.
  */
 export async function createGenerator(
   version: ModelVersion | null,
@@ -24,7 +25,8 @@ export async function createGenerator(
   options: CreateGeneratorOptions = {},
 ): Promise<TwinGenerator> {
   if (!version) return new ExtractiveGenerator(options.extractive);
-  const model = await openModel(version, dependencies);
+  // Models cite as well as they can; the attributor makes what the reader sees true.
+  const model = withCitations(await openModel(version, dependencies));
   return options.fallbackToExtractive
     ? withExtractiveFallback(model, { logger: dependencies.logger })
     : model;

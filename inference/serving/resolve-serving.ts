@@ -13,7 +13,8 @@ export type Serving = { version: ModelVersion | null; featureSet: FeatureSet; em
  * What answers a request: the model version the reference points at now (aliases are read per
  * request, so a promotion or rollback takes effect without a restart) and the feature set that
  * version was trained on, with the embedder checked against it (the skew guard). `twin` with no
- * production version yet serves the current feature set with no generator (extractive answers).
+ * production version yet serves the pulled base model (`server.baseModel`, its latest version)
+ * over the current feature set, or, with none pulled, no generator (extractive answers).
  */
 export async function resolveServing(
   dependencies: InferenceDependencies,
@@ -27,6 +28,7 @@ export async function resolveServing(
   } catch (error) {
     const isDefault = requested === dependencies.config.server.modelName && !('version' in reference);
     if (!(error instanceof NotFoundError) || !isDefault) throw error;
+    version = await latestBaseModel(dependencies);
   }
   const featureSet = version?.featureSetId
     ? await dependencies.metadata.featureSets.get(version.featureSetId)
@@ -41,4 +43,15 @@ export async function resolveServing(
   const embedder = await dependencies.embedder();
   assertEmbedderMatches(featureSet, embedder);
   return { version, featureSet, embedder };
+}
+
+/** The newest registered version of the configured pretrained base model, if it was pulled. */
+async function latestBaseModel(dependencies: InferenceDependencies): Promise<ModelVersion | null> {
+  const name = dependencies.config.server.baseModel;
+  if (!name) return null;
+  const versions = await dependencies.metadata.models.list(name);
+  return versions.reduce<ModelVersion | null>(
+    (latest, version) => (latest === null || version.version > latest.version ? version : latest),
+    null,
+  );
 }
