@@ -42,6 +42,13 @@ try {
     const code = await main(['node', 'twin', '--config', demoConfig, ...args]);
     if (code !== 0) throw new Error(`twin ${args[0]} exited with ${code}`);
   };
+  /** A step whose refusal is part of the story (a gate that says no); true when it succeeded. */
+  const twinMayRefuse = async (...args: string[]): Promise<boolean> => {
+    process.stdout.write(
+      `\n$ twin ${args.map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg)).join(' ')}\n`,
+    );
+    return (await main(['node', 'twin', '--config', demoConfig, ...args])) === 0;
+  };
 
   /** Runs a command and returns what it printed, for the steps that need an id from the output. */
   const capture = async (...args: string[]): Promise<string> => {
@@ -77,18 +84,42 @@ try {
   step('Ask the feature store a question');
   await twin('search', 'How do I stop training-serving skew?', '-k', '3');
 
+  step(
+    'The base model: SmolLM2-135M-Instruct (Apache-2.0), pulled once into the model cache and hash-checked',
+  );
+  const pulled = await twinMayRefuse('models', 'pull', 'smollm2-135m-instruct');
+  if (pulled) {
+    step(
+      'Before any training, the twin answers with the base model, grounded in retrieved passages, with citations',
+    );
+    await twin(
+      'chat',
+      'Why did rolling back the ranking model that recommended cat food take forty minutes?',
+      '--max-tokens',
+      '120',
+      '--temperature',
+      '0',
+    );
+  } else {
+    process.stdout.write(
+      '\nNo base model could be pulled (the reason is above): the demo carries on with the small local model alone.\n',
+    );
+  }
+
   step('Training: an instruction dataset from the cleaned documents (offline generator, no LLM)');
   const built = await capture('datasets', 'build', '--json');
   const datasetId = (JSON.parse(built) as { id: string }).id;
   await twin('datasets', 'show', datasetId, '--examples', '2');
   step('Fine-tune the local twin on CPU (demo preset) and register it as a new version');
-  await twin('train', '--dataset', datasetId, '--backend', 'local');
+  await twin('train', '--dataset', datasetId, '--backend', 'local', '--set', 'steps=200');
   const versions = JSON.parse(await capture('models', 'list', 'twin', '--json')) as {
     versions: { version: number }[];
   };
   const latest = Math.max(...versions.versions.map((entry) => entry.version));
-  step('Evaluate it on the held-out split, then promote it through the gate');
-  await twin(
+  step(
+    'Evaluate it on the held-out split beside its baseline, then promote it only if the gate says it is better',
+  );
+  await twinMayRefuse(
     'eval',
     `twin:${latest}`,
     '--dataset',
@@ -111,7 +142,16 @@ try {
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    await twin('chat', 'What do you think about rolling back models?', '--url', url, '--max-tokens', '60');
+    await twin(
+      'chat',
+      'What do you think about rolling back models?',
+      '--url',
+      url,
+      '--max-tokens',
+      '120',
+      '--temperature',
+      '0',
+    );
     process.stdout.write(
       `\nThe API served ${url}/v1/chat/completions (OpenAPI at ${url}/openapi.json); the same server has a web UI at ${url}/ (chat) and ${url}/models (versions, lineage, metrics, loss curves).\n`,
     );

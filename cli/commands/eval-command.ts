@@ -1,22 +1,31 @@
+import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { ValidationError } from '../../core/errors.ts';
+import { errorMessage, ValidationError } from '../../core/errors.ts';
+import { baselineVersion } from '../../core/registry/baseline-version.ts';
 import { checkGate, promoteModel } from '../../core/registry/promote-model.ts';
 import { resolveModel } from '../../core/registry/resolve-model.ts';
-import { evaluateVersion } from '../../training/index.ts';
+import { answerGrounded, evaluateGrounding, servingFor } from '../../inference/index.ts';
+import { evaluateAnswers, evaluateVersion } from '../../training/index.ts';
 import { print, withRuntime } from '../cli-context.ts';
 import { formatTable } from '../format-table.ts';
 import { positiveInteger } from './documents-command.ts';
 import { formatMetrics } from './models-command.ts';
 
+const compared = ['rougeL', 'styleSimilarity', 'perplexity', 'groundedness', 'citationValidity'] as const;
+
 export function evalCommand(): Command {
   return new Command('eval')
     .description(
-      'evaluate a model version on a dataset’s test split (ROUGE-L, style similarity, perplexity, LLM judge) and store the metrics on the version',
+      'evaluate a model version on a dataset’s test split (ROUGE-L, style similarity, perplexity, LLM judge) and on grounded questions (groundedness, citation validity), beside its baseline (its base model, else the extractive answerer), and store the metrics on the version',
     )
     .argument('<model>', 'NAME:VERSION, NAME@ALIAS or NAME (production)')
     .requiredOption('-d, --dataset <id>', 'dataset whose test split to evaluate on')
-    .option('-n, --limit <n>', 'at most this many test examples', (value) =>
+    .option('-n, --limit <n>', 'at most this many test examples and questions', (value) =>
       positiveInteger(value, '--limit'),
+    )
+    .option(
+      '--questions <file>',
+      'questions to answer with retrieval for the grounding metrics: JSON {"questions":[{"question":…}]} or JSONL of {"question":…} (default: the test split’s instructions)',
     )
     .option(
       '--max-tokens <n>',
@@ -27,8 +36,9 @@ export function evalCommand(): Command {
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', Number.parseFloat, 0)
     .option(
       '--gate',
-      'then promote to production if it beats the current production version on training.gate.metric',
+      'then promote to production if it beats the current production version (or, for a first promotion, its baseline) on training.gate.metric',
     )
+    .option('--no-baseline', 'do not measure the baseline (a first promotion then has nothing to beat)')
     .option(
       '--samples <n>',
       'print this many generated answers',
@@ -42,9 +52,11 @@ export function evalCommand(): Command {
       options: {
         dataset: string;
         limit?: number;
+        questions?: string;
         maxTokens: number;
         temperature: number;
         gate?: boolean;
+        baseline: boolean;
         samples: number;
         json?: boolean;
       },
@@ -52,48 +64,122 @@ export function evalCommand(): Command {
       if (!Number.isFinite(options.temperature) || options.temperature < 0 || options.temperature > 2) {
         throw new ValidationError('--temperature must be a number from 0 to 2');
       }
+      const fileQuestions = options.questions ? await readQuestions(options.questions) : null;
       await withRuntime(this, async (runtime) => {
         const version = await resolveModel(runtime.metadata.models, reference);
         let lastLine = 0;
-        const { evaluation, version: updated } = await evaluateVersion(
+        const progress = (label: string) => (fraction: number, message?: string) => {
+          if (Date.now() - lastLine < 2000 && fraction < 1) return;
+          lastLine = Date.now();
+          process.stderr.write(`eval ${label}: ${Math.round(fraction * 100)}% ${message ?? ''}\n`);
+        };
+        const embedder = await runtime.queryEmbedder();
+        const split = { datasetId: options.dataset, ...(options.limit ? { limit: options.limit } : {}) };
+        const generation = { maxTokens: options.maxTokens, temperature: options.temperature };
+        const common = {
+          metadata: runtime.metadata,
+          artifacts: runtime.artifacts,
+          config: runtime.config,
+          embedder,
+          logger: runtime.logger,
+        };
+        const { evaluation } = await evaluateVersion(
           version,
-          {
-            datasetId: options.dataset,
-            maxTokens: options.maxTokens,
-            temperature: options.temperature,
-            ...(options.limit ? { limit: options.limit } : {}),
-          },
-          {
-            metadata: runtime.metadata,
-            artifacts: runtime.artifacts,
-            config: runtime.config,
-            embedder: await runtime.queryEmbedder(),
-            logger: runtime.logger,
-            progress: (fraction, message) => {
-              if (Date.now() - lastLine < 2000 && fraction < 1) return;
-              lastLine = Date.now();
-              process.stderr.write(`eval: ${Math.round(fraction * 100)}% ${message ?? ''}\n`);
-            },
-          },
+          { ...split, ...generation },
+          { ...common, progress: progress(`${version.name}:${version.version}`) },
         );
+        const questions = (fileQuestions ?? evaluation.samples.map((sample) => sample.instruction)).slice(
+          0,
+          options.limit ?? Number.POSITIVE_INFINITY,
+        );
+        const grounding = await evaluateGrounding(runtime.inference, version, questions, {
+          ...generation,
+          progress: (done, total) => progress('grounding')(done / total, `answered ${done}/${total}`),
+        });
+        const metrics: Record<string, number> = {
+          groundedness: grounding.groundedness,
+          citationValidity: grounding.citationValidity,
+        };
+
+        // The baseline, measured on the same examples and questions in the same run.
+        let baselineLabel: string | null = null;
+        const baselineMetrics: Record<string, number> = {};
+        if (options.baseline) {
+          const base = await baselineVersion(runtime.metadata.models, version);
+          baselineLabel = base ? `${base.name}:${base.version} (base model)` : 'extractive (no base model)';
+          const measured = base
+            ? (
+                await evaluateVersion(
+                  base,
+                  { ...split, ...generation },
+                  { ...common, progress: progress('baseline') },
+                )
+              ).evaluation
+            : await evaluateAnswers(
+                split,
+                async (instruction) =>
+                  (
+                    await answerGrounded(
+                      runtime.inference,
+                      await servingFor(runtime.inference, null),
+                      instruction,
+                      generation,
+                    )
+                  ).answer,
+                { ...common, progress: progress('baseline') },
+              );
+          const baseGrounding = await evaluateGrounding(runtime.inference, base, questions, generation);
+          Object.assign(baselineMetrics, numericMetrics(measured.metrics), {
+            groundedness: baseGrounding.groundedness,
+            citationValidity: baseGrounding.citationValidity,
+          });
+          for (const [key, value] of Object.entries(baselineMetrics)) metrics[`baseline.${key}`] = value;
+        }
+        const updated = await runtime.metadata.models.updateMetrics(version.name, version.version, metrics);
+
         if (options.json) {
-          print(JSON.stringify({ model: `${updated.name}:${updated.version}`, ...evaluation }, null, 2));
+          print(
+            JSON.stringify(
+              {
+                model: `${updated.name}:${updated.version}`,
+                ...evaluation,
+                grounding,
+                baseline: baselineLabel ? { model: baselineLabel, metrics: baselineMetrics } : null,
+              },
+              null,
+              2,
+            ),
+          );
         } else {
           print(
             `${updated.name}:${updated.version} on ${options.dataset}: ${formatMetrics(updated.metrics)}`,
           );
+          const row = (label: string, values: Record<string, number | undefined>) => [
+            label,
+            ...compared.map((key) => (values[key] === undefined ? '—' : (values[key] as number).toFixed(3))),
+          ];
           print(
             formatTable(
-              ['instruction', 'generated', 'rougeL', 'style'],
-              evaluation.samples
+              ['model', ...compared],
+              [
+                row(`${updated.name}:${updated.version}`, updated.metrics),
+                ...(baselineLabel ? [row(baselineLabel, baselineMetrics)] : []),
+              ],
+              40,
+            ),
+          );
+          print(
+            formatTable(
+              ['question', 'grounded answer', 'grounded', 'citations valid'],
+              grounding.answers
                 .slice(0, options.samples)
-                .map((sample) => [
-                  sample.instruction,
-                  sample.generated,
-                  sample.rougeL.toFixed(3),
-                  sample.style.toFixed(3),
+                .map((answer) => [
+                  answer.question,
+                  answer.answer,
+                  `${answer.score.supported}/${answer.score.sentences}`,
+                  `${answer.score.validCitations}/${answer.score.citations}`,
                 ]),
-              50,
+              60,
             ),
           );
         }
@@ -117,4 +203,50 @@ export function evalCommand(): Command {
         );
       });
     });
+}
+
+function numericMetrics(metrics: object): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(metrics).filter(
+      (entry): entry is [string, number] => typeof entry[1] === 'number' && entry[0] !== 'examples',
+    ),
+  );
+}
+
+/** Questions from a JSON file ({"questions":[{"question":…}]}, as the sample author's) or JSONL. */
+async function readQuestions(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ValidationError(`cannot read --questions ${path}: ${errorMessage(error)}`);
+  }
+  const pick = (value: unknown): string | null =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { question?: unknown }).question === 'string'
+      ? (value as { question: string }).question.trim() || null
+      : null;
+  let items: unknown[];
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    items = Array.isArray(parsed) ? parsed : ((parsed as { questions?: unknown[] }).questions ?? []);
+  } catch {
+    items = text
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line, index) => {
+        try {
+          return JSON.parse(line) as unknown;
+        } catch (error) {
+          throw new ValidationError(
+            `--questions ${path}: line ${index + 1} is not JSON: ${errorMessage(error)}`,
+          );
+        }
+      });
+  }
+  const questions = items.map(pick).filter((question): question is string => question !== null);
+  if (questions.length === 0)
+    throw new ValidationError(`--questions ${path} holds no {"question": "…"} entries`);
+  return questions;
 }

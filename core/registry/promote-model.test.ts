@@ -86,7 +86,22 @@ describe('registry operations', () => {
       metric: 'rougeL',
       higherIsBetter: true,
     });
-    expect(first).toMatchObject({ passed: true, current: null });
+    // A first promotion has no production value to beat: it needs its baseline, and passes by default never.
+    expect(first).toMatchObject({ passed: false, current: null });
+    expect(first.reason).toMatch(/no baseline\.rougeL to beat/);
+    await store.models.updateMetrics('twin', 1, { 'baseline.rougeL': 0.25 });
+    expect(
+      await checkGate(store.models, { name: 'twin', version: 1, metric: 'rougeL', higherIsBetter: true }),
+    ).toMatchObject({ passed: false, candidate: 0.2, current: 0.25 });
+    await store.models.updateMetrics('twin', 1, { 'baseline.rougeL': 0.15 });
+    const beaten = await checkGate(store.models, {
+      name: 'twin',
+      version: 1,
+      metric: 'rougeL',
+      higherIsBetter: true,
+    });
+    expect(beaten).toMatchObject({ passed: true, candidate: 0.2, current: 0.15 });
+    expect(beaten.reason).toMatch(/beats its baseline's 0.1500/);
     await promoteModel(store.models, { name: 'twin', version: 2, movedBy: 'ada' });
     const worse = await checkGate(store.models, {
       name: 'twin',

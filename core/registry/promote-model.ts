@@ -16,7 +16,9 @@ export type GateResult = {
 
 /**
  * Whether a candidate may replace what an alias serves: it must have the metric and beat the
- * current version's value (a first promotion passes when the candidate has the metric).
+ * current version's value. A first promotion (no current value) must beat the candidate's
+ * baseline instead, `baseline.<metric>`, which `twin eval` measures in the same run on the same
+ * examples (its base model, else the extractive answerer); without one it does not pass.
  */
 export async function checkGate(
   registry: ModelRegistry,
@@ -45,7 +47,20 @@ export async function checkGate(
     };
   }
   if (!current || currentValue === null) {
-    return { ...base, passed: true, reason: `no current ${alias} ${options.metric} to beat` };
+    const baseline = candidate.metrics[`baseline.${options.metric}`] ?? null;
+    if (baseline === null)
+      return {
+        ...base,
+        passed: false,
+        reason: `${options.name}@${alias} holds no version with ${options.metric}, and ${options.name}:${options.version} has no baseline.${options.metric} to beat: run \`twin eval ${options.name}:${options.version} --dataset ID\`, which measures its base model (or the extractive answerer) beside it`,
+      };
+    const beats = options.higherIsBetter ? candidateValue > baseline : candidateValue < baseline;
+    return {
+      ...base,
+      current: baseline,
+      passed: beats,
+      reason: `${options.metric} ${candidateValue.toFixed(4)} ${beats ? 'beats' : 'does not beat'} its baseline's ${baseline.toFixed(4)} (${direction} is better; no ${alias} version to compare with yet)`,
+    };
   }
   const better = options.higherIsBetter ? candidateValue > currentValue : candidateValue < currentValue;
   return {

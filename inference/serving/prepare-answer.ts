@@ -20,9 +20,14 @@ export type PreparedAnswer = Awaited<ReturnType<typeof prepareAnswer>>;
  * and feature set, retrieve for the last user message, pick the generator and build its prompt
  * within its token budget. `sources` are exactly the passages the prompt includes.
  */
-export async function prepareAnswer(body: AnswerInput, dependencies: InferenceDependencies) {
+export async function prepareAnswer(
+  body: AnswerInput,
+  dependencies: InferenceDependencies,
+  /** Serve this instead of resolving `body.model` (evaluations compare named versions). */
+  given?: Serving,
+) {
   const { generators, template, metrics } = dependencies;
-  const serving: Serving = await resolveServing(dependencies, body.model);
+  const serving: Serving = given ?? (await resolveServing(dependencies, body.model));
   const turns = body.messages.map((message) => ({
     role: message.role === 'developer' ? 'system' : message.role,
     content:

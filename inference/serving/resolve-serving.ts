@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../core/errors.ts';
 import { assertEmbedderMatches } from '../../core/features/embed-texts.ts';
 import type { Embedder } from '../../core/ports/embedder.ts';
+import { newestVersion } from '../../core/registry/baseline-version.ts';
 import { parseModelReference } from '../../core/registry/model-reference.ts';
 import { resolveModel } from '../../core/registry/resolve-model.ts';
 import type { FeatureSet } from '../../core/types/feature-set.ts';
@@ -28,8 +29,21 @@ export async function resolveServing(
   } catch (error) {
     const isDefault = requested === dependencies.config.server.modelName && !('version' in reference);
     if (!(error instanceof NotFoundError) || !isDefault) throw error;
-    version = await latestBaseModel(dependencies);
+    const base = dependencies.config.server.baseModel;
+    version = base ? await newestVersion(dependencies.metadata.models, base) : null;
   }
+  return servingFor(dependencies, version, requested);
+}
+
+/**
+ * How a given version (null: none, extractive answers) is served: over the feature set it was
+ * trained on, else the current one, with the embedder checked against it (the skew guard).
+ */
+export async function servingFor(
+  dependencies: InferenceDependencies,
+  version: ModelVersion | null,
+  requested = version ? `${version.name}:${version.version}` : dependencies.config.server.modelName,
+): Promise<Serving> {
   const featureSet = version?.featureSetId
     ? await dependencies.metadata.featureSets.get(version.featureSetId)
     : await dependencies.currentFeatureSet();
@@ -43,15 +57,4 @@ export async function resolveServing(
   const embedder = await dependencies.embedder();
   assertEmbedderMatches(featureSet, embedder);
   return { version, featureSet, embedder };
-}
-
-/** The newest registered version of the configured pretrained base model, if it was pulled. */
-async function latestBaseModel(dependencies: InferenceDependencies): Promise<ModelVersion | null> {
-  const name = dependencies.config.server.baseModel;
-  if (!name) return null;
-  const versions = await dependencies.metadata.models.list(name);
-  return versions.reduce<ModelVersion | null>(
-    (latest, version) => (latest === null || version.version > latest.version ? version : latest),
-    null,
-  );
 }

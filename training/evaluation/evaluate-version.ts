@@ -10,6 +10,8 @@ import type { ChatMessage } from '../../core/ports/generator.ts';
 import type { MetadataStore } from '../../core/ports/metadata-store.ts';
 import { canScore } from '../../core/ports/runnable-model.ts';
 import { twinSystemPrompt } from '../../core/prompts/twin-system-prompt.ts';
+import type { InstructionExample } from '../../core/types/dataset.ts';
+import type { FeatureSet } from '../../core/types/feature-set.ts';
 import type { ModelVersion } from '../../core/types/model-version.ts';
 import { loadDatasetExamples } from '../datasets/load-dataset-examples.ts';
 import { type Evaluation, evaluateModel } from './evaluate-model.ts';
@@ -45,17 +47,7 @@ export async function evaluateVersion(
   dependencies: EvaluateVersionDependencies,
 ): Promise<{ evaluation: Evaluation; version: ModelVersion }> {
   const { metadata, artifacts, config } = dependencies;
-  const dataset = await metadata.datasets.get(options.datasetId);
-  if (!dataset)
-    throw new NotFoundError(`dataset ${options.datasetId} not found (see \`twin datasets list\`)`);
-  const examples = await loadDatasetExamples(artifacts, dataset, 'instruction');
-  const test = options.limit ? examples.test.slice(0, options.limit) : examples.test;
-  if (test.length === 0)
-    throw new ValidationError(`dataset ${dataset.id} has no test examples to evaluate on`);
-  const featureSetId = version.featureSetId ?? dataset.recipe.featureSetId;
-  const featureSet = await metadata.featureSets.get(featureSetId);
-  if (!featureSet)
-    throw new NotFoundError(`feature set ${featureSetId} of ${version.name}:${version.version} not found`);
+  const { test, featureSet } = await loadEvaluationInputs(options, version.featureSetId, dependencies);
 
   const judge = config.training.judge ? new ChatLlmJudge(config.training.judge) : undefined;
   const common = {
@@ -116,4 +108,50 @@ export async function evaluateVersion(
   }
   const updated = await metadata.models.updateMetrics(version.name, version.version, metrics);
   return { evaluation, version: updated };
+}
+
+/**
+ * A dataset's test split (at most `limit` examples) and the feature set to measure style in: the
+ * version's own, else the dataset's.
+ */
+export async function loadEvaluationInputs(
+  options: { datasetId: string; limit?: number },
+  featureSetId: string | null,
+  dependencies: Pick<EvaluateVersionDependencies, 'metadata' | 'artifacts'>,
+): Promise<{ test: InstructionExample[]; featureSet: FeatureSet }> {
+  const { metadata, artifacts } = dependencies;
+  const dataset = await metadata.datasets.get(options.datasetId);
+  if (!dataset)
+    throw new NotFoundError(`dataset ${options.datasetId} not found (see \`twin datasets list\`)`);
+  const examples = await loadDatasetExamples(artifacts, dataset, 'instruction');
+  const test = options.limit ? examples.test.slice(0, options.limit) : examples.test;
+  if (test.length === 0)
+    throw new ValidationError(`dataset ${dataset.id} has no test examples to evaluate on`);
+  const id = featureSetId ?? dataset.recipe.featureSetId;
+  const featureSet = await metadata.featureSets.get(id);
+  if (!featureSet) throw new NotFoundError(`feature set ${id} not found`);
+  return { test, featureSet };
+}
+
+/**
+ * Scores answers that come from elsewhere (the extractive baseline, which answers from retrieved
+ * passages) on a dataset's test split with the same metrics as a model version; stores nothing.
+ */
+export async function evaluateAnswers(
+  options: { datasetId: string; limit?: number },
+  generate: (instruction: string, signal?: AbortSignal) => Promise<string>,
+  dependencies: Pick<
+    EvaluateVersionDependencies,
+    'metadata' | 'artifacts' | 'embedder' | 'progress' | 'signal'
+  >,
+): Promise<Evaluation> {
+  const { test, featureSet } = await loadEvaluationInputs(options, null, dependencies);
+  return evaluateModel({
+    examples: test,
+    generate,
+    embedder: dependencies.embedder,
+    featureSet,
+    ...(dependencies.progress ? { progress: dependencies.progress } : {}),
+    ...(dependencies.signal ? { signal: dependencies.signal } : {}),
+  });
 }
