@@ -42,7 +42,7 @@ describe('answerSentences', () => {
 describe('scoreGrounding', () => {
   it('counts a sentence as grounded only when a passage it cites supports it', () => {
     const score = scoreGrounding(
-      'Rolling back took forty minutes [1]. A function split in half answers nothing [1]. I like trains [2]. Code gets bigger chunks.',
+      'Rolling back took forty minutes [1]. A function split in half answers nothing [1]. Trains run on rails daily [2]. Code gets bigger chunks.',
       passages,
     );
     expect(score).toMatchObject({ sentences: 4, supported: 1, citations: 3, validCitations: 3 });

@@ -17,6 +17,17 @@ export const citationMarker = /(?<![\p{L}\p{N}_`])\[(\d{1,2}(?:\s*,\s*\d{1,2})*)
  */
 export const supportThreshold = 0.5;
 
+/**
+ * A sentence with fewer distinct content words than this makes no claim to ground ("The answer
+ * is:", "I think so."): it is neither counted by groundedness nor given a citation.
+ */
+export const minimumClaimTerms = 3;
+
+/** Whether a sentence says enough to be checked against the passages (see minimumClaimTerms). */
+export function isClaim(sentence: string): boolean {
+  return new Set(contentTerms(sentence.replace(citationMarker, ' '))).size >= minimumClaimTerms;
+}
+
 /** The numbers of every citation marker in `text`, in order, repeats kept. */
 export function citedNumbers(text: string): number[] {
   return [...text.matchAll(citationMarker)].flatMap((match) =>
@@ -41,7 +52,7 @@ const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 const leadingMarkers = /^(?:\s*\[\d{1,2}(?:\s*,\s*\d{1,2})*\](?!\())+/u;
 
 /**
- * The prose sentences of an answer (code blocks and headings left out), each with its citations.
+ * The claims of an answer (isClaim; code blocks and headings left out), each with its citations.
  * Markers that open a sentence belong to the one before ("…a retrain. [2] Then…"), as models
  * and people write them after the full stop.
  */
@@ -67,11 +78,11 @@ export function answerSentences(answer: string): AnswerSentence[] {
       if (text) sentences.push({ text, cited: citedNumbers(text) });
     }
   }
-  return sentences.filter((sentence) => contentTerms(sentence.text.replace(citationMarker, ' ')).length > 0);
+  return sentences.filter((sentence) => isClaim(sentence.text));
 }
 
 export type GroundingScore = {
-  /** Prose sentences with at least one content word. */
+  /** Prose sentences that make a claim (isClaim). */
   sentences: number;
   /** Of those, the ones that cite a given passage which supports them (see `supportThreshold`). */
   supported: number;

@@ -1,4 +1,9 @@
-import { type GroundingPassage, support, supportThreshold } from '../../core/evaluation/grounding.ts';
+import {
+  type GroundingPassage,
+  isClaim,
+  support,
+  supportThreshold,
+} from '../../core/evaluation/grounding.ts';
 import { contentTerms } from '../../core/text/content-terms.ts';
 
 const markerText = /^\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]$/;
@@ -139,7 +144,7 @@ export class CitationAttributor {
   /** Adds the supporting passage's marker to an uncited sentence, then starts the next one. */
   private finishSentence(): void {
     const sentence = this.sentence.trim();
-    if (!this.cited && sentence) {
+    if (!this.cited && isClaim(sentence)) {
       let best: { number: number; share: number } | null = null;
       for (const passage of this.passages) {
         const share = support(sentence, passage.terms);
