@@ -131,7 +131,7 @@ try {
     '--gate',
   );
   step('Lineage: model → dataset → feature set → source documents');
-  await twin('models', 'lineage', 'twin');
+  await twin('models', 'lineage', `twin:${latest}`);
   step('Serve the twin and ask it a question through the OpenAI-compatible API (streamed)');
   const runtime = await openRuntime(
     loadConfig({ file: demoConfig, overrides: { logLevel: 'warn' } }),
