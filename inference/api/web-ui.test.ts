@@ -301,7 +301,9 @@ describe('web UI', () => {
     expect(await post.getAttribute('rel')).toBe('noopener noreferrer nofollow');
     expect(await post.getAttribute('target')).toBe('_blank');
 
-    // [1] is a chip linking to source 1 with its title; [9] was never given, so it stays struck text.
+    // [1] is a chip linking to source 1 with its title. The model also wrote [9], which names no
+    // given source: the server drops it (withCitations), so the page never shows it. (The page
+    // strikes such a marker through when one arrives; markdown.test.ts covers that.)
     const source = turn.locator('.sources li[data-source="1"]');
     const sourceUrl = await source.locator('a').getAttribute('href');
     expect(sourceUrl).toMatch(/^https:\/\/example\.com\//);
@@ -311,7 +313,8 @@ describe('web UI', () => {
     expect(await citation.textContent()).toBe('1');
     expect(await citation.getAttribute('href')).toBe(sourceUrl);
     expect(await citation.getAttribute('title')).toBe(await source.locator('a').textContent());
-    expect(await answer.locator('.citation.invalid').allTextContents()).toEqual(['[9]']);
+    expect(await answer.locator('.citation.invalid').count()).toBe(0);
+    expect(await answer.textContent()).not.toContain('[9]');
     const [opened] = await Promise.all([page.waitForEvent('popup'), citation.click()]);
     await opened.waitForLoadState();
     expect(opened.url()).toBe(sourceUrl);

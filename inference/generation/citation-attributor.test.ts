@@ -46,6 +46,12 @@ describe('CitationAttributor', () => {
     expect(attribute(answer).text).toBe(answer);
   });
 
+  it('never cites a heading', () => {
+    expect(attribute('## Rolling back took forty minutes\nIt did.').text).toBe(
+      '## Rolling back took forty minutes\nIt did.',
+    );
+  });
+
   it('passes line structure through and attributes a list item at its line end', () => {
     expect(attribute('- Rolling back took forty minutes\n- Trains').text).toBe(
       '- Rolling back took forty minutes [1]\n- Trains',

@@ -144,7 +144,8 @@ export class CitationAttributor {
   /** Adds the supporting passage's marker to an uncited sentence, then starts the next one. */
   private finishSentence(): void {
     const sentence = this.sentence.trim();
-    if (!this.cited && isClaim(sentence)) {
+    // A heading names a topic; it claims nothing (the metric leaves headings out too).
+    if (!this.cited && !sentence.startsWith('#') && isClaim(sentence)) {
       let best: { number: number; share: number } | null = null;
       for (const passage of this.passages) {
         const share = support(sentence, passage.terms);
