@@ -1,5 +1,9 @@
-/** A measured figure with the peak resident memory seen while it ran. */
-export type Measurement = { durationMs: number; peakRssMb: number };
+/**
+ * A measured figure with the peak resident memory seen while it ran, and the CPU time the whole
+ * process (every thread) spent meanwhile: unlike wall time, it does not grow while other
+ * processes hold the cores.
+ */
+export type Measurement = { durationMs: number; cpuMs: number; peakRssMb: number };
 
 /**
  * Runs `work` while sampling resident memory every 5 ms, so each figure carries its own peak
@@ -10,12 +14,19 @@ export async function measure<T>(work: () => Promise<T> | T): Promise<Measuremen
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 5);
+  const cpuStarted = process.cpuUsage();
   const started = performance.now();
   try {
     const value = await work();
     const durationMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuStarted);
     peak = Math.max(peak, process.memoryUsage.rss());
-    return { value, durationMs, peakRssMb: round(peak / 1024 / 1024, 1) };
+    return {
+      value,
+      durationMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakRssMb: round(peak / 1024 / 1024, 1),
+    };
   } finally {
     clearInterval(timer);
   }

@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFeaturesBench } from './features/features-bench.ts';
+import { runGenerationBench } from './generation/generation-bench.ts';
 import { runInferenceBench } from './inference-bench.ts';
 import { runScaleBench } from './scale/scale-bench.ts';
 import { runTrainingBench } from './training/training-bench.ts';
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   training: runTrainingBench,
   inference: runInferenceBench,
   scale: runScaleBench,
+  generation: runGenerationBench,
 };
 
 const resultsDirectory = join(dirname(fileURLToPath(import.meta.url)), 'results');
