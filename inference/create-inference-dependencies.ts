@@ -24,7 +24,11 @@ export function createInferenceDependencies(
       capacity: 2,
       logger,
       create: (version) =>
-        createGenerator(version, { artifacts, logger, endpoints }, { fallbackToExtractive: true }),
+        createGenerator(
+          version,
+          { artifacts, logger, endpoints, gguf: inputs.config.gguf },
+          { fallbackToExtractive: true },
+        ),
     });
   return {
     ...rest,

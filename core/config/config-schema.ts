@@ -330,6 +330,13 @@ const ModelsConfig = z
     pip: z.array(z.string().min(1)).min(1).default(['python3', '-m', 'pip']),
     /** Hugging Face's address, for `resolve/` URLs at pinned revisions. */
     huggingFaceUrl: z.string().url().default('https://huggingface.co'),
+    /**
+     * llama.cpp threads for GGUF models; null = one per core. On a machine shared with other
+     * busy processes, fewer threads than cores can be faster.
+     */
+    threads: z.number().int().min(1).max(256).nullable().default(null),
+    /** Tokens of context for GGUF models (prompt + answer), capped at the model's own. */
+    contextSize: z.number().int().min(2048).max(131072).default(4096),
   })
   .strict();
 

@@ -1,4 +1,6 @@
+import type { GgufRuntime } from '../models/open-model.ts';
 import type { RetrievalConfig, ServerConfig, TwinConfig } from './config-schema.ts';
+import { ggufRuntime } from './gguf-runtime.ts';
 
 /**
  * The inference pipeline's slice of the configuration: everything it may read. The settings it
@@ -11,6 +13,8 @@ export type InferenceConfig = {
   fineTuneModelName: string;
   /** What a gated promotion must beat the current version on (`training.gate`). */
   promotionGate: { metric: string; higherIsBetter: boolean };
+  /** How GGUF models run (`models.threads`, `models.contextSize`). */
+  gguf: GgufRuntime;
 };
 
 /** The inference slice of a loaded configuration. */
@@ -20,5 +24,6 @@ export function inferenceConfig(config: TwinConfig): InferenceConfig {
     retrieval: config.retrieval,
     fineTuneModelName: config.training.modelName,
     promotionGate: config.training.gate,
+    gguf: ggufRuntime(config.models),
   };
 }

@@ -1,4 +1,5 @@
 import type { TwinConfig } from '../../core/config/config-schema.ts';
+import { ggufRuntime } from '../../core/config/gguf-runtime.ts';
 import { modelEndpoints } from '../../core/config/model-endpoints.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -62,6 +63,7 @@ export async function evaluateVersion(
     artifacts,
     logger: dependencies.logger,
     endpoints: modelEndpoints(config.training.backends.openai),
+    gguf: ggufRuntime(config.models),
   });
   let evaluation: Evaluation;
   try {
