@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       cacheDir: '/var/cache/someone/llm-twin/models',
       pip: ['python3', '-m', 'pip'],
       huggingFaceUrl: 'https://huggingface.co',
+      threads: null,
+      contextSize: 4096,
     });
     expect(loadConfig({ env: { TWIN_MODELS_DIR: '/srv/models' } }).models.cacheDir).toBe('/srv/models');
     expect(
