@@ -1,3 +1,4 @@
+import { readSseData } from '../../core/http/read-sse-data.ts';
 import type { ChatTiming } from './chat-timing.ts';
 
 /** What the twin's stream said besides the answer: the passages it was given and how long retrieval took. */
@@ -27,8 +28,6 @@ export async function streamChatCompletion(url: string, body: object): Promise<S
   });
   if (!response.ok || !response.body)
     throw new Error(`${url} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
-  const decoder = new TextDecoder();
-  let buffer = '';
   let firstTokenMs: number | null = null;
   let lastTokenMs = 0;
   let done = false;
@@ -36,33 +35,21 @@ export async function streamChatCompletion(url: string, body: object): Promise<S
   let usage: Chunk['usage'];
   let sources: StreamedChatCompletion['sources'] = [];
   let retrievalTimings: Record<string, number> = {};
-  const reader = response.body.getReader();
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+  for await (const data of readSseData(response.body)) {
     const now = performance.now() - started;
-    buffer += decoder.decode(read.value, { stream: true });
-    for (let boundary = buffer.indexOf('\n\n'); boundary >= 0; boundary = buffer.indexOf('\n\n')) {
-      const data = buffer
-        .slice(0, boundary)
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trim())
-        .join('\n');
-      buffer = buffer.slice(boundary + 2);
-      if (!data) continue;
-      if (data === '[DONE]') {
-        done = true;
-        continue;
-      }
-      const chunk = JSON.parse(data) as Chunk;
-      if (chunk.sources) sources = chunk.sources;
-      if (chunk.twin?.timings) retrievalTimings = chunk.twin.timings;
-      if (chunk.usage) usage = chunk.usage;
-      const content = chunk.choices?.[0]?.delta?.content;
-      if (content) {
-        firstTokenMs ??= now;
-        lastTokenMs = now;
-        pieces.push(content);
-      }
+    if (data === '[DONE]') {
+      done = true;
+      continue;
+    }
+    const chunk = JSON.parse(data) as Chunk;
+    if (chunk.sources) sources = chunk.sources;
+    if (chunk.twin?.timings) retrievalTimings = chunk.twin.timings;
+    if (chunk.usage) usage = chunk.usage;
+    const content = chunk.choices?.[0]?.delta?.content;
+    if (content) {
+      firstTokenMs ??= now;
+      lastTokenMs = now;
+      pieces.push(content);
     }
   }
   const totalMs = performance.now() - started;

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { readSseData } from '../../core/http/read-sse-data.ts';
 import { percentile, round } from '../measure.ts';
 
 export type LoadFigures = {
@@ -110,28 +111,11 @@ export async function timeToFirstToken(url: string, body: unknown): Promise<numb
     body: JSON.stringify(body),
   });
   if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}`);
-  const decoder = new TextDecoder();
-  const reader = response.body.getReader();
-  let buffer = '';
   let firstTokenMs: number | null = null;
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    if (firstTokenMs !== null) continue;
-    buffer += decoder.decode(read.value, { stream: true });
-    for (let boundary = buffer.indexOf('\n\n'); boundary >= 0; boundary = buffer.indexOf('\n\n')) {
-      const data = buffer
-        .slice(0, boundary)
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trim())
-        .join('\n');
-      buffer = buffer.slice(boundary + 2);
-      if (!data || data === '[DONE]') continue;
-      const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[] };
-      if (chunk.choices?.[0]?.delta?.content) {
-        firstTokenMs = performance.now() - started;
-        break;
-      }
-    }
+  for await (const data of readSseData(response.body)) {
+    if (firstTokenMs !== null || data === '[DONE]') continue;
+    const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[] };
+    if (chunk.choices?.[0]?.delta?.content) firstTokenMs = performance.now() - started;
   }
   if (firstTokenMs === null) throw new Error('the stream ended without answer text');
   return firstTokenMs;
