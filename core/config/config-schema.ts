@@ -331,8 +331,8 @@ const ModelsConfig = z
     /** Hugging Face's address, for `resolve/` URLs at pinned revisions. */
     huggingFaceUrl: z.string().url().default('https://huggingface.co'),
     /**
-     * llama.cpp threads for GGUF models; null = one per core. On a machine shared with other
-     * busy processes, fewer threads than cores can be faster.
+     * llama.cpp threads for GGUF models; null = one per core but one (left to Node's event loop).
+     * On a machine shared with other busy processes, fewer threads can be faster.
      */
     threads: z.number().int().min(1).max(256).nullable().default(null),
     /** Tokens of context for GGUF models (prompt + answer), capped at the model's own. */

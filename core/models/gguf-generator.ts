@@ -28,7 +28,12 @@ export type GgufModelFiles = { path: string; sha256: string | null };
 
 export type GgufGeneratorOptions = {
   id: string;
-  /** llama.cpp threads: one per core the process may use, by default. */
+  /**
+   * llama.cpp threads: by default one per core but one, which stays with Node's event loop (the
+   * HTTP server, retrieval, the query embedder). llama.cpp's threads wait for each other by
+   * spinning, so one that finds its core busy stalls them all: on 2 cores, 2 threads made
+   * generation many times slower than 1 whenever anything else ran.
+   */
   threads?: number;
   /**
    * Tokens of context (prompt + answer), 4,096 by default: room for several numbered passages.
@@ -123,7 +128,7 @@ export class GgufGenerator implements ScoringModel {
         );
     }
     const module = await loadNodeLlamaCpp();
-    const threads = options.threads ?? availableParallelism();
+    const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
     const logger = options.logger;
     const llama = await module.getLlama({
       gpu: options.gpu ? 'auto' : false,
