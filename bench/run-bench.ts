@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFeaturesBench } from './features/features-bench.ts';
 import { runInferenceBench } from './inference-bench.ts';
+import { runQualityBench } from './quality/quality-bench.ts';
 import { runScaleBench } from './scale/scale-bench.ts';
 import { runTrainingBench } from './training/training-bench.ts';
 
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   training: runTrainingBench,
   inference: runInferenceBench,
   scale: runScaleBench,
+  quality: runQualityBench,
 };
 
 const resultsDirectory = join(dirname(fileURLToPath(import.meta.url)), 'results');
