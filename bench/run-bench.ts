@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { runFeaturesBench } from './features/features-bench.ts';
 import { runGenerationBench } from './generation/generation-bench.ts';
 import { runInferenceBench } from './inference-bench.ts';
+import { runQualityBench } from './quality/quality-bench.ts';
 import { runScaleBench } from './scale/scale-bench.ts';
 import { runTrainingBench } from './training/training-bench.ts';
 
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   inference: runInferenceBench,
   scale: runScaleBench,
   generation: runGenerationBench,
+  quality: runQualityBench,
 };
 
 const resultsDirectory = join(dirname(fileURLToPath(import.meta.url)), 'results');

@@ -4,9 +4,9 @@ import { errorMessage, ValidationError } from '../../core/errors.ts';
 import { baselineVersion } from '../../core/registry/baseline-version.ts';
 import { checkGate, promoteModel } from '../../core/registry/promote-model.ts';
 import { resolveModel } from '../../core/registry/resolve-model.ts';
-import { answerGrounded, evaluateGrounding, servingFor } from '../../inference/index.ts';
-import { evaluateAnswers, evaluateVersion } from '../../training/index.ts';
+import { evaluateGrounding } from '../../inference/index.ts';
 import { print, withRuntime } from '../cli-context.ts';
+import { evaluateTestSplit } from '../evaluate-test-split.ts';
 import { formatTable } from '../format-table.ts';
 import { positiveInteger } from './documents-command.ts';
 import { formatMetrics } from './models-command.ts';
@@ -73,20 +73,13 @@ export function evalCommand(): Command {
           lastLine = Date.now();
           process.stderr.write(`eval ${label}: ${Math.round(fraction * 100)}% ${message ?? ''}\n`);
         };
-        const embedder = await runtime.queryEmbedder();
         const split = { datasetId: options.dataset, ...(options.limit ? { limit: options.limit } : {}) };
         const generation = { maxTokens: options.maxTokens, temperature: options.temperature };
-        const common = {
-          metadata: runtime.metadata,
-          artifacts: runtime.artifacts,
-          config: runtime.config,
-          embedder,
-          logger: runtime.logger,
-        };
-        const { evaluation } = await evaluateVersion(
+        const evaluation = await evaluateTestSplit(
+          runtime,
           version,
           { ...split, ...generation },
-          { ...common, progress: progress(`${version.name}:${version.version}`) },
+          progress(`${version.name}:${version.version}`),
         );
         const questions = (fileQuestions ?? evaluation.samples.map((sample) => sample.instruction)).slice(
           0,
@@ -107,27 +100,12 @@ export function evalCommand(): Command {
         if (options.baseline) {
           const base = await baselineVersion(runtime.metadata.models, version);
           baselineLabel = base ? `${base.name}:${base.version} (base model)` : 'extractive (no base model)';
-          const measured = base
-            ? (
-                await evaluateVersion(
-                  base,
-                  { ...split, ...generation },
-                  { ...common, progress: progress('baseline') },
-                )
-              ).evaluation
-            : await evaluateAnswers(
-                split,
-                async (instruction) =>
-                  (
-                    await answerGrounded(
-                      runtime.inference,
-                      await servingFor(runtime.inference, null),
-                      instruction,
-                      generation,
-                    )
-                  ).answer,
-                { ...common, progress: progress('baseline') },
-              );
+          const measured = await evaluateTestSplit(
+            runtime,
+            base,
+            { ...split, ...generation },
+            progress('baseline'),
+          );
           const baseGrounding = await evaluateGrounding(runtime.inference, base, questions, generation);
           Object.assign(baselineMetrics, numericMetrics(measured.metrics), {
             groundedness: baseGrounding.groundedness,
