@@ -122,8 +122,19 @@ describe('twin training end to end', { timeout: 600_000 }, () => {
     expect(evaluation.metrics.examples).toBe(3);
     expect(evaluation.metrics.rougeL).toBeGreaterThanOrEqual(0);
     expect(evaluation.metrics.perplexity).toBeGreaterThan(1);
+    // Grounding is measured by answering the same questions as the API would, and the local
+    // model has no base model: the extractive answerer is its baseline, measured in the same run.
+    expect(evaluation.grounding.answers).toHaveLength(3);
+    expect(evaluation.grounding.citationValidity).toBe(1);
+    expect(evaluation.baseline.model).toMatch(/^extractive/);
+    expect(evaluation.baseline.metrics).toMatchObject({ citationValidity: 1, rougeL: expect.any(Number) });
     const stored = JSON.parse((await twin(['models', 'show', 'twin:1', '--json', ...global])).stdout);
-    expect(stored.metrics).toMatchObject({ rougeL: evaluation.metrics.rougeL, evalExamples: 3 });
+    expect(stored.metrics).toMatchObject({
+      rougeL: evaluation.metrics.rougeL,
+      evalExamples: 3,
+      groundedness: evaluation.grounding.groundedness,
+      'baseline.rougeL': evaluation.baseline.metrics.rougeL,
+    });
 
     expect((await twin(['models', 'promote', 'twin', '1', ...global])).stdout).toMatch(
       /twin@production: — → 1/,
