@@ -10,6 +10,7 @@ import { checkGgufHeader } from './gguf-header.ts';
 import {
   type ChatHistoryItem,
   type ChatWrapper,
+  type ControlledEvaluateInputItem,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
@@ -56,6 +57,9 @@ const finishReasons: Record<string, FinishReason> = {
 
 // Chat templates add a few marker tokens around each message.
 const templateTokensPerMessage = 8;
+
+// Answer tokens scored per controlledEvaluate call (see score).
+const scoreSlice = 32;
 
 // probabilities are float32: a token rarer than this reads as 0, whose log would be −∞.
 const smallestProbability = 1e-45;
@@ -200,18 +204,25 @@ export class GgufGenerator implements ScoringModel {
     try {
       request.signal?.throwIfAborted();
       await this.sequence.clearHistory();
-      // The probabilities after token i are those of token i + 1: asked for from the last prompt token on.
-      const results = await this.sequence.controlledEvaluate(
-        tokens.map((token, index) =>
-          index >= start - 1 && index < tokens.length - 1
-            ? [token, { generateNext: { probabilities: true } }]
-            : token,
-        ),
-      );
+      // The probabilities after token i are those of token i + 1: asked for from the last prompt
+      // token on. Each comes as a map over the whole vocabulary (49,152 entries for SmolLM2), so
+      // the answer is evaluated in slices and each map dropped once its one entry is read: whole,
+      // a long answer's maps took gigabytes.
+      await this.sequence.controlledEvaluate(tokens.slice(0, start - 1));
       const tokenLogProbabilities: number[] = [];
-      for (let index = start; index < tokens.length; index++) {
-        const probability = results[index - 1]?.next.probabilities?.get(tokens[index] as Token) ?? 0;
-        tokenLogProbabilities.push(Math.log(Math.max(probability, smallestProbability)));
+      for (let from = start - 1; from < tokens.length - 1; from += scoreSlice) {
+        request.signal?.throwIfAborted();
+        const slice = tokens.slice(from, Math.min(from + scoreSlice, tokens.length - 1));
+        const results = await this.sequence.controlledEvaluate(
+          slice.map(
+            (token): ControlledEvaluateInputItem => [token, { generateNext: { probabilities: true } }],
+          ),
+        );
+        slice.forEach((_, offset) => {
+          const next = tokens[from + offset + 1] as Token;
+          const probability = results[offset]?.next.probabilities?.get(next) ?? 0;
+          tokenLogProbabilities.push(Math.log(Math.max(probability, smallestProbability)));
+        });
       }
       return { tokenLogProbabilities };
     } finally {
