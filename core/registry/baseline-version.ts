@@ -25,9 +25,6 @@ export async function baselineVersion(
 
 /** The highest-numbered version of a model, or null when none is registered. */
 export async function newestVersion(registry: ModelRegistry, name: string): Promise<ModelVersion | null> {
-  const versions = await registry.list(name);
-  return versions.reduce<ModelVersion | null>(
-    (newest, version) => (newest === null || version.version > newest.version ? version : newest),
-    null,
-  );
+  // The registry lists a model's versions newest first (the port's contract).
+  return (await registry.list(name))[0] ?? null;
 }
