@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { errorMessage, ValidationError } from '../../core/errors.ts';
+import { ValidationError } from '../../core/errors.ts';
 import { baselineVersion } from '../../core/registry/baseline-version.ts';
 import { checkGate, promoteModel } from '../../core/registry/promote-model.ts';
 import { resolveModel } from '../../core/registry/resolve-model.ts';
@@ -8,6 +7,7 @@ import { evaluateGrounding } from '../../inference/index.ts';
 import { print, withRuntime } from '../cli-context.ts';
 import { evaluateTestSplit } from '../evaluate-test-split.ts';
 import { formatTable } from '../format-table.ts';
+import { readQuestions } from '../read-questions.ts';
 import { positiveInteger } from './documents-command.ts';
 import { formatMetrics } from './models-command.ts';
 
@@ -189,42 +189,4 @@ function numericMetrics(metrics: object): Record<string, number> {
       (entry): entry is [string, number] => typeof entry[1] === 'number' && entry[0] !== 'examples',
     ),
   );
-}
-
-/** Questions from a JSON file ({"questions":[{"question":…}]}, as the sample author's) or JSONL. */
-async function readQuestions(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ValidationError(`cannot read --questions ${path}: ${errorMessage(error)}`);
-  }
-  const pick = (value: unknown): string | null =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { question?: unknown }).question === 'string'
-      ? (value as { question: string }).question.trim() || null
-      : null;
-  let items: unknown[];
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    items = Array.isArray(parsed) ? parsed : ((parsed as { questions?: unknown[] }).questions ?? []);
-  } catch {
-    items = text
-      .split('\n')
-      .filter((line) => line.trim())
-      .map((line, index) => {
-        try {
-          return JSON.parse(line) as unknown;
-        } catch (error) {
-          throw new ValidationError(
-            `--questions ${path}: line ${index + 1} is not JSON: ${errorMessage(error)}`,
-          );
-        }
-      });
-  }
-  const questions = items.map(pick).filter((question): question is string => question !== null);
-  if (questions.length === 0)
-    throw new ValidationError(`--questions ${path} holds no {"question": "…"} entries`);
-  return questions;
 }
