@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { type GgufValue, ggufValue, writeGguf } from '../gguf/write-gguf.ts';
 
 /**
  * Writes the smallest GGUF llama.cpp will run: a one-layer "llama" with 16-wide embeddings, a
@@ -37,27 +37,27 @@ export async function writeTinyGguf(
   }
   const vocabulary = tokens.length;
 
-  const metadata: [string, Value][] = [
-    ['general.architecture', string('llama')],
-    ['general.name', string('tiny-twin-test')],
-    ['general.alignment', uint32(32)],
-    ['llama.context_length', uint32(2048)],
-    ['llama.embedding_length', uint32(embedding)],
-    ['llama.block_count', uint32(1)],
-    ['llama.feed_forward_length', uint32(feedForward)],
-    ['llama.attention.head_count', uint32(2)],
-    ['llama.attention.head_count_kv', uint32(2)],
-    ['llama.rope.dimension_count', uint32(embedding / 2)],
-    ['llama.attention.layer_norm_rms_epsilon', float32(1e-5)],
-    ['tokenizer.ggml.model', string('llama')],
-    ['tokenizer.ggml.tokens', array(8, tokens.map(stringBytes))],
-    ['tokenizer.ggml.scores', array(6, tokens.map((_, id) => f32(id === wordId ? 0 : id > wordId ? -500 : -1000)))],
-    ['tokenizer.ggml.token_type', array(5, types.map(i32))],
-    ['tokenizer.ggml.bos_token_id', uint32(1)],
-    ['tokenizer.ggml.eos_token_id', uint32(2)],
-    ['tokenizer.ggml.unknown_token_id', uint32(0)],
+  const metadata: [string, GgufValue][] = [
+    ['general.architecture', ggufValue.string('llama')],
+    ['general.name', ggufValue.string('tiny-twin-test')],
+    ['general.alignment', ggufValue.uint32(32)],
+    ['llama.context_length', ggufValue.uint32(2048)],
+    ['llama.embedding_length', ggufValue.uint32(embedding)],
+    ['llama.block_count', ggufValue.uint32(1)],
+    ['llama.feed_forward_length', ggufValue.uint32(feedForward)],
+    ['llama.attention.head_count', ggufValue.uint32(2)],
+    ['llama.attention.head_count_kv', ggufValue.uint32(2)],
+    ['llama.rope.dimension_count', ggufValue.uint32(embedding / 2)],
+    ['llama.attention.layer_norm_rms_epsilon', ggufValue.float32(1e-5)],
+    ['tokenizer.ggml.model', ggufValue.string('llama')],
+    ['tokenizer.ggml.tokens', ggufValue.stringArray(tokens)],
+    ['tokenizer.ggml.scores', ggufValue.float32Array(tokens.map((_, id) => (id === wordId ? 0 : id > wordId ? -500 : -1000)))],
+    ['tokenizer.ggml.token_type', ggufValue.int32Array(types)],
+    ['tokenizer.ggml.bos_token_id', ggufValue.uint32(1)],
+    ['tokenizer.ggml.eos_token_id', ggufValue.uint32(2)],
+    ['tokenizer.ggml.unknown_token_id', ggufValue.uint32(0)],
   ];
-  if (options.licence) metadata.push(['general.license', string(options.licence)]);
+  if (options.licence) metadata.push(['general.license', ggufValue.string(options.licence)]);
 
   const direction = Float32Array.from({ length: embedding }, (_, index) => (index % 2 === 0 ? 1 : -1));
   const tokenEmbeddings = new Float32Array(embedding * vocabulary);
@@ -85,52 +85,8 @@ export async function writeTinyGguf(
     ['blk.0.ffn_down.weight', [feedForward, embedding], zeros(embedding * feedForward)],
   ];
 
-  const parts: Buffer[] = [Buffer.from('GGUF', 'latin1'), u32(3), u64(tensors.length), u64(metadata.length)];
-  for (const [key, value] of metadata) parts.push(stringBytes(key), u32(value.type), value.bytes);
-  let offset = 0;
-  const data: Buffer[] = [];
-  for (const [name, dimensions, values] of tensors) {
-    parts.push(stringBytes(name), u32(dimensions.length), ...dimensions.map(u64), u32(0), u64(offset));
-    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-    const padded = Buffer.concat([bytes, Buffer.alloc(align(bytes.length) - bytes.length)]);
-    data.push(padded);
-    offset += padded.length;
-  }
-  const header = Buffer.concat(parts);
-  await writeFile(path, Buffer.concat([header, Buffer.alloc(align(header.length) - header.length), ...data]));
+  await writeGguf(path, {
+    metadata,
+    tensors: tensors.map(([name, dimensions, values]) => ({ name, dimensions, type: 'F32', values })),
+  });
 }
-
-type Value = { type: number; bytes: Buffer };
-
-const align = (length: number) => Math.ceil(length / 32) * 32;
-const u32 = (value: number) => {
-  const buffer = Buffer.alloc(4);
-  buffer.writeUInt32LE(value);
-  return buffer;
-};
-const i32 = (value: number) => {
-  const buffer = Buffer.alloc(4);
-  buffer.writeInt32LE(value);
-  return buffer;
-};
-const u64 = (value: number) => {
-  const buffer = Buffer.alloc(8);
-  buffer.writeBigUInt64LE(BigInt(value));
-  return buffer;
-};
-const f32 = (value: number) => {
-  const buffer = Buffer.alloc(4);
-  buffer.writeFloatLE(value);
-  return buffer;
-};
-const stringBytes = (text: string) => {
-  const bytes = Buffer.from(text, 'utf8');
-  return Buffer.concat([u64(bytes.length), bytes]);
-};
-const string = (text: string): Value => ({ type: 8, bytes: stringBytes(text) });
-const uint32 = (value: number): Value => ({ type: 4, bytes: u32(value) });
-const float32 = (value: number): Value => ({ type: 6, bytes: f32(value) });
-const array = (elementType: number, elements: Buffer[]): Value => ({
-  type: 9,
-  bytes: Buffer.concat([u32(elementType), u64(elements.length), ...elements]),
-});
