@@ -108,7 +108,11 @@ export class SequentialReader {
         // A string holds at least its 8-byte length, an array its type and count.
         this.ensureRoom(count, elementType === stringType ? 8 : 12);
         const elements: GgufMetadataValue[] = [];
-        for (let element = 0; element < count; element++) elements.push(await this.value(elementType));
+        for (let element = 0; element < count; element++)
+          elements.push(
+            (elementType === stringType ? this.bufferedString() : undefined) ??
+              (await this.value(elementType)),
+          );
         return elements;
       }
       // One read for the whole array: token scores and types run to tens of thousands.
@@ -120,6 +124,17 @@ export class SequentialReader {
     const size = fixedSizes[type];
     if (size === undefined) throw this.unknownType(type);
     return this.scalar(type, await this.bytes(size), 0);
+  }
+
+  /** The next string when the buffer holds it whole, read without waiting: vocabularies are 100 000 strings. */
+  private bufferedString(): string | undefined {
+    if (this.buffer.length < 8) return undefined;
+    const length = this.buffer.readBigUInt64LE(0);
+    if (length > BigInt(this.buffer.length - 8)) return undefined;
+    const end = 8 + Number(length);
+    const text = this.buffer.toString('utf8', 8, end);
+    this.buffer = this.buffer.subarray(end);
+    return text;
   }
 
   corrupt(reason: string): ValidationError {
