@@ -31,7 +31,7 @@ export type NodeLlamaCpp = {
 export type TokenBias = { set(token: Token, bias: { logit: number }): TokenBias };
 
 export type Llama = {
-  loadModel(options: { modelPath: string }): Promise<LlamaModel>;
+  loadModel(options: { modelPath: string; vocabOnly?: boolean }): Promise<LlamaModel>;
   dispose(): Promise<void>;
 };
 
