@@ -82,12 +82,16 @@ export function modelsCommand(): Command {
           print(JSON.stringify(lineage, null, 2));
           return;
         }
-        const { model, parents, dataset, featureSet, documents } = lineage;
+        const { model, parents, base, dataset, featureSet, documents } = lineage;
         print(
           `model        ${model.name}:${model.version} (${model.backend}, base ${model.baseModel ?? '—'})`,
         );
         for (const parent of parents)
           print(`  ↳ parent   ${parent.name}:${parent.version} (${parent.backend})`);
+        if (base)
+          print(
+            `base         ${base.name}:${base.version} (sha256 ${base.sha256.slice(0, 12)}…, ${base.path})${base.registered ? '' : ' (no longer registered)'}`,
+          );
         print(
           `dataset      ${dataset ? `${dataset.id} (${dataset.recipe.kind}, ${dataset.recipe.generator.name}, ${dataset.sizes.train} train / ${dataset.sizes.test} test)` : '—'}`,
         );
@@ -260,12 +264,7 @@ export function formatMetrics(metrics: Record<string, number>): string {
 }
 
 function describeVersion(version: ModelVersion): string {
-  const artifact =
-    version.artifact.kind === 'local'
-      ? `local checkpoint ${version.artifact.key}`
-      : version.artifact.kind === 'openai-compatible'
-        ? `${version.artifact.model} at ${version.artifact.baseUrl}`
-        : `${version.artifact.kind} ${version.artifact.path}`;
+  const artifact = describeArtifact(version.artifact);
   const last = version.lossCurve[version.lossCurve.length - 1];
   return [
     `model          ${version.name}:${version.version}`,
@@ -279,4 +278,18 @@ function describeVersion(version: ModelVersion): string {
     `loss           ${last ? `step ${last.step}: train ${last.trainLoss.toFixed(3)}, validation ${last.validationLoss?.toFixed(3) ?? '—'}` : '—'}`,
     `created        ${version.createdAt} by ${version.createdBy}${version.jobId ? ` (job ${version.jobId})` : ''}`,
   ].join('\n');
+}
+
+function describeArtifact(artifact: ModelArtifact): string {
+  switch (artifact.kind) {
+    case 'local':
+      return `local checkpoint ${artifact.key}`;
+    case 'openai-compatible':
+      return `${artifact.model} at ${artifact.baseUrl}`;
+    case 'gguf-adapter':
+      return `LoRA adapter ${artifact.adapter.path} on ${artifact.base.name}:${artifact.base.version} (${artifact.base.path})`;
+    case 'gguf':
+    case 'folder':
+      return `${artifact.kind} ${artifact.path}`;
+  }
 }
