@@ -109,7 +109,7 @@ describe.runIf(installed)('GgufGenerator with a LoRA adapter (tiny model, real l
     }
   });
 
-  it('refuses an adapter on a base file other than the one it was trained on, before loading anything', async () => {
+  it('refuses an adapter on a base file other than the one it was trained on, or on none, before loading anything', async () => {
     const models = new GgufModelCache();
     // Another model now sits where the base was: same architecture and sizes, other weights.
     const moved = join(folder, 'moved-base.gguf');
@@ -119,6 +119,12 @@ describe.runIf(installed)('GgufGenerator with a LoRA adapter (tiny model, real l
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toBe(
       `the file of base model ${base}, ${moved}, has sha256 ${await fileSha256(moved)}, but its LoRA adapter was trained on ${tiny.base.sha256}: refusing to serve the adapter on another base (put the original file back, or train the adapter again on this one)`,
+    );
+    const gone = join(folder, 'gone-base.gguf');
+    await expect(open({ ...files, path: gone }, models)).rejects.toThrow(
+      new NotFoundError(
+        `the file of base model ${base}, ${gone}, does not exist: put it back (its LoRA adapter runs on those exact bytes)`,
+      ),
     );
     expect([models.loads, models.size]).toEqual([0, 0]);
   });
