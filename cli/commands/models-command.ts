@@ -1,8 +1,6 @@
 import { Command } from 'commander';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
-import { inspectGgufFile } from '../../core/models/inspect-gguf-file.ts';
+import { ValidationError } from '../../core/errors.ts';
 import { lineageOf } from '../../core/registry/lineage.ts';
-import { parseModelReference } from '../../core/registry/model-reference.ts';
 import { checkGate, promoteModel, rollbackModel } from '../../core/registry/promote-model.ts';
 import { resolveModel } from '../../core/registry/resolve-model.ts';
 import type { ModelArtifact, ModelVersion } from '../../core/types/model-version.ts';
@@ -10,6 +8,7 @@ import { print, withRuntime } from '../cli-context.ts';
 import { formatTable } from '../format-table.ts';
 import { positiveInteger } from './documents-command.ts';
 import { modelsPullCommand } from './models-pull-command.ts';
+import { modelsRegisterCommand } from './models-register-command.ts';
 
 export function modelsCommand(): Command {
   const models = new Command('models').description(
@@ -82,12 +81,16 @@ export function modelsCommand(): Command {
           print(JSON.stringify(lineage, null, 2));
           return;
         }
-        const { model, parents, dataset, featureSet, documents } = lineage;
+        const { model, parents, base, dataset, featureSet, documents } = lineage;
         print(
           `model        ${model.name}:${model.version} (${model.backend}, base ${model.baseModel ?? '—'})`,
         );
         for (const parent of parents)
           print(`  ↳ parent   ${parent.name}:${parent.version} (${parent.backend})`);
+        if (base)
+          print(
+            `base         ${base.name}:${base.version} (sha256 ${base.sha256.slice(0, 12)}…, ${base.path})${base.registered ? '' : ' (no longer registered)'}`,
+          );
         print(
           `dataset      ${dataset ? `${dataset.id} (${dataset.recipe.kind}, ${dataset.recipe.generator.name}, ${dataset.sizes.train} train / ${dataset.sizes.test} test)` : '—'}`,
         );
@@ -189,66 +192,7 @@ export function modelsCommand(): Command {
         );
       });
     });
-  models
-    .command('register')
-    .description('register a model not trained here: an OpenAI-compatible model or a local GGUF file')
-    .argument('<name>', 'model name')
-    .option('--openai-model <model>', 'model id served by an OpenAI-compatible endpoint')
-    .option('--base-url <url>', 'the endpoint’s base URL (with --openai-model)', 'https://api.openai.com/v1')
-    .option('--gguf <path>', 'a local GGUF file')
-    .option('--feature-set <id>', 'feature set to serve it with (default: the current one)')
-    .option('--by <who>', 'recorded as the creator (default: training.actor from config)')
-    .action(async function (
-      this: Command,
-      name: string,
-      options: { openaiModel?: string; baseUrl: string; gguf?: string; featureSet?: string; by?: string },
-    ) {
-      parseModelReference(name);
-      if (Boolean(options.openaiModel) === Boolean(options.gguf)) {
-        throw new ValidationError('give exactly one of --openai-model or --gguf');
-      }
-      await withRuntime(this, async (runtime) => {
-        let artifact: ModelArtifact;
-        if (options.gguf) {
-          const { path, sha256 } = await inspectGgufFile(options.gguf);
-          artifact = { kind: 'gguf', path, sha256 };
-        } else {
-          let baseUrl: URL;
-          try {
-            baseUrl = new URL(options.baseUrl);
-          } catch {
-            throw new ValidationError(`--base-url is not a URL: ${options.baseUrl}`);
-          }
-          artifact = {
-            kind: 'openai-compatible',
-            baseUrl: baseUrl.toString().replace(/\/$/, ''),
-            model: options.openaiModel as string,
-          };
-        }
-        const featureSetId = options.featureSet ?? (await runtime.currentFeatureSet()).id;
-        if (!(await runtime.metadata.featureSets.get(featureSetId))) {
-          throw new NotFoundError(`feature set ${featureSetId} not found (see \`twin features list\`)`);
-        }
-        const version = await runtime.metadata.models.register({
-          name,
-          backend: artifact.kind === 'gguf' ? 'gguf' : 'openai-compatible',
-          baseModel: artifact.kind === 'gguf' ? null : artifact.model,
-          hyperparameters: {},
-          datasetId: null,
-          featureSetId,
-          parentVersion: null,
-          metrics: {},
-          lossCurve: [],
-          artifact,
-          lossCurveKey: null,
-          jobId: null,
-          createdBy: options.by ?? runtime.config.training.actor,
-        });
-        print(
-          `registered ${version.name}:${version.version} (${version.backend}) serving feature set ${featureSetId}`,
-        );
-      });
-    });
+  models.addCommand(modelsRegisterCommand());
   models.addCommand(modelsPullCommand());
   return models;
 }
@@ -260,12 +204,7 @@ export function formatMetrics(metrics: Record<string, number>): string {
 }
 
 function describeVersion(version: ModelVersion): string {
-  const artifact =
-    version.artifact.kind === 'local'
-      ? `local checkpoint ${version.artifact.key}`
-      : version.artifact.kind === 'openai-compatible'
-        ? `${version.artifact.model} at ${version.artifact.baseUrl}`
-        : `${version.artifact.kind} ${version.artifact.path}`;
+  const artifact = describeArtifact(version.artifact);
   const last = version.lossCurve[version.lossCurve.length - 1];
   return [
     `model          ${version.name}:${version.version}`,
@@ -279,4 +218,18 @@ function describeVersion(version: ModelVersion): string {
     `loss           ${last ? `step ${last.step}: train ${last.trainLoss.toFixed(3)}, validation ${last.validationLoss?.toFixed(3) ?? '—'}` : '—'}`,
     `created        ${version.createdAt} by ${version.createdBy}${version.jobId ? ` (job ${version.jobId})` : ''}`,
   ].join('\n');
+}
+
+function describeArtifact(artifact: ModelArtifact): string {
+  switch (artifact.kind) {
+    case 'local':
+      return `local checkpoint ${artifact.key}`;
+    case 'openai-compatible':
+      return `${artifact.model} at ${artifact.baseUrl}`;
+    case 'gguf-adapter':
+      return `LoRA adapter ${artifact.adapter.path} on ${artifact.base.name}:${artifact.base.version} (${artifact.base.path})`;
+    case 'gguf':
+    case 'folder':
+      return `${artifact.kind} ${artifact.path}`;
+  }
 }

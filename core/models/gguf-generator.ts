@@ -7,27 +7,31 @@ import type { Logger } from '../logger.ts';
 import type { ChatMessage, FinishReason, GenerationRequest, GenerationSummary } from '../ports/generator.ts';
 import type { AnswerScore, PromptBudget, ScoreRequest, ScoringModel } from '../ports/runnable-model.ts';
 import { CopyBias, type CopyBiasWeights, defaultCopyBias } from './copy-bias.ts';
+import { checkLoraAdapter } from './gguf/check-lora-adapter.ts';
 import { checkGgufHeader } from './gguf-header.ts';
-import {
-  type ChatHistoryItem,
-  type ChatWrapper,
-  type ControlledEvaluateInputItem,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaModel,
-  loadNodeLlamaCpp,
-  type NodeLlamaCpp,
-  type Token,
-  type TokenBias,
+import { type GgufModelCache, type GgufModelLease, sharedGgufModelCache } from './gguf-model-cache.ts';
+import type {
+  ChatHistoryItem,
+  ChatWrapper,
+  ControlledEvaluateInputItem,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaModel,
+  NodeLlamaCpp,
+  Token,
+  TokenBias,
 } from './load-node-llama-cpp.ts';
 
 /**
  * The files a GGUF model is made of, each checked against its registered hash at load (null: not
- * checked). LoRA adapters served on top of a base file (node-llama-cpp's context `lora` option)
- * will join here as a list beside `path`, so the model's callers do not change.
+ * checked): a model file, and optionally a LoRA adapter applied on it (node-llama-cpp's context
+ * `lora` option), with the registered base it was trained on (`base`, named in errors).
  */
-export type GgufModelFiles = { path: string; sha256: string | null };
+export type GgufModelFiles = {
+  path: string;
+  sha256: string | null;
+  adapter?: { path: string; sha256: string; base: string };
+};
 
 export type GgufGeneratorOptions = {
   id: string;
@@ -51,6 +55,8 @@ export type GgufGeneratorOptions = {
    */
   copyBias?: CopyBiasWeights;
   logger?: Logger;
+  /** Where loaded model files are shared; the process's own cache unless given. */
+  models?: GgufModelCache;
 };
 
 const finishReasons: Record<string, FinishReason> = {
@@ -73,9 +79,11 @@ const smallestProbability = 1e-45;
 
 /**
  * A local GGUF file run by llama.cpp through node-llama-cpp (an optional dependency, imported on
- * first use). One context with one sequence: requests (answers and scores) take turns, each from a
- * cleared sequence, which is what a 2-core machine can serve anyway. Answers go through a chat
- * session seeded with the conversation so far; scores evaluate the same rendered chat with
+ * first use), with a LoRA adapter on it when one is given. The file is loaded once per process
+ * (GgufModelCache) and shared by every generator on it; each generator has its own context, with
+ * its own adapter, and one sequence: requests (answers and scores) take turns, each from a cleared
+ * sequence, which is what a 2-core machine can serve anyway. Answers go through a chat session
+ * seeded with the conversation so far; scores evaluate the same rendered chat with
  * `controlledEvaluate` and read each answer token's probability.
  */
 export class GgufGenerator implements ScoringModel {
@@ -83,8 +91,8 @@ export class GgufGenerator implements ScoringModel {
   readonly promptBudget: PromptBudget;
   readonly capabilities = { score: true, concurrency: 1 } as const;
   private readonly module: NodeLlamaCpp;
-  private readonly llama: Llama;
   private readonly model: LlamaModel;
+  private readonly lease: GgufModelLease;
   private readonly context: LlamaContext;
   // One sequence for the generator's life: a disposed sequence frees its slot only later, so
   // taking a new one per request can find none left.
@@ -94,95 +102,76 @@ export class GgufGenerator implements ScoringModel {
   private queue: Promise<void> = Promise.resolve();
   private closed: Promise<void> | undefined;
 
-  private constructor(
-    id: string,
-    module: NodeLlamaCpp,
-    llama: Llama,
-    model: LlamaModel,
-    context: LlamaContext,
-    copyBias: CopyBiasWeights,
-  ) {
+  private constructor(id: string, lease: GgufModelLease, context: LlamaContext, copyBias: CopyBiasWeights) {
     this.id = id;
+    this.lease = lease;
     this.copyBias = copyBias;
-    this.module = module;
-    this.llama = llama;
-    this.model = model;
+    this.module = lease.module;
+    this.model = lease.model;
     this.context = context;
     this.sequence = context.getSequence();
-    this.chatWrapper = module.resolveChatWrapper(model);
+    this.chatWrapper = this.module.resolveChatWrapper(this.model);
     this.promptBudget = {
       // A quarter of the window stays free for the answer.
       maxPromptTokens: Math.floor((context.contextSize * 3) / 4),
       measure: (messages) =>
         messages.reduce(
-          (sum, message) => sum + model.tokenize(message.content).length + templateTokensPerMessage,
+          (sum, message) => sum + this.model.tokenize(message.content).length + templateTokensPerMessage,
           0,
         ),
     };
   }
 
-  /** Opens the file: a clear error when it is missing, corrupt, or node-llama-cpp is not installed. */
+  /**
+   * Opens the file, and the adapter on it: a clear error when either is missing, corrupt or not as
+   * registered, when the adapter does not fit the file (checked from their headers before anything
+   * is loaded), or when node-llama-cpp is not installed. Nothing is left loaded after an error.
+   */
   static async load(files: GgufModelFiles, options: GgufGeneratorOptions): Promise<GgufGenerator> {
     const file = resolve(files.path);
-    const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT')
-        throw new NotFoundError(
-          `GGUF model file ${file} does not exist: put the file back, or register the model again with \`twin models register --gguf <file>\``,
-          { cause: error },
-        );
-      throw error;
-    });
-    if (!info.isFile()) throw new ValidationError(`GGUF model ${file} is not a file`);
+    const adapter = files.adapter;
+    await checkFile(
+      file,
+      adapter
+        ? `the file of base model ${adapter.base}, ${file}, does not exist: put it back (its LoRA adapter runs on those exact bytes)`
+        : `GGUF model file ${file} does not exist: put the file back, or register the model again with \`twin models register --gguf <file>\``,
+    );
     await checkGgufHeader(file);
-    if (files.sha256) {
-      const actual = await fileSha256(file);
-      if (actual !== files.sha256)
-        throw new ValidationError(
-          `GGUF model ${file} has sha256 ${actual}, the registry says ${files.sha256}: the file changed since it was registered`,
-        );
-    }
-    const module = await loadNodeLlamaCpp();
+    const adapterPath = adapter ? await checkAdapter(adapter, file) : undefined;
     const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
-    const logger = options.logger;
-    const llama = await module.getLlama({
-      gpu: options.gpu ? 'auto' : false,
-      // Never compile or download at run time: the machines are offline.
-      build: 'never',
-      skipDownload: true,
-      maxThreads: threads,
-      progressLogs: false,
-      logLevel: 'error',
-      ...(logger
-        ? { logger: (level: string, message: string) => logger.debug(message.trim(), { llama: level }) }
-        : {}),
+    const lease = await (options.models ?? sharedGgufModelCache).acquire({
+      path: file,
+      sha256: files.sha256,
+      threads,
+      gpu: options.gpu ?? false,
+      ...(options.logger ? { logger: options.logger } : {}),
+      mismatch: (actual) =>
+        new ValidationError(
+          adapter
+            ? `the file of base model ${adapter.base}, ${file}, has sha256 ${actual}, but its LoRA adapter was trained on ${files.sha256}: refusing to serve the adapter on another base (put the original file back, or train the adapter again on this one)`
+            : `GGUF model ${file} has sha256 ${actual}, the registry says ${files.sha256}: the file changed since it was registered`,
+        ),
     });
-    let model: LlamaModel;
     try {
-      model = await llama.loadModel({ modelPath: file });
+      const create = () =>
+        lease.model.createContext({
+          contextSize: Math.min(options.contextSize ?? 4096, lease.model.trainContextSize),
+          threads,
+          sequences: 1,
+          ...(adapterPath ? { lora: { adapters: [{ filePath: adapterPath, scale: 1 }] } } : {}),
+        });
+      const context =
+        adapter && adapterPath ? await lease.useAdapter(adapterPath, adapter.sha256, create) : await create();
+      return new GgufGenerator(options.id, lease, context, options.copyBias ?? defaultCopyBias);
     } catch (error) {
-      await llama.dispose();
-      throw new ValidationError(`cannot load GGUF model ${file}: ${errorMessage(error)}`, { cause: error });
-    }
-    try {
-      const context = await model.createContext({
-        contextSize: Math.min(options.contextSize ?? 4096, model.trainContextSize),
-        threads,
-        sequences: 1,
-      });
-      return new GgufGenerator(
-        options.id,
-        module,
-        llama,
-        model,
-        context,
-        options.copyBias ?? defaultCopyBias,
+      await lease.release();
+      if (error instanceof ValidationError) throw error;
+      throw new ValidationError(
+        adapterPath
+          ? `cannot apply LoRA adapter ${adapterPath} to GGUF model ${file}: ${errorMessage(error)}`
+          : `cannot create a context for GGUF model ${file}: ${errorMessage(error)}`,
+        { cause: error },
       );
-    } catch (error) {
-      await model.dispose();
-      await llama.dispose();
-      throw new ValidationError(`cannot create a context for GGUF model ${file}: ${errorMessage(error)}`, {
-        cause: error,
-      });
     }
   }
 
@@ -373,8 +362,7 @@ export class GgufGenerator implements ScoringModel {
       await this.queue;
       this.sequence.dispose();
       await this.context.dispose();
-      await this.model.dispose();
-      await this.llama.dispose();
+      await this.lease.release();
     })();
     return this.closed;
   }
@@ -389,6 +377,34 @@ export class GgufGenerator implements ScoringModel {
     await previous;
     return release;
   }
+}
+
+/** Refuses a path that is missing (with `missing` as the message) or not a file. */
+async function checkFile(path: string, missing: string): Promise<void> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new NotFoundError(missing, { cause: error });
+    throw error;
+  });
+  if (!info.isFile()) throw new ValidationError(`${path} is not a file`);
+}
+
+/**
+ * Checks a LoRA adapter before anything is loaded: its file is there, hashes as registered, and
+ * fits the base file as llama.cpp will require (checkLoraAdapter). Returns its absolute path.
+ */
+async function checkAdapter(adapter: NonNullable<GgufModelFiles['adapter']>, base: string): Promise<string> {
+  const path = resolve(adapter.path);
+  await checkFile(
+    path,
+    `LoRA adapter file ${path} does not exist: put the file back, or register the adapter again with \`twin models register NAME --gguf-adapter <file> --base ${adapter.base}\``,
+  );
+  const actual = await fileSha256(path);
+  if (actual !== adapter.sha256)
+    throw new ValidationError(
+      `LoRA adapter ${path} has sha256 ${actual}, the registry says ${adapter.sha256}: the file changed since it was registered`,
+    );
+  await checkLoraAdapter(path, base, { base: `${adapter.base} (${base})` });
+  return path;
 }
 
 /** System prompt, earlier turns and the final user message, as a chat session takes them. */

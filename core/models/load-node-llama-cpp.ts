@@ -48,6 +48,12 @@ export type LlamaModel = {
     contextSize?: number;
     threads?: number;
     sequences?: number;
+    /**
+     * LoRA adapter files applied in this context only, each scaled by `scale` (1 by default) times
+     * its alpha / rank. node-llama-cpp loads each file once per model, by path, and frees it only
+     * with the model.
+     */
+    lora?: { adapters: { filePath: string; scale?: number }[] };
   }): Promise<LlamaContext>;
   dispose(): Promise<void>;
 };

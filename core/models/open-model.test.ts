@@ -14,8 +14,10 @@ import { canScore, type RunnableModel } from '../ports/runnable-model.ts';
 import type { ModelArtifact } from '../types/model-version.ts';
 import { type ChatReplayServer, startChatReplayServer } from './__fixtures__/chat-replay-server.ts';
 import { registeredVersion } from './__fixtures__/registered-version.ts';
+import { writeTinyAdapters } from './__fixtures__/write-tiny-adapters.ts';
 import { writeTinyGguf } from './__fixtures__/write-tiny-gguf.ts';
 import { collectStream } from './collect-stream.ts';
+import { GgufModelCache } from './gguf-model-cache.ts';
 import { type OpenModelOptions, openModel } from './open-model.ts';
 import { perplexity } from './perplexity.ts';
 
@@ -135,6 +137,43 @@ describe('openModel', () => {
       /the file changed since it was registered/,
     );
   });
+
+  it.runIf(installed)(
+    'opens LoRA adapter versions on their GGUF base, the base loaded once for both',
+    async () => {
+      const tiny = await writeTinyAdapters(folder);
+      const models = new GgufModelCache();
+      const base = { name: 'tiny-base', version: 1, ...tiny.base };
+      const [sunny, quiet] = await Promise.all(
+        [tiny.sunny, tiny.quiet].map((adapter, index) =>
+          openModel(version({ kind: 'gguf-adapter', base, adapter }, 6 + index), {
+            ...options,
+            ggufModels: models,
+          }),
+        ),
+      );
+      try {
+        expect([sunny?.id, quiet?.id]).toEqual(['gguf-adapter:twin:6', 'gguf-adapter:twin:7']);
+        expect([models.loads, models.size]).toEqual([1, 1]);
+        expect((await collectStream(sunny!.stream({ messages, maxTokens: 2, temperature: 0 }))).text).toBe(
+          'sunny sunny',
+        );
+        expect((await collectStream(quiet!.stream({ messages, maxTokens: 2, temperature: 0 }))).text).toBe(
+          'quiet quiet',
+        );
+        // Perplexity works through adapters: "▁sunny" (index 5) is the one likely token of the answer.
+        if (!canScore(sunny!)) throw new Error('a GGUF adapter version scores answers');
+        const score = await sunny.score({ messages, answer: 'sunny sunny' });
+        expect(score.tokenLogProbabilities).toHaveLength(7);
+        score.tokenLogProbabilities.forEach((value, index) => {
+          expect(value).toBeCloseTo(index === 5 ? 0 : -tiny.lead, 4);
+        });
+      } finally {
+        await Promise.all([sunny?.close(), quiet?.close()]);
+      }
+      expect(models.size).toBe(0);
+    },
+  );
 
   it('refuses a model folder, saying how to serve it', async () => {
     const error = await openModel(version({ kind: 'folder', path: '/models/twin-hf' }), options).catch(

@@ -5,6 +5,7 @@ import type { RunnableModel } from '../ports/runnable-model.ts';
 import type { ModelVersion } from '../types/model-version.ts';
 import type { CopyBiasWeights } from './copy-bias.ts';
 import { GgufGenerator } from './gguf-generator.ts';
+import type { GgufModelCache } from './gguf-model-cache.ts';
 import { LocalModelGenerator } from './local-model-generator.ts';
 import { OpenAICompatibleStreamGenerator } from './openai-compatible-stream-generator.ts';
 
@@ -35,11 +36,14 @@ export type OpenModelOptions = {
   logger: Logger;
   endpoints: ModelEndpoints;
   gguf?: GgufRuntime;
+  /** Where GGUF files are loaded once and shared (a base and its adapters); the process's own unless given. */
+  ggufModels?: GgufModelCache;
 };
 
 /**
  * The one place that knows how to run a registered model version, by where its artifact is: a
- * local checkpoint (sha256-verified), an OpenAI-compatible endpoint, a GGUF file (sha256-checked).
+ * local checkpoint (sha256-verified), an OpenAI-compatible endpoint, a GGUF file (sha256-checked),
+ * a LoRA adapter on its GGUF base (both sha256-checked, the base loaded once for all its adapters).
  * A model folder cannot be run here; the error says how to serve it. The caller closes the model.
  */
 export async function openModel(version: ModelVersion, options: OpenModelOptions): Promise<RunnableModel> {
@@ -64,7 +68,19 @@ export async function openModel(version: ModelVersion, options: OpenModelOptions
     }
     case 'gguf':
       logger.info('loading GGUF model', { model: reference, path: artifact.path });
-      return GgufGenerator.load(artifact, { id, logger, ...options.gguf });
+      return GgufGenerator.load(artifact, { id, logger, ...options.gguf, ...ggufModels(options) });
+    case 'gguf-adapter': {
+      const base = `${artifact.base.name}:${artifact.base.version}`;
+      logger.info('loading LoRA adapter on its GGUF base', {
+        model: reference,
+        base,
+        path: artifact.adapter.path,
+      });
+      return GgufGenerator.load(
+        { path: artifact.base.path, sha256: artifact.base.sha256, adapter: { ...artifact.adapter, base } },
+        { id, logger, ...options.gguf, ...ggufModels(options) },
+      );
+    }
     case 'folder':
       throw new ValidationError(
         `${reference} is a model folder (${artifact.path}), which this server cannot run itself: serve it with an OpenAI-compatible server (vLLM: \`vllm serve ${artifact.path}\`; or convert it to GGUF and run llama.cpp’s llama-server) and register that endpoint with \`twin models register --openai-model <served name> --base-url <url>/v1\``,
@@ -74,4 +90,8 @@ export async function openModel(version: ModelVersion, options: OpenModelOptions
       throw new Error(`unknown artifact ${JSON.stringify(unreachable)}`);
     }
   }
+}
+
+function ggufModels(options: OpenModelOptions): { models?: GgufModelCache } {
+  return options.ggufModels ? { models: options.ggufModels } : {};
 }

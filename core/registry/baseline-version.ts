@@ -4,13 +4,17 @@ import { parseModelReference } from './model-reference.ts';
 
 /**
  * What a candidate must beat before it first holds an alias: the registered version of the base
- * model it was fine-tuned from (`baseModel` as NAME:VERSION, or NAME for its newest version), or
- * null when it has none registered here, in which case the extractive baseline stands in.
+ * model it was fine-tuned from (an adapter's base; else `baseModel` as NAME:VERSION, or NAME for
+ * its newest version), or null when it has none registered here, in which case the extractive
+ * baseline stands in.
  */
 export async function baselineVersion(
   registry: ModelRegistry,
   candidate: ModelVersion,
 ): Promise<ModelVersion | null> {
+  // An adapter runs on exactly one base version, whatever baseModel says.
+  if (candidate.artifact.kind === 'gguf-adapter')
+    return registry.get(candidate.artifact.base.name, candidate.artifact.base.version);
   if (!candidate.baseModel) return null;
   let reference: ReturnType<typeof parseModelReference>;
   try {

@@ -20,10 +20,28 @@ export const ModelArtifact = z.discriminatedUnion('kind', [
       })
       .optional(),
   }),
+  /**
+   * A LoRA adapter GGUF served on the GGUF base it was trained on (llama.cpp applies it when the
+   * base is loaded). `base` is that base as registered: its version, file and the file's sha256,
+   * so serving refuses to put the adapter on any other file.
+   */
+  z.object({
+    kind: z.literal('gguf-adapter'),
+    base: z.object({
+      name: z.string().min(1),
+      version: z.number().int().positive(),
+      path: z.string().min(1),
+      sha256: z.string().length(64),
+    }),
+    adapter: z.object({ path: z.string().min(1), sha256: z.string().length(64) }),
+  }),
   /** A model folder written by an external trainer (Hugging Face layout). */
   z.object({ kind: z.literal('folder'), path: z.string().min(1) }),
 ]);
 export type ModelArtifact = z.infer<typeof ModelArtifact>;
+
+/** The artifact of a version that serves a LoRA adapter on its GGUF base. */
+export type GgufAdapterArtifact = Extract<ModelArtifact, { kind: 'gguf-adapter' }>;
 
 export const LossPoint = z.object({
   step: z.number().int().nonnegative(),

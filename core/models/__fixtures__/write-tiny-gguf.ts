@@ -10,31 +10,19 @@ import { type GgufValue, ggufValue, writeGguf } from '../gguf/write-gguf.ts';
  * every next token has the same log-probabilities: ≈ 0 for `word`, ≈ −64 for any other (its logit
  * is 4 · 16 = 64 below `word`'s). No model can be downloaded here, and this is enough to drive the
  * real node-llama-cpp path end to end: load, chat session, streaming, stops, usage, abort, scoring.
- * `licence` writes `general.license`, as published GGUF files often carry it.
+ * `licence` writes `general.license`, as published GGUF files often carry it. `otherWords` join the
+ * vocabulary (with their merge prefixes) with zero output rows: the model never says them, but a
+ * LoRA adapter on `output.weight` can make it (see `tinyGgufWordIds`).
  */
 export async function writeTinyGguf(
   path: string,
-  options: { word?: string; licence?: string } = {},
+  options: { word?: string; licence?: string; otherWords?: string[] } = {},
 ): Promise<void> {
   const word = options.word ?? 'boring';
   const embedding = 16;
   const feedForward = 32;
-  const tokens = ['<unk>', '<s>', '</s>'];
-  const types = [2, 3, 3];
-  for (let byte = 0; byte < 256; byte++) {
-    tokens.push(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`);
-    types.push(6);
-  }
-  const wordId = tokens.length;
-  tokens.push(`▁${word}`);
-  types.push(1);
-  // SentencePiece builds a piece only by merging pieces in the vocabulary, so without these no
-  // text would tokenize to `word`: the model could say it, but an answer with it not score well.
-  const prefixes = [...word].slice(1).map((_, end) => `▁${[...word].slice(0, end + 1).join('')}`);
-  for (const prefix of prefixes) {
-    tokens.push(prefix);
-    types.push(1);
-  }
+  const { tokens, types, scores } = tinyVocabulary([word, ...(options.otherWords ?? [])]);
+  const wordId = tokens.indexOf(`▁${word}`);
   const vocabulary = tokens.length;
 
   const metadata: [string, GgufValue][] = [
@@ -51,7 +39,7 @@ export async function writeTinyGguf(
     ['llama.attention.layer_norm_rms_epsilon', ggufValue.float32(1e-5)],
     ['tokenizer.ggml.model', ggufValue.string('llama')],
     ['tokenizer.ggml.tokens', ggufValue.stringArray(tokens)],
-    ['tokenizer.ggml.scores', ggufValue.float32Array(tokens.map((_, id) => (id === wordId ? 0 : id > wordId ? -500 : -1000)))],
+    ['tokenizer.ggml.scores', ggufValue.float32Array(scores)],
     ['tokenizer.ggml.token_type', ggufValue.int32Array(types)],
     ['tokenizer.ggml.bos_token_id', ggufValue.uint32(1)],
     ['tokenizer.ggml.eos_token_id', ggufValue.uint32(2)],
@@ -89,4 +77,37 @@ export async function writeTinyGguf(
     metadata,
     tensors: tensors.map(([name, dimensions, values]) => ({ name, dimensions, type: 'F32', values })),
   });
+}
+
+/** Where each word is in the vocabulary of a tiny model written with `words[0]` as `word` and the rest as `otherWords`. */
+export function tinyGgufWordIds(words: string[]): Record<string, number> {
+  const { tokens } = tinyVocabulary(words);
+  return Object.fromEntries(words.map((word) => [word, tokens.indexOf(`▁${word}`)]));
+}
+
+/** Tokens of the tiny model: the three specials, the 256 bytes, then each word and its merge prefixes. */
+function tinyVocabulary(words: string[]): { tokens: string[]; types: number[]; scores: number[] } {
+  const tokens = ['<unk>', '<s>', '</s>'];
+  const types = [2, 3, 3];
+  const scores = [-1000, -1000, -1000];
+  for (let byte = 0; byte < 256; byte++) {
+    tokens.push(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`);
+    types.push(6);
+    scores.push(-1000);
+  }
+  for (const word of words) {
+    tokens.push(`▁${word}`);
+    types.push(1);
+    scores.push(0);
+    // SentencePiece builds a piece only by merging pieces in the vocabulary, so without these no
+    // text would tokenize to `word`: the model could say it, but an answer with it not score well.
+    const prefixes = [...word].slice(1).map((_, end) => `▁${[...word].slice(0, end + 1).join('')}`);
+    for (const prefix of prefixes) {
+      if (tokens.includes(prefix)) continue;
+      tokens.push(prefix);
+      types.push(1);
+      scores.push(-500);
+    }
+  }
+  return { tokens, types, scores };
 }
