@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { defaultCopyBias } from '../models/copy-bias.ts';
 import { ChunkingSpec } from '../types/feature-set.ts';
 
 const CrawlerConfig = z
@@ -337,6 +338,14 @@ const ModelsConfig = z
     threads: z.number().int().min(1).max(256).nullable().default(null),
     /** Tokens of context for GGUF models (prompt + answer), capped at the model's own. */
     contextSize: z.number().int().min(2048).max(131072).default(4096),
+    /**
+     * Grounded decoding: logits added to tokens of the retrieved passages (`token`) and, on top, to
+     * those that continue a phrase the answer is quoting (`continuation`). 0 and 0 turn it off.
+     */
+    copyBias: z
+      .object({ token: z.number().min(0).max(20), continuation: z.number().min(0).max(20) })
+      .strict()
+      .default(defaultCopyBias),
   })
   .strict();
 

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       huggingFaceUrl: 'https://huggingface.co',
       threads: null,
       contextSize: 4096,
+      copyBias: { token: 1, continuation: 4 },
     });
     expect(loadConfig({ env: { TWIN_MODELS_DIR: '/srv/models' } }).models.cacheDir).toBe('/srv/models');
     expect(

@@ -161,6 +161,29 @@ describe.runIf(installed)(
       ).rejects.toThrow(ValidationError);
     });
 
+    it('leans toward the sources’ wording only as far as its copy bias goes', async () => {
+      // The default bias (1 + 4 logits for a quoted phrase's next token) is far below this model's
+      // 64-logit lead for "boring": it shifts probabilities, it does not write the answer.
+      const sources = ['boring!'];
+      const mild = await collect(generator.stream({ messages, maxTokens: 4, temperature: 0, sources }));
+      expect(mild.text).toBe('boring boring boring boring');
+      // 100 logits on what follows "▁boring" in the source (the byte "!") beats the lead: the
+      // answer copies "boring!". Then, with no phrase to continue after "!", it says "boring"
+      // again, and the "!" it has already quoted from there gets no second push.
+      const strong = await GgufGenerator.load(
+        { path: join(folder, 'tiny.gguf'), sha256: null },
+        { id: 'gguf:twin:3', threads: 1, copyBias: { token: 0, continuation: 100 } },
+      );
+      try {
+        const copied = await collect(strong.stream({ messages, maxTokens: 4, temperature: 0, sources }));
+        expect(copied.text).toBe('boring! boring boring');
+        const unbiased = await collect(strong.stream({ messages, maxTokens: 4, temperature: 0 }));
+        expect(unbiased.text).toBe('boring boring boring boring');
+      } finally {
+        await strong.close();
+      }
+    });
+
     it('stops on abort, and takes requests one at a time', async () => {
       const controller = new AbortController();
       const first = generator.stream({ messages, maxTokens: 200, temperature: 0, signal: controller.signal });

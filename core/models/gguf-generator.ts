@@ -6,6 +6,7 @@ import { fileSha256 } from '../hashing.ts';
 import type { Logger } from '../logger.ts';
 import type { ChatMessage, FinishReason, GenerationRequest, GenerationSummary } from '../ports/generator.ts';
 import type { AnswerScore, PromptBudget, ScoreRequest, ScoringModel } from '../ports/runnable-model.ts';
+import { CopyBias, type CopyBiasWeights, defaultCopyBias } from './copy-bias.ts';
 import { checkGgufHeader } from './gguf-header.ts';
 import {
   type ChatHistoryItem,
@@ -18,6 +19,7 @@ import {
   loadNodeLlamaCpp,
   type NodeLlamaCpp,
   type Token,
+  type TokenBias,
 } from './load-node-llama-cpp.ts';
 
 /**
@@ -43,6 +45,11 @@ export type GgufGeneratorOptions = {
   contextSize?: number;
   /** Use a GPU when llama.cpp finds one; off by default (the build machines have none). */
   gpu?: boolean;
+  /**
+   * How strongly answers lean toward a request's `sources` (see CopyBias); 1 and 4 logits by
+   * default, 0 and 0 to sample from the model alone. Scoring is never biased.
+   */
+  copyBias?: CopyBiasWeights;
   logger?: Logger;
 };
 
@@ -83,6 +90,7 @@ export class GgufGenerator implements ScoringModel {
   // taking a new one per request can find none left.
   private readonly sequence: LlamaContextSequence;
   private readonly chatWrapper: ChatWrapper;
+  private readonly copyBias: CopyBiasWeights;
   private queue: Promise<void> = Promise.resolve();
   private closed: Promise<void> | undefined;
 
@@ -92,8 +100,10 @@ export class GgufGenerator implements ScoringModel {
     llama: Llama,
     model: LlamaModel,
     context: LlamaContext,
+    copyBias: CopyBiasWeights,
   ) {
     this.id = id;
+    this.copyBias = copyBias;
     this.module = module;
     this.llama = llama;
     this.model = model;
@@ -159,7 +169,14 @@ export class GgufGenerator implements ScoringModel {
         threads,
         sequences: 1,
       });
-      return new GgufGenerator(options.id, module, llama, model, context);
+      return new GgufGenerator(
+        options.id,
+        module,
+        llama,
+        model,
+        context,
+        options.copyBias ?? defaultCopyBias,
+      );
     } catch (error) {
       await model.dispose();
       await llama.dispose();
@@ -256,6 +273,9 @@ export class GgufGenerator implements ScoringModel {
       if (history.length > 0)
         session.setChatHistory([...(system ? [{ type: 'system' as const, text: system }] : []), ...history]);
       const pieces: string[] = [];
+      // The answer's tokens as they are sampled: what a copy continues (the sequence's own list
+      // grows only after each token is evaluated, one behind the sampler).
+      const answerTokens: Token[] = [];
       let wake: (() => void) | undefined;
       let settled = false;
       let outcome: { stopReason: string } | undefined;
@@ -274,6 +294,10 @@ export class GgufGenerator implements ScoringModel {
           // mild penalty on the answer's own last 64 tokens (never the prompt, so quoting a
           // passage is not punished) is llama.cpp's usual remedy.
           repeatPenalty: { penalty: 1.1, lastTokens: 64, penalizeNewLine: false },
+          ...this.sourceBias(request.sources, answerTokens),
+          onToken: (tokens) => {
+            answerTokens.push(...tokens);
+          },
           onTextChunk: (text) => {
             if (!text) return;
             pieces.push(text);
@@ -319,6 +343,28 @@ export class GgufGenerator implements ScoringModel {
     } finally {
       session.dispose({ disposeSequence: false });
     }
+  }
+
+  /** The copy bias toward `sources`, asked afresh before each token; nothing without sources. */
+  private sourceBias(
+    sources: readonly string[] | undefined,
+    answerTokens: readonly Token[],
+  ): { tokenBias?: () => TokenBias } {
+    if (!sources || sources.length === 0) return {};
+    const control = new Set([this.model.tokens.eos, this.model.tokens.eot].filter((token) => token !== null));
+    const bias = new CopyBias(
+      sources.map((source) => this.model.tokenize(source)),
+      this.copyBias,
+      control as Set<Token>,
+    );
+    if (!bias.active) return {};
+    return {
+      tokenBias: () => {
+        const tokenBias = new this.module.TokenBias(this.model.tokenizer);
+        for (const [token, logit] of bias.biasAfter(answerTokens)) tokenBias.set(token, { logit });
+        return tokenBias;
+      },
+    };
   }
 
   /** Waits for the requests in progress, then frees llama.cpp; closing again does nothing. */

@@ -22,10 +22,16 @@ export type NodeLlamaCpp = {
   }) => LlamaChatSession;
   /** The chat template a model's own metadata asks for (what a chat session picks by itself). */
   resolveChatWrapper(model: LlamaModel): ChatWrapper;
+  /** Logit biases for sampling, by token. */
+  TokenBias: new (
+    tokenizer: Tokenizer,
+  ) => TokenBias;
 };
 
+export type TokenBias = { set(token: Token, bias: { logit: number }): TokenBias };
+
 export type Llama = {
-  loadModel(options: { modelPath: string }): Promise<LlamaModel>;
+  loadModel(options: { modelPath: string; vocabOnly?: boolean }): Promise<LlamaModel>;
   dispose(): Promise<void>;
 };
 
@@ -97,9 +103,12 @@ export type LlamaChatSession = {
       seed?: number;
       customStopTriggers?: string[];
       repeatPenalty?: { penalty?: number; lastTokens?: number; penalizeNewLine?: boolean };
+      /** A function is asked again before every token is sampled. */
+      tokenBias?: TokenBias | (() => TokenBias);
       signal?: AbortSignal;
       stopOnAbortSignal?: boolean;
       onTextChunk?: (text: string) => void;
+      onToken?: (tokens: Token[]) => void;
     },
   ): Promise<{ responseText: string; stopReason: string }>;
   dispose(options: { disposeSequence: boolean }): void;

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { ArtifactStore } from '../ports/artifact-store.ts';
 import type { RunnableModel } from '../ports/runnable-model.ts';
 import type { ModelVersion } from '../types/model-version.ts';
+import type { CopyBiasWeights } from './copy-bias.ts';
 import { GgufGenerator } from './gguf-generator.ts';
 import { LocalModelGenerator } from './local-model-generator.ts';
 import { OpenAICompatibleStreamGenerator } from './openai-compatible-stream-generator.ts';
@@ -22,7 +23,12 @@ export type ModelEndpoints = {
 };
 
 /** How GGUF files are run by llama.cpp (see GgufGeneratorOptions). */
-export type GgufRuntime = { threads?: number; contextSize?: number; gpu?: boolean };
+export type GgufRuntime = {
+  threads?: number;
+  contextSize?: number;
+  gpu?: boolean;
+  copyBias?: CopyBiasWeights;
+};
 
 export type OpenModelOptions = {
   artifacts: ArtifactStore;

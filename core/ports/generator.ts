@@ -11,6 +11,11 @@ export type GenerationRequest = {
   topP?: number;
   seed?: number;
   signal?: AbortSignal;
+  /**
+   * The passages the answer should be drawn from, as the prompt gave them. A generator that can
+   * steer its sampling leans toward their wording (GgufGenerator's copy bias); others ignore it.
+   */
+  sources?: readonly string[];
 };
 
 export type FinishReason = 'stop' | 'length' | 'abort';

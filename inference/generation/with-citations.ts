@@ -5,15 +5,20 @@ import type { GroundedGenerationRequest, TwinGenerator } from './twin-generator.
 /**
  * `model`, with its answers' citations made true as they stream (see CitationAttributor): markers
  * that name no passage of the request's grounding are dropped, and sentences a passage supports
- * get its marker. A request without grounding passes through unchanged.
+ * get its marker. The passages also go to the model as the request's `sources` (see
+ * GenerationRequest). A request without grounding passes through unchanged.
  */
 export function withCitations(model: TwinGenerator): TwinGenerator {
   return {
     id: model.id,
     promptBudget: model.promptBudget,
     async *stream(request: GroundedGenerationRequest): AsyncGenerator<string, GenerationSummary> {
-      const answer = model.stream(request);
-      if (!request.grounding) return yield* answer;
+      if (!request.grounding) return yield* model.stream(request);
+      // The passages go along too, so a model that can lean toward their wording does.
+      const answer = model.stream({
+        ...request,
+        sources: request.grounding.sources.map((source) => source.text),
+      });
       const attributor = new CitationAttributor(request.grounding.sources);
       let finished = false;
       try {

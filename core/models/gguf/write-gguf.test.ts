@@ -53,6 +53,40 @@ describe('writeGguf', () => {
     expect(await readdir(folder)).toEqual([]);
   });
 
+  it('writes pre-quantised bytes as given, under their ggml type id', async () => {
+    const path = join(folder, 'quantised.gguf');
+    // One Q8_0 block: a half scale and 32 signed bytes, 34 bytes for 32 values.
+    const block = Uint8Array.from({ length: 34 }, (_, index) => index);
+    await writeGguf(path, {
+      metadata: [],
+      tensors: [{ name: 'q', dimensions: [32], type: 'Q8_0', bytes: block }],
+    });
+    const bytes = await readFile(path);
+    // Header (24) + name (8 + 1) + dimension count (4) + one dimension (8) = 45: the type id follows.
+    expect(bytes.readUInt32LE(45)).toBe(8);
+    expect(bytes.readBigUInt64LE(49)).toBe(0n);
+    expect([...bytes.subarray(bytes.length - 64, bytes.length - 30)]).toEqual([...block]);
+    expect([...bytes.subarray(bytes.length - 30)]).toEqual(new Array(30).fill(0));
+  });
+
+  it('refuses quantised bytes that do not fill whole blocks of the dimensions', async () => {
+    const path = join(folder, 'bad.gguf');
+    const tensor = (dimensions: number[], length: number) => ({
+      metadata: [],
+      tensors: [{ name: 'w', dimensions, type: 'Q4_K', bytes: new Uint8Array(length) }],
+    });
+    await expect(writeGguf(path, tensor([256, 2], 144))).rejects.toThrow(
+      'tensor w has dimensions [256, 2] (512 values), 288 bytes as Q4_K, but 144 bytes were given',
+    );
+    await expect(writeGguf(path, tensor([128, 2], 144))).rejects.toThrow(
+      'tensor w has dimensions [128, 2] (256 values), but Q4_K stores rows in blocks of 256',
+    );
+    await expect(
+      writeGguf(path, { metadata: [], tensors: [{ ...tensor([1], 1).tensors[0]!, type: 'Q9_9' }] }),
+    ).rejects.toThrow('Q9_9 is not a ggml tensor type');
+    expect(await readdir(folder)).toEqual([]);
+  });
+
   it('leaves nothing half-written when the write fails', async () => {
     const path = join(folder, 'missing-folder', 'model.gguf');
     await expect(writeGguf(path, { metadata: [], tensors: [] })).rejects.toThrow(/ENOENT/);
