@@ -1,5 +1,5 @@
+import { type ChatAnswerTokens, chatAnswerTokens } from '../../../../core/models/gguf-chat-tokens.ts';
 import {
-  type ChatHistoryItem,
   type ControlledEvaluateInputItem,
   type Llama,
   type LlamaContext,
@@ -9,6 +9,7 @@ import {
   type NodeLlamaCpp,
   type Token,
 } from '../../../../core/models/load-node-llama-cpp.ts';
+import type { ChatMessage } from '../../../../core/ports/generator.ts';
 
 export type LlamaCppReferenceOptions = {
   /** Type of llama.cpp's key/value cache: its default F16 rounds keys and values; F32 does not. */
@@ -59,12 +60,9 @@ export class LlamaCppReference {
     return new LlamaCppReference(module, llama, model, context, context.getSequence());
   }
 
-  /** The tokens the model's own chat template and tokenizer make of a conversation, as served. */
-  renderChat(chatHistory: ChatHistoryItem[]): Token[] {
-    return this.module
-      .resolveChatWrapper(this.model)
-      .generateContextState({ chatHistory })
-      .contextText.tokenize(this.model.tokenizer);
+  /** A chat and its answer as the model's own template and tokenizer render them for scoring and training. */
+  chatAnswerTokens(messages: readonly ChatMessage[], answer: string): ChatAnswerTokens {
+    return chatAnswerTokens(this.model, this.module.resolveChatWrapper(this.model), messages, answer);
   }
 
   /**
