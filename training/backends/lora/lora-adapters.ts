@@ -27,7 +27,12 @@ import {
  *   the adapter's user scale (1 by default); alpha = 0 means a scale of 1, not 0, so we require
  *   alpha > 0 rather than disagree.
  * The variables below hold A and B in exactly that row-major layout, so an adapter is written by
- * copying them out; `frozenLinear` transposes these small matrices as it needs.
+ * copying them out; `frozenLinear` transposes these small matrices as it needs. They are trained
+ * against the GGUF's own weights, whose Q and K rows llama's converter has already permuted for
+ * llama.cpp's rotary pairing, so no permutation is due when writing them (the converter applies
+ * that permutation to a Hugging Face adapter's B). llama-cpp-parity.test.ts checks all of this end
+ * to end: an adapter written from these variables and loaded by llama.cpp gives the same
+ * next-token distributions as LlamaModel with them.
  */
 
 /** Which projections get an adapter, its rank and alpha (the update is scaled by alpha / rank). */
