@@ -1,0 +1,243 @@
+import * as tf from '@tensorflow/tfjs';
+import { ValidationError } from '../../../core/errors.ts';
+import { gatherRows } from '../../../core/local-model/fast-ops.ts';
+import { frozenLinear, rmsNorm, swiGlu } from './frozen-ops.ts';
+import { causalGroupedAttention, stackedCausalMask } from './grouped-attention.ts';
+import type { LlamaConfig } from './llama-config.ts';
+import {
+  type LlamaProjection,
+  llamaProjections,
+  llamaTensorDimensions,
+  projectionTensorName,
+} from './llama-tensors.ts';
+import { logSoftmax } from './log-softmax.ts';
+import type { LoraAdapters } from './lora-adapters.ts';
+import { applyRotary, type RotaryTensors, rotaryTensors } from './rotary-embedding.ts';
+
+/** A tensor's GGUF dimensions (fastest-varying first) and its values, dequantised to float32. */
+export type LlamaTensor = { dimensions: readonly number[]; values: Float32Array };
+
+/**
+ * Where the weights come from: the names a GGUF file holds and a reader for one at a time, so that
+ * only one tensor is ever held outside tfjs while a model loads.
+ */
+export type LlamaTensorSource = {
+  names: readonly string[];
+  read(name: string): LlamaTensor | Promise<LlamaTensor>;
+};
+
+type Block = {
+  attentionNorm: tf.Tensor1D;
+  feedForwardNorm: tf.Tensor1D;
+  /** Each projection's W [outputs, inputs]. */
+  projections: Record<LlamaProjection, tf.Tensor2D>;
+};
+
+/**
+ * A llama-architecture model as llama.cpp runs it (llm_build_llama): token embedding; per block
+ * x += Wo·attention(rope(Wq·n), rope(Wk·n), Wv·n) with n = RMSNorm(x), then
+ * x += Wdown·(silu(Wgate·m) ⊙ Wup·m) with m = RMSNorm(x); a final RMSNorm and the output head,
+ * which is the token embedding when the file has no `output.weight`. Attention is causal,
+ * grouped-query (query head h reads key/value head ⌊h / (heads / kvHeads)⌋, as ggml's mul_mat
+ * broadcasts) and scaled by `attentionScale`.
+ *
+ * The base weights are plain tensors, never variables: gradients reach only LoRA adapters passed
+ * to a forward call. Each is kept once, in GGUF's own layout (see `frozenLinear` for why that is
+ * also the fast one); a tied embedding is one tensor serving as both lookup table and head.
+ */
+export class LlamaModel {
+  readonly config: LlamaConfig;
+  private readonly embedding: tf.Tensor2D;
+  private readonly head: tf.Tensor2D;
+  private readonly outputNorm: tf.Tensor1D;
+  private readonly blocks: Block[];
+
+  private constructor(
+    config: LlamaConfig,
+    embedding: tf.Tensor2D,
+    head: tf.Tensor2D,
+    outputNorm: tf.Tensor1D,
+    blocks: Block[],
+  ) {
+    this.config = config;
+    this.embedding = embedding;
+    this.head = head;
+    this.outputNorm = outputNorm;
+    this.blocks = blocks;
+  }
+
+  /**
+   * Loads every weight the config calls for from `source`, checking its dimensions, and refuses a
+   * source holding tensors this forward pass would ignore (biases, rope frequency factors,
+   * experts): ignoring them would silently compute a different model from llama.cpp's.
+   */
+  static async load(config: LlamaConfig, source: LlamaTensorSource): Promise<LlamaModel> {
+    const expected = llamaTensorDimensions(config);
+    const unexpected = source.names.filter((name) => !expected.has(name));
+    if (unexpected.length > 0)
+      throw new ValidationError(
+        `the model has tensors this llama forward pass does not implement: ${unexpected.slice(0, 8).join(', ')}${unexpected.length > 8 ? ', …' : ''}`,
+      );
+    const present = new Set(source.names);
+    const missing = [...expected.keys()].filter((name) => name !== 'output.weight' && !present.has(name));
+    if (missing.length > 0)
+      throw new ValidationError(
+        `the model lacks tensors: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', …' : ''}`,
+      );
+
+    const loaded: tf.Tensor[] = [];
+    const read = async (name: string): Promise<Float32Array> => {
+      const tensor = await source.read(name);
+      const dimensions = expected.get(name) as number[];
+      if (tensor.dimensions.join() !== dimensions.join())
+        throw new ValidationError(
+          `tensor ${name} has dimensions [${tensor.dimensions.join(', ')}], the config needs [${dimensions.join(', ')}]`,
+        );
+      return tensor.values;
+    };
+    const vector = async (name: string) => {
+      const tensor = tf.tensor1d(await read(name));
+      loaded.push(tensor);
+      return tensor;
+    };
+    // GGUF's [inputs, outputs] matrix is `outputs` rows of `inputs`: W in y = W·x, kept as it is.
+    const matrix = async (name: string) => {
+      const [inputs, outputs] = expected.get(name) as [number, number];
+      const tensor = tf.tensor2d(await read(name), [outputs, inputs]);
+      loaded.push(tensor);
+      return tensor;
+    };
+    try {
+      const embedding = await matrix('token_embd.weight');
+      const head = present.has('output.weight') ? await matrix('output.weight') : embedding;
+      const outputNorm = await vector('output_norm.weight');
+      const blocks: Block[] = [];
+      for (let layer = 0; layer < config.blockCount; layer++) {
+        const projections = {} as Record<LlamaProjection, tf.Tensor2D>;
+        for (const projection of llamaProjections)
+          projections[projection] = await matrix(projectionTensorName(layer, projection));
+        blocks.push({
+          attentionNorm: await vector(`blk.${layer}.attn_norm.weight`),
+          feedForwardNorm: await vector(`blk.${layer}.ffn_norm.weight`),
+          projections,
+        });
+      }
+      return new LlamaModel(config, embedding, head, outputNorm, blocks);
+    } catch (error) {
+      for (const tensor of loaded) tensor.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * Logits [positions.length, vocabulary] after the given positions of `tokens` (all positions
+   * when omitted), the tokens being at positions 0..N−1. Only the asked rows go through the output
+   * head: SmolLM2's logits for 256 tokens are 50 MB, as is their gradient, where a trainer's loss
+   * needs only the answer's rows (the time saved is small, ~5% of a forward pass). Call inside
+   * tf.variableGrads (or tf.grad) with `lora` to train its adapters; nothing else has a gradient.
+   */
+  logits(
+    tokens: ArrayLike<number>,
+    options: { lora?: LoraAdapters; positions?: ArrayLike<number> } = {},
+  ): tf.Tensor2D {
+    const ids = this.checkTokens(tokens);
+    const positions =
+      options.positions === undefined ? undefined : this.checkPositions(options.positions, ids.length);
+    return tf.tidy(() => {
+      const hidden = this.hidden(ids, options.lora);
+      const rows = positions ? gatherRows(hidden, tf.tensor1d(positions, 'int32')) : hidden;
+      return frozenLinear(rows, this.head);
+    });
+  }
+
+  /** log p(next token | tokens) over the vocabulary, in float64 (see logSoftmax). */
+  nextTokenLogProbabilities(tokens: ArrayLike<number>, lora?: LoraAdapters): Float64Array {
+    const logits = this.logits(tokens, { positions: [tokens.length - 1], ...(lora ? { lora } : {}) });
+    try {
+      return logSoftmax(logits.dataSync() as Float32Array);
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.embedding.dispose();
+    if (this.head !== this.embedding) this.head.dispose();
+    this.outputNorm.dispose();
+    for (const block of this.blocks) {
+      block.attentionNorm.dispose();
+      block.feedForwardNorm.dispose();
+      for (const weight of Object.values(block.projections)) weight.dispose();
+    }
+  }
+
+  /** Final-norm hidden states [N, width] of one sequence. */
+  private hidden(tokens: Int32Array, lora: LoraAdapters | undefined): tf.Tensor2D {
+    const { config } = this;
+    const length = tokens.length;
+    const rotary = rotaryTensors(config, length);
+    const group = config.headCount / config.headCountKv;
+    const mask = tf.tensor2d(stackedCausalMask(length, group), [group * length, length]);
+    let x = tf.gather(this.embedding, tf.tensor1d(tokens, 'int32')) as tf.Tensor2D;
+    for (let layer = 0; layer < this.blocks.length; layer++) {
+      const input = x;
+      // One scope per block: without a gradient tape its intermediates go as soon as it ends
+      // (kept to the end of the pass they took ~50 MB per SmolLM2 block at 256 tokens); with one,
+      // the tape keeps what the backward pass needs.
+      x = tf.tidy(() => this.block(input, layer, rotary, mask, lora));
+      input.dispose();
+    }
+    return rmsNorm(x, this.outputNorm, config.rmsEpsilon);
+  }
+
+  private block(
+    x: tf.Tensor2D,
+    layer: number,
+    rotary: RotaryTensors,
+    mask: tf.Tensor2D,
+    lora: LoraAdapters | undefined,
+  ): tf.Tensor2D {
+    const { headCount, headCountKv, headDimension, attentionScale, rmsEpsilon } = this.config;
+    const length = x.shape[0];
+    const block = this.blocks[layer] as Block;
+    const project = (input: tf.Tensor2D, projection: LlamaProjection) =>
+      frozenLinear(input, block.projections[projection], lora?.adapter(layer, projection));
+    const normed = rmsNorm(x, block.attentionNorm, rmsEpsilon);
+    const heads = (projection: LlamaProjection, count: number) =>
+      tf.reshape(project(normed, projection), [length, count, headDimension]) as tf.Tensor3D;
+    const attended = causalGroupedAttention(
+      applyRotary(heads('attn_q', headCount), rotary),
+      applyRotary(heads('attn_k', headCountKv), rotary),
+      heads('attn_v', headCountKv),
+      attentionScale,
+      mask,
+    );
+    const afterAttention = tf.add(x, project(attended, 'attn_output')) as tf.Tensor2D;
+    const gateInput = rmsNorm(afterAttention, block.feedForwardNorm, rmsEpsilon);
+    const gated = swiGlu(project(gateInput, 'ffn_gate'), project(gateInput, 'ffn_up'));
+    return tf.add(afterAttention, project(gated, 'ffn_down'));
+  }
+
+  private checkTokens(tokens: ArrayLike<number>): Int32Array {
+    const { vocabularySize, contextLength } = this.config;
+    if (tokens.length === 0 || tokens.length > contextLength)
+      throw new ValidationError(`need 1 to ${contextLength} tokens, got ${tokens.length}`);
+    const ids = Int32Array.from(tokens);
+    for (let index = 0; index < ids.length; index++) {
+      const id = ids[index] as number;
+      if (id !== tokens[index] || id < 0 || id >= vocabularySize)
+        throw new ValidationError(
+          `token ${tokens[index]} at ${index} is not in the ${vocabularySize}-token vocabulary`,
+        );
+    }
+    return ids;
+  }
+
+  private checkPositions(positions: ArrayLike<number>, length: number): Int32Array {
+    const ids = Int32Array.from(positions);
+    for (let index = 0; index < ids.length; index++)
+      if (ids[index] !== positions[index] || (ids[index] as number) < 0 || (ids[index] as number) >= length)
+        throw new ValidationError(`position ${positions[index]} is outside the ${length} tokens`);
+    return ids;
+  }
+}
