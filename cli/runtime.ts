@@ -2,6 +2,7 @@ import { LocalArtifactStore } from '../core/adapters/artifacts/local-artifact-st
 import { createEmbedder } from '../core/adapters/embedders/create-embedder.ts';
 import type { TwinConfig } from '../core/config/config-schema.ts';
 import { resolveDataPath } from '../core/config/load-config.ts';
+import { ValidationError } from '../core/errors.ts';
 import { featureSetFromConfig } from '../core/features/feature-set-from-config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ArtifactStore } from '../core/ports/artifact-store.ts';
@@ -9,12 +10,14 @@ import type { Embedder } from '../core/ports/embedder.ts';
 import type { JobQueue } from '../core/ports/job-queue.ts';
 import type { MetadataStore } from '../core/ports/metadata-store.ts';
 import type { VectorStore } from '../core/ports/vector-store.ts';
+import { resolveBaseModel } from '../core/registry/resolve-base-model.ts';
 import type { FeatureSet } from '../core/types/feature-set.ts';
 import { registerFeatureJobs } from '../feature/index.ts';
 import type { InferenceDependencies } from '../inference/index.ts';
 import {
   CommandFineTuneBackend,
   LocalFineTuneBackend,
+  LoraFineTuneBackend,
   OpenAIFineTuneBackend,
   registerTrainingJobs,
 } from '../training/index.ts';
@@ -76,6 +79,16 @@ export async function openRuntime(config: TwinConfig, logger: Logger): Promise<R
       local: new LocalFineTuneBackend({ preset: config.training.backends.local.preset }),
       openai: new OpenAIFineTuneBackend(config.training.backends.openai),
       command: new CommandFineTuneBackend(config.training.backends.command),
+      lora: new LoraFineTuneBackend({
+        resolveBase: (reference) => {
+          const chosen = reference ?? config.server.baseModel;
+          if (chosen === null)
+            throw new ValidationError(
+              'the lora backend needs a GGUF base model: give --base-model NAME[:VERSION], or set server.baseModel',
+            );
+          return resolveBaseModel(metadata.models, chosen);
+        },
+      }),
     },
   });
 

@@ -1,6 +1,7 @@
 /** The training pipeline's public surface: datasets → fine-tune jobs → model registry → evaluation. */
 export { CommandFineTuneBackend } from './backends/command-fine-tune-backend.ts';
 export { LocalFineTuneBackend } from './backends/local-fine-tune-backend.ts';
+export { LoraFineTuneBackend } from './backends/lora-fine-tune-backend.ts';
 export { renderLossCurveAscii } from './backends/loss-curve-ascii.ts';
 export { OpenAIFineTuneBackend } from './backends/openai-fine-tune-backend.ts';
 export * from './datasets/index.ts';

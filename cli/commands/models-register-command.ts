@@ -2,11 +2,10 @@ import { Command } from 'commander';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { inspectGgufFile } from '../../core/models/inspect-gguf-file.ts';
 import type { ModelRegistry } from '../../core/ports/model-registry.ts';
-import { newestVersion } from '../../core/registry/baseline-version.ts';
 import { ggufAdapterArtifact } from '../../core/registry/gguf-adapter-artifact.ts';
 import { parseModelReference } from '../../core/registry/model-reference.ts';
-import { resolveModel } from '../../core/registry/resolve-model.ts';
-import type { ModelArtifact, ModelVersion } from '../../core/types/model-version.ts';
+import { resolveBaseModel } from '../../core/registry/resolve-base-model.ts';
+import type { ModelArtifact } from '../../core/types/model-version.ts';
 import { print, withRuntime } from '../cli-context.ts';
 
 type RegisterOptions = {
@@ -97,7 +96,7 @@ async function artifactFor(
     return { artifact: { kind: 'gguf', path, sha256 }, baseModel: null };
   }
   if (options.ggufAdapter) {
-    const base = await findBase(models, options.base as string);
+    const base = await resolveBaseModel(models, options.base as string);
     return {
       artifact: await ggufAdapterArtifact(base, options.ggufAdapter),
       baseModel: `${base.name}:${base.version}`,
@@ -114,20 +113,4 @@ async function artifactFor(
     artifact: { kind: 'openai-compatible', baseUrl: baseUrl.toString().replace(/\/$/, ''), model },
     baseModel: model,
   };
-}
-
-/** A base model reference: NAME:VERSION, NAME@ALIAS, or NAME for its newest version (pulled models hold no alias). */
-async function findBase(models: ModelRegistry, reference: string): Promise<ModelVersion> {
-  const parsed = parseModelReference(reference);
-  const found =
-    'version' in parsed
-      ? await models.get(parsed.name, parsed.version)
-      : reference.includes('@')
-        ? await resolveModel(models, reference)
-        : await newestVersion(models, parsed.name);
-  if (!found)
-    throw new NotFoundError(
-      `base model ${reference} not found (see \`twin models list\`; pull one with \`twin models pull\`)`,
-    );
-  return found;
 }

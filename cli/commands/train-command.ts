@@ -17,7 +17,7 @@ export function trainCommand(): Command {
     .requiredOption('-d, --dataset <id>', 'instruction dataset id (see `twin datasets list`)')
     .option(
       '-b, --backend <name>',
-      'local (CPU transformer), openai (fine-tuning API) or command (external trainer)',
+      'local (CPU transformer from scratch), lora (LoRA on a GGUF base, e.g. smollm2-135m-instruct), openai (fine-tuning API) or command (external trainer)',
       'local',
     )
     .option('--base <model>', 'base model for the backend (e.g. an OpenAI model name)')

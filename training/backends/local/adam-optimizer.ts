@@ -8,6 +8,9 @@ export type AdamOptions = {
   weightDecay?: number;
 };
 
+/** What an optimizer carries between steps: its step count and both moments of every variable. */
+export type AdamState = { steps: number; first: Float32Array[]; second: Float32Array[] };
+
 /**
  * AdamW with global-norm gradient clipping, on the model's own variables. Written out rather than
  * tf.train.adam because the learning rate changes every step (warmup, decay) and clipping needs
@@ -64,6 +67,32 @@ export class AdamOptimizer {
         );
         if (moment.decay && this.weightDecay > 0) update = tf.add(update, tf.mul(variable, this.weightDecay));
         variable.assign(tf.sub(variable, tf.mul(update, learningRate)));
+      });
+    });
+  }
+
+  /** The moments and step count, to checkpoint a run and resume it exactly. */
+  exportState(): AdamState {
+    return {
+      steps: this.steps,
+      first: this.moments.map((moment) => new Float32Array(moment.first.dataSync())),
+      second: this.moments.map((moment) => new Float32Array(moment.second.dataSync())),
+    };
+  }
+
+  /** Puts back what `exportState` gave, for the same variables in the same order. */
+  restoreState(state: AdamState): void {
+    const sizes = this.moments.map((moment) => moment.first.size);
+    const fits = (values: Float32Array[]) =>
+      values.length === sizes.length && values.every((value, index) => value.length === sizes[index]);
+    if (!fits(state.first) || !fits(state.second))
+      throw new Error('the optimizer state does not match the variables it would restore');
+    this.steps = state.steps;
+    this.moments.forEach((moment, index) => {
+      const shape = moment.first.shape;
+      tf.tidy(() => {
+        moment.first.assign(tf.tensor(state.first[index] as Float32Array, shape));
+        moment.second.assign(tf.tensor(state.second[index] as Float32Array, shape));
       });
     });
   }

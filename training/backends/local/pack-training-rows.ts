@@ -83,21 +83,17 @@ export function toTokenBatch(rows: TrainingRow[], options: { normalise: boolean 
 }
 
 /** Endless batches: a fresh seeded shuffle of the rows each epoch, so every row is seen in turn. */
-export function* batchesOf(
-  rows: TrainingRow[],
-  batchSize: number,
-  random: SeededRandom,
-): Generator<TrainingRow[]> {
+export function* batchesOf<Row>(rows: Row[], batchSize: number, random: SeededRandom): Generator<Row[]> {
   let order: number[] = [];
   for (;;) {
-    const batch: TrainingRow[] = [];
+    const batch: Row[] = [];
     while (batch.length < batchSize) {
       if (order.length === 0)
         order = shuffle(
           rows.map((_, index) => index),
           random,
         );
-      batch.push(rows[order.pop() as number] as TrainingRow);
+      batch.push(rows[order.pop() as number] as Row);
     }
     yield batch;
   }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeededRandom } from '../../../core/local-model/seeded-random.ts';
 import { initTfjs } from '../../../core/local-model/tfjs-runtime.ts';
-import { writeGguf } from '../../../core/models/gguf/write-gguf.ts';
+import { writeLoraAdapter } from '../../../core/models/gguf/write-lora-adapter.ts';
 import { comparePosition, type PositionAgreement, summarise } from './__fixtures__/distribution-agreement.ts';
 import { LlamaCppReference, type LlamaCppReferenceOptions } from './__fixtures__/llama-cpp-reference.ts';
 import { tensorSource, writeTinyLlamaGguf } from './__fixtures__/write-tiny-llama-gguf.ts';
@@ -127,7 +127,7 @@ describe.runIf(installed)('the tfjs llama forward pass agrees with llama.cpp', (
     // B starts at zero; random, the adapters change every projection.
     for (const pair of values.values()) pair.b = pair.b.map(() => 0.3 * source.normal());
     const lora = LoraAdapters.fromValues(config, settings, values);
-    await writeGguf(adapterPath, lora.ggufContents());
+    await writeLoraAdapter(adapterPath, lora.adapterFile());
 
     const adapted = summarise(await agreements(path, model, { kvCache: 'F32', loraPath: adapterPath }, lora));
     expect(adapted.topAgreement).toBe(1);

@@ -2,7 +2,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../core/errors.ts';
 import { createSeededRandom } from '../../../core/local-model/seeded-random.ts';
 import { initTfjs } from '../../../core/local-model/tfjs-runtime.ts';
-import { ggufValue } from '../../../core/models/gguf/write-gguf.ts';
 import { tinyLlama } from './__fixtures__/write-tiny-llama-gguf.ts';
 import { parseLlamaConfig } from './llama-config.ts';
 import { LoraAdapters, type LoraPairValues, type LoraSettings } from './lora-adapters.ts';
@@ -39,7 +38,7 @@ describe('LoraAdapters', () => {
     adapters.dispose();
   });
 
-  it('writes the pairs as a llama.cpp LoRA GGUF: lora_a [inputs, rank], lora_b [rank, outputs], alpha', () => {
+  it('hands its pairs to writeLoraAdapter as PEFT lays them out: A rank × inputs, B outputs × rank', () => {
     const a = Float32Array.from({ length: 4 * 64 }, (_, index) => index / 256);
     const b = Float32Array.from({ length: 32 * 4 }, (_, index) => -index / 128);
     const down = { a: new Float32Array(4 * 128).fill(0.5), b: new Float32Array(64 * 4).fill(-0.25) };
@@ -51,19 +50,17 @@ describe('LoraAdapters', () => {
         ['blk.1.ffn_down.weight', down],
       ]),
     );
-    const contents = adapters.ggufContents();
-    expect(contents.metadata).toEqual([
-      ['general.architecture', ggufValue.string('llama')],
-      ['general.type', ggufValue.string('adapter')],
-      ['adapter.type', ggufValue.string('lora')],
-      ['adapter.lora.alpha', ggufValue.float32(8)],
-    ]);
-    expect(contents.tensors).toEqual([
-      { name: 'blk.1.attn_k.weight.lora_a', dimensions: [64, 4], type: 'F32', values: a },
-      { name: 'blk.1.attn_k.weight.lora_b', dimensions: [4, 32], type: 'F32', values: b },
-      { name: 'blk.1.ffn_down.weight.lora_a', dimensions: [128, 4], type: 'F32', values: down.a },
-      { name: 'blk.1.ffn_down.weight.lora_b', dimensions: [4, 64], type: 'F32', values: down.b },
-    ]);
+    const file = adapters.adapterFile('twin');
+    expect(file).toEqual({
+      architecture: 'llama',
+      rank: 4,
+      alpha: 8,
+      name: 'twin',
+      pairs: [
+        { target: { layer: 1, projection: 'attn_k' }, inputs: 64, outputs: 32, a, b },
+        { target: { layer: 1, projection: 'ffn_down' }, inputs: 128, outputs: 64, a: down.a, b: down.b },
+      ],
+    });
     adapters.dispose();
   });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '../../../core/errors.ts';
 import type { SeededRandom } from '../../../core/local-model/seeded-random.ts';
-import { type GgufContents, ggufValue } from '../../../core/models/gguf/write-gguf.ts';
+import type { LoraAdapter } from '../../../core/models/gguf/write-lora-adapter.ts';
 import type { LinearAdapter } from './frozen-ops.ts';
 import type { LlamaConfig } from './llama-config.ts';
 import {
@@ -145,23 +145,25 @@ export class LoraAdapters {
     );
   }
 
-  /** The adapter as a llama.cpp LoRA GGUF for `writeGguf` (F32 tensors; see the convention above). */
-  ggufContents(): GgufContents {
-    const tensors = [...this.exportValues()].flatMap(([name, { a, b }]) => {
-      const { inputs, outputs } = (this.pairs.get(name) as Pair).shape;
-      return [
-        { name: `${name}.lora_a`, dimensions: [inputs, this.rank], type: 'F32' as const, values: a },
-        { name: `${name}.lora_b`, dimensions: [this.rank, outputs], type: 'F32' as const, values: b },
-      ];
-    });
+  /** The adapter as `writeLoraAdapter` writes it for llama.cpp (see the convention above). */
+  adapterFile(name?: string): LoraAdapter {
+    const values = this.exportValues();
     return {
-      metadata: [
-        ['general.architecture', ggufValue.string('llama')],
-        ['general.type', ggufValue.string('adapter')],
-        ['adapter.type', ggufValue.string('lora')],
-        ['adapter.lora.alpha', ggufValue.float32(this.alpha)],
-      ],
-      tensors,
+      architecture: 'llama',
+      rank: this.rank,
+      alpha: this.alpha,
+      ...(name ? { name } : {}),
+      pairs: [...this.pairs].map(([tensor, { shape }]) => {
+        const [, layer, projection] = /^blk\.(\d+)\.(\w+)\.weight$/.exec(tensor) as RegExpExecArray;
+        const pair = values.get(tensor) as LoraPairValues;
+        return {
+          target: { layer: Number(layer), projection: projection as LlamaProjection },
+          inputs: shape.inputs,
+          outputs: shape.outputs,
+          a: pair.a,
+          b: pair.b,
+        };
+      }),
     };
   }
 

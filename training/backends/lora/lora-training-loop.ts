@@ -1,0 +1,230 @@
+import * as tf from '@tensorflow/tfjs';
+import { softmaxCrossEntropy } from '../../../core/local-model/fast-ops.ts';
+import { createSeededRandom, deriveSeed } from '../../../core/local-model/seeded-random.ts';
+import type { LossPoint } from '../../../core/types/model-version.ts';
+import { AdamOptimizer } from '../local/adam-optimizer.ts';
+import { learningRateAt } from '../local/learning-rate-schedule.ts';
+import { batchesOf } from '../local/pack-training-rows.ts';
+import type { LlamaModel } from './llama-model.ts';
+import type { LoraAdapters } from './lora-adapters.ts';
+import type { LoraCheckpoint } from './lora-checkpoint.ts';
+import type { LoraHyperparameters } from './lora-hyperparameters.ts';
+import { answerTargets, type LoraRow } from './lora-rows.ts';
+
+export type LoraLoopResult = {
+  lossCurve: LossPoint[];
+  trainLoss: number;
+  validationLoss: number | null;
+  /** Tokens (prompt and answer) through forward and backward per second of optimisation. */
+  tokensPerSecond: number;
+  trainTokens: number;
+  /** The step the run started from: 0, or where a checkpoint left it. */
+  resumedFrom: number;
+};
+
+export type LoraLoopHooks = {
+  signal: AbortSignal;
+  onPoint(point: LossPoint): void;
+  onProgress(
+    step: number,
+    status: { trainLoss: number; validationLoss: number | null; tokensPerSecond: number },
+  ): Promise<void>;
+  /** Where the run resumes from (a checkpoint of this same run), if anywhere. */
+  resume?: LoraCheckpoint;
+  /** Stores a checkpoint; called every `checkpointEvery` steps. */
+  saveCheckpoint?(checkpoint: Omit<LoraCheckpoint, 'fingerprint'>): Promise<void>;
+};
+
+/**
+ * Trains the LoRA adapters of a frozen base: each step accumulates the gradients of `batchSize`
+ * examples (the loss is the mean over all their answer tokens), then one AdamW update with warmup
+ * and decay and global-norm clipping. A curve point (mean train loss since the last one and the
+ * validation loss) is taken at step 0, every `evalEvery` steps and after the last. Batches come
+ * from a seeded shuffle, so a run resumed from a checkpoint sees exactly the batches it would have
+ * seen; the abort signal is checked between examples.
+ */
+export async function runLoraTrainingLoop(
+  model: LlamaModel,
+  lora: LoraAdapters,
+  data: { train: LoraRow[]; validation: LoraRow[] },
+  hyperparameters: LoraHyperparameters,
+  hooks: LoraLoopHooks,
+): Promise<LoraLoopResult> {
+  const { steps, batchSize, evalEvery, checkpointEvery } = hyperparameters;
+  const batches = batchesOf(
+    data.train,
+    batchSize,
+    createSeededRandom(deriveSeed(hyperparameters.seed, 'batches')),
+  );
+  const validation = data.validation.slice(0, hyperparameters.maxValidationRows);
+  const optimizer = new AdamOptimizer(lora.variables, { weightDecay: hyperparameters.weightDecay });
+  const resume = hooks.resume;
+  const lossCurve: LossPoint[] = resume ? [...resume.lossCurve] : [];
+  let recentLosses: number[] = resume ? [...resume.recentLosses] : [];
+  let trainTokens = resume?.trainTokens ?? 0;
+  let trainMilliseconds = resume?.trainMilliseconds ?? 0;
+  let validationLoss: number | null = lossCurve.at(-1)?.validationLoss ?? null;
+  const startStep = resume?.step ?? 0;
+  const tokensPerSecond = () => (trainMilliseconds > 0 ? (trainTokens * 1000) / trainMilliseconds : 0);
+  const record = async (step: number) => {
+    validationLoss = validation.length > 0 ? meanAnswerLoss(model, lora, validation, hooks.signal) : null;
+    const point = { step, trainLoss: mean(recentLosses), validationLoss };
+    lossCurve.push(point);
+    hooks.onPoint(point);
+    recentLosses = [];
+    await hooks.onProgress(step, {
+      trainLoss: point.trainLoss,
+      validationLoss,
+      tokensPerSecond: tokensPerSecond(),
+    });
+  };
+
+  try {
+    if (resume) {
+      optimizer.restoreState({
+        steps: resume.optimizerSteps,
+        first: lora.tensorNames.flatMap((name) => [
+          moment(resume, name, 'a', 'first'),
+          moment(resume, name, 'b', 'first'),
+        ]),
+        second: lora.tensorNames.flatMap((name) => [
+          moment(resume, name, 'a', 'second'),
+          moment(resume, name, 'b', 'second'),
+        ]),
+      });
+      // The batches the finished steps took, drawn again so the next one is the same.
+      for (let step = 0; step < startStep; step++) batches.next();
+    }
+    for (let step = startStep; step < steps; step++) {
+      hooks.signal.throwIfAborted();
+      const rows = batches.next().value as LoraRow[];
+      const answerTokens = rows.reduce((sum, row) => sum + row.tokens.length - row.answerStart, 0);
+      const started = performance.now();
+      let summed: tf.Tensor[] | undefined;
+      let loss = 0;
+      for (const row of rows) {
+        hooks.signal.throwIfAborted();
+        const { positions, targets } = answerTargets(row);
+        const { value, grads } = tf.variableGrads(
+          () =>
+            softmaxCrossEntropy(
+              model.logits(row.tokens, { lora, positions }),
+              tf.tensor1d(targets, 'int32'),
+              tf.fill([targets.length], 1 / answerTokens),
+            ),
+          lora.variables,
+        );
+        loss += (await value.data())[0] as number;
+        const gradients = lora.variables.map((variable) => grads[variable.name] as tf.Tensor);
+        if (summed === undefined) summed = gradients;
+        else {
+          const next = summed.map((total, index) => tf.add(total, gradients[index] as tf.Tensor));
+          tf.dispose([...summed, ...gradients]);
+          summed = next;
+        }
+        value.dispose();
+      }
+      optimizer.step(
+        summed as tf.Tensor[],
+        learningRateAt(step, {
+          peak: hyperparameters.learningRate,
+          steps,
+          warmupSteps: hyperparameters.warmupSteps,
+          schedule: hyperparameters.schedule,
+          minRatio: hyperparameters.minLearningRateRatio,
+        }),
+        hyperparameters.gradientClip,
+      );
+      tf.dispose(summed as tf.Tensor[]);
+      trainMilliseconds += performance.now() - started;
+      trainTokens += rows.reduce((sum, row) => sum + row.tokens.length, 0);
+      if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${step}`);
+      recentLosses.push(loss);
+      const done = step + 1;
+      if (step % evalEvery === 0) await record(step);
+      else
+        await hooks.onProgress(step, { trainLoss: loss, validationLoss, tokensPerSecond: tokensPerSecond() });
+      if (hooks.saveCheckpoint && checkpointEvery > 0 && done % checkpointEvery === 0 && done < steps) {
+        const state = optimizer.exportState();
+        const values = lora.exportValues();
+        const tensors = new Map<string, Float32Array>();
+        lora.tensorNames.forEach((name, index) => {
+          const pair = values.get(name);
+          if (!pair) return;
+          tensors.set(`${name}.lora_a`, pair.a);
+          tensors.set(`${name}.lora_b`, pair.b);
+          tensors.set(`${name}.lora_a.first`, state.first[2 * index] as Float32Array);
+          tensors.set(`${name}.lora_b.first`, state.first[2 * index + 1] as Float32Array);
+          tensors.set(`${name}.lora_a.second`, state.second[2 * index] as Float32Array);
+          tensors.set(`${name}.lora_b.second`, state.second[2 * index + 1] as Float32Array);
+        });
+        await hooks.saveCheckpoint({
+          step: done,
+          trainTokens,
+          trainMilliseconds,
+          lossCurve,
+          recentLosses,
+          optimizerSteps: state.steps,
+          tensors,
+        });
+      }
+      // Yield to the event loop so cancellation, progress writes and other jobs get their turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    hooks.signal.throwIfAborted();
+    if (recentLosses.length > 0) await record(steps);
+    const last = lossCurve.at(-1) as LossPoint;
+    return {
+      lossCurve,
+      trainLoss: last.trainLoss,
+      validationLoss: last.validationLoss,
+      tokensPerSecond: tokensPerSecond(),
+      trainTokens,
+      resumedFrom: startStep,
+    };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** Mean negative log-likelihood per answer token of `rows` under the adapted model (no gradients). */
+export function meanAnswerLoss(
+  model: LlamaModel,
+  lora: LoraAdapters | undefined,
+  rows: readonly LoraRow[],
+  signal?: AbortSignal,
+): number {
+  let total = 0;
+  let count = 0;
+  for (const row of rows) {
+    signal?.throwIfAborted();
+    const { positions, targets } = answerTargets(row);
+    const loss = tf.tidy(() =>
+      softmaxCrossEntropy(
+        model.logits(row.tokens, { ...(lora ? { lora } : {}), positions }),
+        tf.tensor1d(targets, 'int32'),
+        tf.ones([targets.length]),
+      ),
+    );
+    total += loss.dataSync()[0] as number;
+    loss.dispose();
+    count += targets.length;
+  }
+  return count > 0 ? total / count : Number.NaN;
+}
+
+function moment(
+  checkpoint: LoraCheckpoint,
+  name: string,
+  half: 'a' | 'b',
+  which: 'first' | 'second',
+): Float32Array {
+  const key = `${name}.lora_${half}.${which}`;
+  const values = checkpoint.tensors.get(key);
+  if (!values) throw new Error(`the checkpoint has no ${key}`);
+  return values;
+}
+
+function mean(values: number[]): number {
+  return values.length > 0 ? values.reduce((sum, value) => sum + value, 0) / values.length : Number.NaN;
+}
