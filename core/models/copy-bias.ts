@@ -58,25 +58,39 @@ export class CopyBias {
     return this.vocabulary.size > 0 && (this.weights.token !== 0 || this.weights.continuation !== 0);
   }
 
-  /** The logit bias for the token after `context` (prompt and answer so far), by token. */
-  biasAfter(context: readonly Token[]): Map<Token, number> {
+  /** The bias every step starts from: the token weight on every source token. */
+  tokenBias(): Map<Token, number> {
     const bias = new Map<Token, number>();
     if (this.weights.token !== 0) for (const token of this.vocabulary) bias.set(token, this.weights.token);
-    if (this.weights.continuation === 0 || context.length === 0) return bias;
+    return bias;
+  }
+
+  /** The tokens that get the continuation weight on top after `context` (prompt and answer so far). */
+  continuationsAfter(context: readonly Token[]): Token[] {
+    if (this.weights.continuation === 0 || context.length === 0) return [];
     const last = context[context.length - 1] as Token;
     const fromTwo =
       context.length > 1 ? this.afterTwo.get(pair(context[context.length - 2] as Token, last)) : undefined;
     const fromOne = this.afterOne.get(last);
     const next =
       fromTwo ?? (fromOne && fromOne.size <= maximumSingleTokenContinuations ? fromOne : undefined);
-    if (!next) return bias;
+    if (!next) return [];
     // A phrase the answer has already quoted is not pushed again: that is how a copy turns into a
     // loop that says the same paragraph twice.
     const quoted = followersInContext(context, fromTwo ? 2 : 1);
-    for (const token of next) {
-      if (!quoted.has(token)) bias.set(token, this.weights.token + this.weights.continuation);
-    }
+    return [...next].filter((token) => !quoted.has(token));
+  }
+
+  /** The logit bias for the token after `context`, by token: both of the above. */
+  biasAfter(context: readonly Token[]): Map<Token, number> {
+    const bias = this.tokenBias();
+    for (const token of this.continuationsAfter(context)) bias.set(token, this.continuationLogit);
     return bias;
+  }
+
+  /** What a continuation token's logit is raised by in all. */
+  get continuationLogit(): number {
+    return this.weights.token + this.weights.continuation;
   }
 }
 
