@@ -70,8 +70,8 @@ export async function readGgufTensors(path: string, label = path): Promise<GgufT
 
     const metadata = new Map<string, GgufMetadataValue>();
     for (let entry = 0; entry < entryCount; entry++) {
-      const key = (await reader.string()).toString('utf8');
-      const value = await reader.value(await reader.u32());
+      const key = await reader.string();
+      const { value } = await reader.entry(await reader.u32());
       if (metadata.has(key)) throw reader.corrupt(`its metadata has the key ${key} twice`);
       metadata.set(key, value);
     }
@@ -80,7 +80,7 @@ export async function readGgufTensors(path: string, label = path): Promise<GgufT
     const tensors: GgufTensorDescription[] = [];
     const names = new Set<string>();
     for (let index = 0; index < tensorCount; index++) {
-      const name = (await reader.string()).toString('utf8');
+      const name = await reader.string();
       if (names.has(name)) throw reader.corrupt(`it lists the tensor ${name} twice`);
       names.add(name);
       const dimensionCount = await reader.u32();
