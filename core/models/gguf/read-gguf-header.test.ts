@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ggmlTypeByName } from './ggml-types.ts';
 import { readGgufHeader } from './read-gguf-header.ts';
 import { ggufValue, writeGguf } from './write-gguf.ts';
 
@@ -41,13 +42,14 @@ describe('readGgufHeader', () => {
       'llama.offset': { type: 'int32', value: -2 },
       'llama.big': { type: 'uint64', value: 2 ** 40 },
       'tokenizer.ggml.add_bos_token': { type: 'bool', value: true },
-      'tokenizer.ggml.tokens': { type: 'array', elementType: 'string', length: 2 },
-      'tokenizer.ggml.scores': { type: 'array', elementType: 'float32', length: 3 },
+      'tokenizer.ggml.tokens': { type: 'array', elementType: 'string', value: ['<unk>', '▁word'] },
+      'tokenizer.ggml.scores': { type: 'array', elementType: 'float32', value: [0, -1, -2] },
     });
-    // `a` takes 12 bytes padded to the default alignment of 32; `b` (F16, ggml type 1) follows.
+    // `a` takes 12 bytes padded to the default alignment of 32; `b` (8 halves) follows.
+    expect(header.alignment).toBe(32);
     expect(header.tensors).toEqual([
-      { name: 'a', dimensions: [3], type: 0, offset: 0 },
-      { name: 'b', dimensions: [2, 4], type: 1, offset: 32 },
+      { name: 'a', dimensions: [3], type: ggmlTypeByName('F32'), elements: 3, offset: 0, byteLength: 12 },
+      { name: 'b', dimensions: [2, 4], type: ggmlTypeByName('F16'), elements: 8, offset: 32, byteLength: 16 },
     ]);
     // The data is the file's last 64 bytes (32 for `a`, 16 for `b` padded to 32).
     expect(header.dataOffset).toBe(size - 64);

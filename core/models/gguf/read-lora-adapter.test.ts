@@ -105,7 +105,7 @@ describe('readLoraAdapter', () => {
     // lora_a's 64 bytes stay, lora_b's 256 lose their last 100.
     await writeFile(cut, bytes.subarray(0, bytes.length - 100));
     await expect(readLoraAdapter(cut, 'cut.gguf')).rejects.toThrow(
-      `cut.gguf is not a LoRA adapter llama.cpp can load: tensor output.weight.lora_b's data ends at byte ${bytes.length}, past the file's ${bytes.length - 100} (truncated?)`,
+      `cut.gguf is not a usable GGUF file: tensor output.weight.lora_b's data ends at byte ${bytes.length}, past the end of the file (${bytes.length - 100} bytes): it was cut short`,
     );
   });
 });
