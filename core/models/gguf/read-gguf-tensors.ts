@@ -1,21 +1,11 @@
 import { open } from 'node:fs/promises';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { dequantizableTypes, dequantize } from './dequantize.ts';
-import {
-  type GgufHeader,
-  type GgufMetadataValue,
-  type GgufTensorDescription,
-  ggufMetadataValues,
-  readGgufHeader,
-} from './read-gguf-header.ts';
-
-export type { GgufMetadataValue, GgufTensorDescription } from './read-gguf-header.ts';
+import { type GgufHeader, type GgufTensorDescription, readGgufHeader } from './read-gguf-header.ts';
 
 /** An open GGUF file: its header, read whole, and its tensors, read one at a time on demand. */
-export type GgufTensorFile = Omit<GgufHeader, 'metadata'> & {
+export type GgufTensorFile = GgufHeader & {
   readonly path: string;
-  /** Every metadata entry, in file order. */
-  readonly metadata: ReadonlyMap<string, GgufMetadataValue>;
   /**
    * Reads that tensor's bytes (and nothing else) from disk and dequantises them to float32, in the
    * order of `dimensions` (fastest-varying first). Throws NotFoundError for a name the file does not
@@ -40,7 +30,6 @@ export async function readGgufTensors(path: string, label = path): Promise<GgufT
   let closed = false;
   return {
     ...header,
-    metadata: ggufMetadataValues(header.metadata),
     path,
     async loadTensor(name) {
       if (closed) throw new Error(`${label} is closed: open it again to load tensor ${name}`);
