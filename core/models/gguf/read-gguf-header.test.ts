@@ -186,10 +186,19 @@ describe('readGgufHeader, refusals', () => {
     );
   });
 
-  it('refuses an alignment that is not a power of two', async () => {
+  it('refuses an alignment that is not a power of two, or not a uint32 (llama.cpp would abort)', async () => {
     const path = await written({ metadata: [['general.alignment', ggufValue.uint32(48)]], tensors: [] });
     await expect(readGgufHeader(path)).rejects.toThrow(
       `${path} is not a usable GGUF file: its general.alignment is 48, not a power of two`,
+    );
+    // writeGguf writes only a uint32 alignment: its type id, after the 24-byte header and the
+    // 8 + 17-byte key, is patched to int32's (5).
+    const signed = await written({ metadata: [['general.alignment', ggufValue.uint32(32)]], tensors: [] });
+    const bytes = readFileSync(signed);
+    bytes.writeUInt32LE(5, 24 + 8 + 17);
+    writeFileSync(signed, bytes);
+    await expect(readGgufHeader(signed)).rejects.toThrow(
+      `${signed} is not a usable GGUF file: its general.alignment is a int32, not a uint32`,
     );
   });
 });

@@ -113,11 +113,12 @@ export function ggufMetadataValues(
 function alignmentOf(metadata: Map<string, GgufMetadataEntry>, reader: SequentialReader): number {
   const entry = metadata.get('general.alignment');
   if (entry === undefined) return defaultAlignment;
-  const { value } = entry;
+  // llama.cpp reads it with gguf_get_val_u32, which aborts the process on any other type.
+  if (entry.type !== 'uint32') throw reader.corrupt(`its general.alignment is a ${entry.type}, not a uint32`);
   // ggml needs a power of two: data offsets are rounded up to it.
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || (value & (value - 1)) !== 0)
-    throw reader.corrupt(`its general.alignment is ${String(value)}, not a power of two`);
-  return value;
+  if (entry.value === 0 || (entry.value & (entry.value - 1)) !== 0)
+    throw reader.corrupt(`its general.alignment is ${entry.value}, not a power of two`);
+  return entry.value;
 }
 
 function describe(
