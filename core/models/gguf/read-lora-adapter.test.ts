@@ -81,6 +81,25 @@ describe('readLoraAdapter', () => {
     );
   });
 
+  it('refuses a tensor type llama.cpp’s converter does not write, naming it', async () => {
+    const path = join(folder, 'q4.gguf');
+    await writeGguf(path, {
+      metadata: [
+        ['general.architecture', ggufValue.string('llama')],
+        ['general.type', ggufValue.string('adapter')],
+        ['adapter.type', ggufValue.string('lora')],
+      ],
+      tensors: [
+        { name: 'output.weight.lora_a', ...matrix(32, 32) },
+        // One Q4_0 block: a row of 32 values (the rank) for one output.
+        { name: 'output.weight.lora_b', dimensions: [32, 1], type: 'Q4_0', bytes: new Uint8Array(18) },
+      ],
+    });
+    await expect(readLoraAdapter(path, 'q4.gguf')).rejects.toThrow(
+      'q4.gguf is not a LoRA adapter llama.cpp can load: tensor output.weight.lora_b is Q4_0 (ggml type 2); adapters hold F32, F16, BF16, Q8_0',
+    );
+  });
+
   it('refuses a base model given as an adapter, and an adapter whose data is cut off', async () => {
     const model = join(folder, 'tiny.gguf');
     await writeTinyGguf(model);
