@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,11 +128,15 @@ describe('readGgufTensors, a file writeGguf wrote', () => {
 });
 
 describe('readGgufTensors, refusals', () => {
-  it('refuses what readGgufHeader refuses (read-gguf-header.test.ts), with its message', async () => {
-    const path = join(folder, 'page.html');
-    writeFileSync(path, '<!doctype html>');
-    await expect(readGgufTensors(path, 'the model file')).rejects.toThrow(
-      new ValidationError('the model file is not a GGUF file: it starts with "<!do", not "GGUF"'),
+  it('refuses a file readGgufHeader refuses, before any tensor is asked for', async () => {
+    const path = await written({
+      metadata: [],
+      tensors: [{ name: 'w', dimensions: [8], type: 'F32', values: new Float32Array(8) }],
+    });
+    // The 57-byte header padded to 64, then w's 32 bytes: cut at 80, w's data is not all there.
+    truncateSync(path, 80);
+    await expect(readGgufTensors(path, 'model.gguf')).rejects.toThrow(
+      "model.gguf is not a usable GGUF file: tensor w's data ends at byte 96, past the end of the file (80 bytes): it was cut short",
     );
   });
 
