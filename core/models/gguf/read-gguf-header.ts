@@ -2,8 +2,7 @@ import { open } from 'node:fs/promises';
 import { ValidationError } from '../../errors.ts';
 import { checkGgufHeader } from '../gguf-header.ts';
 import { type GgmlType, ggmlByteLength, ggmlTypeById } from './ggml-types.ts';
-import type { GgufMetadataEntry, GgufMetadataValue } from './sequential-reader.ts';
-import { SequentialReader } from './sequential-reader.ts';
+import { type GgufMetadataEntry, type GgufMetadataValue, SequentialReader } from './sequential-reader.ts';
 
 export type { GgufMetadataEntry, GgufMetadataValue, GgufValueType } from './sequential-reader.ts';
 
