@@ -173,7 +173,7 @@ describe.runIf(installed)('GgufGenerator with a LoRA adapter (tiny model, real l
     // lora_b (275 × 1 floats, 1,100 bytes) ends 20 bytes before the file, which pads it to 32.
     expect(await refusal(truncated)).toEqual([
       ValidationError,
-      `${truncated} is not a LoRA adapter llama.cpp can load: tensor output.weight.lora_b's data ends at byte ${bytes.length - 20}, past the file's ${bytes.length - 64} (truncated?)`,
+      `${truncated} is not a usable GGUF file: tensor output.weight.lora_b's data ends at byte ${bytes.length - 20}, past the end of the file (${bytes.length - 64} bytes): it was cut short`,
     ]);
     const baseLabel = `${base} (${tiny.base.path})`;
     expect(await refusal(foreign)).toEqual([

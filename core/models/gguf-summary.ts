@@ -10,18 +10,15 @@ export type GgufSummary = {
 
 /**
  * Reads a GGUF file's metadata and tensor list (the header only, never the weights) and refuses a
- * file that is not GGUF. `label` names the file in errors (a download's temporary path means
- * nothing to the user).
+ * file that is not GGUF, or is cut short (readGgufHeader). `label` names the file in errors (a
+ * download's temporary path means nothing to the user).
  */
 export async function readGgufSummary(path: string, label = path): Promise<GgufSummary> {
   const header = await readGgufHeader(path, label);
   const summary: GgufSummary = {};
   const licence = header.metadata.get('general.license');
   if (licence?.type === 'string' && licence.value.trim()) summary.licence = licence.value.trim();
-  let parameters = 0n;
-  for (const tensor of header.tensors)
-    parameters += tensor.dimensions.reduce((product, dimension) => product * BigInt(dimension), 1n);
-  if (parameters > 0n && parameters <= BigInt(Number.MAX_SAFE_INTEGER))
-    summary.parameters = Number(parameters);
+  const parameters = header.tensors.reduce((sum, tensor) => sum + tensor.elements, 0);
+  if (parameters > 0 && Number.isSafeInteger(parameters)) summary.parameters = parameters;
   return summary;
 }

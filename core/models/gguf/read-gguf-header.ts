@@ -1,244 +1,142 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { ValidationError } from '../../errors.ts';
 import { checkGgufHeader } from '../gguf-header.ts';
+import { type GgmlType, ggmlByteLength, ggmlTypeById } from './ggml-types.ts';
+import { type GgufMetadataEntry, type GgufMetadataValue, SequentialReader } from './sequential-reader.ts';
 
-/** A GGUF metadata value type, by the name the GGUF spec gives it. */
-export type GgufValueType =
-  | 'uint8'
-  | 'int8'
-  | 'uint16'
-  | 'int16'
-  | 'uint32'
-  | 'int32'
-  | 'float32'
-  | 'bool'
-  | 'string'
-  | 'array'
-  | 'uint64'
-  | 'int64'
-  | 'float64';
+export type { GgufMetadataEntry, GgufMetadataValue, GgufValueType } from './sequential-reader.ts';
 
-/**
- * One metadata value with its type, which matters: llama.cpp aborts the whole process when a key
- * it reads has another type than it expects (gguf.cpp asserts it). Numbers and strings are read
- * (64-bit integers as numbers, exact up to 2^53); arrays are only described, since a vocabulary
- * alone is tens of thousands of strings.
- */
-export type GgufMetadataEntry =
-  | { type: 'string'; value: string }
-  | { type: 'bool'; value: boolean }
-  | { type: Exclude<GgufValueType, 'string' | 'bool' | 'array'>; value: number }
-  | { type: 'array'; elementType: GgufValueType; length: number };
-
-/** A tensor's description: `dimensions` fastest-varying first, `type` a ggml type id, `offset` from the data start. */
-export type GgufTensorInfo = { name: string; dimensions: number[]; type: number; offset: number };
+/** One tensor as a GGUF file describes it. */
+export type GgufTensorDescription = {
+  readonly name: string;
+  /** In GGUF's order, fastest-varying first: a matrix of `rows` rows of `columns` values is `[columns, rows]`. */
+  readonly dimensions: readonly number[];
+  readonly type: GgmlType;
+  /** The product of the dimensions. */
+  readonly elements: number;
+  /** Where the tensor's data starts, counted from the start of the data section (as the file states it). */
+  readonly offset: number;
+  readonly byteLength: number;
+};
 
 /** Everything before a GGUF file's tensor data, and where that data starts. */
 export type GgufHeader = {
-  version: number;
-  metadata: Map<string, GgufMetadataEntry>;
-  tensors: GgufTensorInfo[];
-  /** Byte offset of the tensor data: the end of the descriptions, aligned to `general.alignment`. */
-  dataOffset: number;
-  fileSize: number;
+  /** GGUF version, 2 or 3. */
+  readonly version: number;
+  /** Every metadata entry with its type, in file order. */
+  readonly metadata: ReadonlyMap<string, GgufMetadataEntry>;
+  /** `general.alignment`, or GGUF's default of 32 when the file does not state it. */
+  readonly alignment: number;
+  /** Where in the file the data section starts: the end of the descriptions, rounded up to `alignment`. */
+  readonly dataOffset: number;
+  /** In file order. */
+  readonly tensors: readonly GgufTensorDescription[];
+  readonly fileSize: number;
 };
 
-// Value type ids of the GGUF spec, in id order, with their sizes where fixed.
-const valueTypes: GgufValueType[] = [
-  'uint8',
-  'int8',
-  'uint16',
-  'int16',
-  'uint32',
-  'int32',
-  'float32',
-  'bool',
-  'string',
-  'array',
-  'uint64',
-  'int64',
-  'float64',
-];
-const fixedSizes: Partial<Record<GgufValueType, number>> = {
-  uint8: 1,
-  int8: 1,
-  uint16: 2,
-  int16: 2,
-  uint32: 4,
-  int32: 4,
-  float32: 4,
-  bool: 1,
-  uint64: 8,
-  int64: 8,
-  float64: 8,
-};
 const defaultAlignment = 32;
+// ggml tensors have at most four dimensions (GGML_MAX_DIMS).
+const maximumDimensions = 4;
 
 /**
- * Reads a GGUF file's header: metadata with types, tensor descriptions and where the data starts,
- * never the tensor data itself. Refuses a file that is not GGUF or ends inside its header. `label`
- * names the file in errors (a download's temporary path means nothing to the user).
+ * Reads a GGUF v2 or v3 file's header, never its tensor data: all metadata with its types, and
+ * every tensor's name, shape, ggml type and place, checked to lie inside the file. Refuses a file
+ * that is not GGUF, or that llama.cpp would refuse for its header. `label` names the file in
+ * errors (a download's temporary path means nothing to the user).
  */
 export async function readGgufHeader(path: string, label = path): Promise<GgufHeader> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    const reader = new HeaderReader(file, label, size);
+    const reader = new SequentialReader(file, label, size);
     const magic = await reader.bytes(4).catch(() => Buffer.alloc(0));
-    if (magic.toString('latin1') !== 'GGUF') {
+    if (magic.toString('latin1') !== 'GGUF')
       throw new ValidationError(
         `${label} is not a GGUF file: it starts with ${JSON.stringify(magic.toString('latin1'))}, not "GGUF"`,
       );
-    }
-    // Refuses counts the file cannot hold before anything below loops over them.
+    // Refuses other versions, and counts the file cannot hold, before anything loops over them.
     await checkGgufHeader(path, label);
     const version = await reader.u32();
-    const tensorCount = await reader.u64();
-    const entryCount = await reader.u64();
+    const tensorCount = await reader.count('the tensor count');
+    const entryCount = await reader.count('the metadata entry count');
+
     const metadata = new Map<string, GgufMetadataEntry>();
     for (let entry = 0; entry < entryCount; entry++) {
       const key = await reader.string();
-      metadata.set(key, await reader.entry(await reader.u32()));
+      const value = await reader.entry(await reader.u32());
+      if (metadata.has(key)) throw reader.corrupt(`its metadata has the key ${key} twice`);
+      metadata.set(key, value);
     }
-    const tensors: GgufTensorInfo[] = [];
-    for (let tensor = 0; tensor < tensorCount; tensor++) {
+    const alignment = alignmentOf(metadata, reader);
+
+    const tensors: GgufTensorDescription[] = [];
+    const names = new Set<string>();
+    for (let index = 0; index < tensorCount; index++) {
       const name = await reader.string();
+      if (names.has(name)) throw reader.corrupt(`it lists the tensor ${name} twice`);
+      names.add(name);
       const dimensionCount = await reader.u32();
-      if (dimensionCount > 4)
-        throw reader.corrupt(`tensor ${name} has ${dimensionCount} dimensions (ggml has 4)`);
+      if (dimensionCount > maximumDimensions)
+        throw reader.corrupt(
+          `tensor ${name} has ${dimensionCount} dimensions; ggml allows at most ${maximumDimensions}`,
+        );
       const dimensions: number[] = [];
-      for (let dimension = 0; dimension < dimensionCount; dimension++) dimensions.push(await reader.u64());
-      tensors.push({ name, dimensions, type: await reader.u32(), offset: await reader.u64() });
+      for (let dimension = 0; dimension < dimensionCount; dimension++)
+        dimensions.push(await reader.count(`a dimension of tensor ${name}`));
+      const typeId = await reader.u32();
+      const offset = await reader.count(`the offset of tensor ${name}`);
+      tensors.push(describe(reader, { name, dimensions, typeId, offset, alignment }));
     }
-    const alignmentEntry = metadata.get('general.alignment');
-    const alignment =
-      alignmentEntry?.type === 'uint32' && alignmentEntry.value > 0 ? alignmentEntry.value : defaultAlignment;
+
     const dataOffset = Math.ceil(reader.offset / alignment) * alignment;
-    return { version, metadata, tensors, dataOffset, fileSize: size };
+    for (const tensor of tensors) {
+      const end = dataOffset + tensor.offset + tensor.byteLength;
+      if (end > size)
+        throw reader.corrupt(
+          `tensor ${tensor.name}'s data ends at byte ${end}, past the end of the file (${size} bytes): it was cut short`,
+        );
+    }
+    return { version, metadata, alignment, dataOffset, tensors, fileSize: size };
   } finally {
     await file.close();
   }
 }
 
-/** Reads a file front to back through one buffer. */
-class HeaderReader {
-  private buffer = Buffer.alloc(0);
-  // Where the buffer's first byte is in the file.
-  private bufferStart = 0;
+/** The metadata's values without their types, for readers that check values, not types. */
+export function ggufMetadataValues(
+  metadata: ReadonlyMap<string, GgufMetadataEntry>,
+): Map<string, GgufMetadataValue> {
+  return new Map([...metadata].map(([key, { value }]) => [key, value]));
+}
 
-  constructor(
-    private readonly file: FileHandle,
-    private readonly label: string,
-    private readonly size: number,
-  ) {}
+function alignmentOf(metadata: Map<string, GgufMetadataEntry>, reader: SequentialReader): number {
+  const entry = metadata.get('general.alignment');
+  if (entry === undefined) return defaultAlignment;
+  // llama.cpp reads it with gguf_get_val_u32, which aborts the process on any other type.
+  if (entry.type !== 'uint32') throw reader.corrupt(`its general.alignment is a ${entry.type}, not a uint32`);
+  // ggml needs a power of two: data offsets are rounded up to it.
+  if (entry.value === 0 || (entry.value & (entry.value - 1)) !== 0)
+    throw reader.corrupt(`its general.alignment is ${entry.value}, not a power of two`);
+  return entry.value;
+}
 
-  /** How far into the file the next read starts. */
-  get offset(): number {
-    return this.bufferStart;
-  }
-
-  async bytes(count: number): Promise<Buffer> {
-    if (this.bufferStart + count > this.size)
-      throw this.corrupt('it ends inside its metadata or tensor list');
-    const chunks: Buffer[] = [];
-    let missing = count;
-    while (missing > 0) {
-      if (this.buffer.length === 0) await this.fill();
-      const taken = this.buffer.subarray(0, missing);
-      chunks.push(taken);
-      this.advance(taken.length);
-      missing -= taken.length;
-    }
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-  }
-
-  async skip(count: number): Promise<void> {
-    if (this.bufferStart + count > this.size)
-      throw this.corrupt('it ends inside its metadata or tensor list');
-    const buffered = Math.min(count, this.buffer.length);
-    this.advance(buffered);
-    // Past the buffer: the next read fills from the new position.
-    this.bufferStart += count - buffered;
-  }
-
-  async u32(): Promise<number> {
-    return (await this.bytes(4)).readUInt32LE(0);
-  }
-
-  async u64(): Promise<number> {
-    const value = (await this.bytes(8)).readBigUInt64LE(0);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw this.corrupt(`it holds a length of ${value}`);
-    return Number(value);
-  }
-
-  async string(): Promise<string> {
-    return (await this.bytes(await this.u64())).toString('utf8');
-  }
-
-  async entry(typeId: number): Promise<GgufMetadataEntry> {
-    const type = this.typeOf(typeId);
-    if (type === 'string') return { type, value: await this.string() };
-    if (type === 'array') {
-      const elementType = this.typeOf(await this.u32());
-      const length = await this.u64();
-      const elementSize = fixedSizes[elementType];
-      if (elementSize !== undefined) await this.skip(length * elementSize);
-      else for (let element = 0; element < length; element++) await this.skipValue(elementType);
-      return { type, elementType, length };
-    }
-    const bytes = await this.bytes(fixedSizes[type] as number);
-    switch (type) {
-      case 'bool':
-        return { type, value: bytes[0] !== 0 };
-      case 'uint8':
-        return { type, value: bytes.readUInt8(0) };
-      case 'int8':
-        return { type, value: bytes.readInt8(0) };
-      case 'uint16':
-        return { type, value: bytes.readUInt16LE(0) };
-      case 'int16':
-        return { type, value: bytes.readInt16LE(0) };
-      case 'uint32':
-        return { type, value: bytes.readUInt32LE(0) };
-      case 'int32':
-        return { type, value: bytes.readInt32LE(0) };
-      case 'float32':
-        return { type, value: bytes.readFloatLE(0) };
-      case 'uint64':
-        return { type, value: Number(bytes.readBigUInt64LE(0)) };
-      case 'int64':
-        return { type, value: Number(bytes.readBigInt64LE(0)) };
-      case 'float64':
-        return { type, value: bytes.readDoubleLE(0) };
-    }
-  }
-
-  corrupt(reason: string): ValidationError {
-    return new ValidationError(`${this.label} is not a usable GGUF file: ${reason}`);
-  }
-
-  private async skipValue(type: GgufValueType): Promise<void> {
-    const size = fixedSizes[type];
-    if (size !== undefined) return this.skip(size);
-    if (type === 'string') return this.skip(await this.u64());
-    await this.entry(valueTypes.indexOf('array'));
-  }
-
-  private typeOf(id: number): GgufValueType {
-    const type = valueTypes[id];
-    if (type === undefined) throw this.corrupt(`its metadata has a value of unknown type ${id}`);
-    return type;
-  }
-
-  private advance(count: number): void {
-    this.buffer = this.buffer.subarray(count);
-    this.bufferStart += count;
-  }
-
-  private async fill(): Promise<void> {
-    const chunk = Buffer.alloc(1024 * 1024);
-    const { bytesRead } = await this.file.read(chunk, 0, chunk.length, this.bufferStart);
-    if (bytesRead === 0) throw this.corrupt('it ends inside its metadata or tensor list');
-    this.buffer = chunk.subarray(0, bytesRead);
-  }
+function describe(
+  reader: SequentialReader,
+  tensor: { name: string; dimensions: number[]; typeId: number; offset: number; alignment: number },
+): GgufTensorDescription {
+  const { name, dimensions, typeId, offset, alignment } = tensor;
+  const type = ggmlTypeById(typeId);
+  if (!type) throw reader.corrupt(`tensor ${name} has ggml type ${typeId}, which ggml does not define`);
+  const rowLength = dimensions[0] ?? 1;
+  if (rowLength % type.blockElements !== 0)
+    throw reader.corrupt(
+      `tensor ${name} has rows of ${rowLength} values, which ${type.name}'s blocks of ${type.blockElements} cannot hold`,
+    );
+  const elements = dimensions.reduce((product, dimension) => product * dimension, 1);
+  if (!Number.isSafeInteger(elements)) throw reader.corrupt(`tensor ${name} has more elements than it can`);
+  if (offset % alignment !== 0)
+    throw reader.corrupt(
+      `tensor ${name} starts at offset ${offset}, not a multiple of the alignment ${alignment}`,
+    );
+  return { name, dimensions, type, elements, offset, byteLength: ggmlByteLength(type, elements) };
 }

@@ -81,6 +81,25 @@ describe('readLoraAdapter', () => {
     );
   });
 
+  it('refuses a tensor type llama.cpp’s converter does not write, naming it', async () => {
+    const path = join(folder, 'q4.gguf');
+    await writeGguf(path, {
+      metadata: [
+        ['general.architecture', ggufValue.string('llama')],
+        ['general.type', ggufValue.string('adapter')],
+        ['adapter.type', ggufValue.string('lora')],
+      ],
+      tensors: [
+        { name: 'output.weight.lora_a', ...matrix(32, 32) },
+        // One Q4_0 block: a row of 32 values (the rank) for one output.
+        { name: 'output.weight.lora_b', dimensions: [32, 1], type: 'Q4_0', bytes: new Uint8Array(18) },
+      ],
+    });
+    await expect(readLoraAdapter(path, 'q4.gguf')).rejects.toThrow(
+      'q4.gguf is not a LoRA adapter llama.cpp can load: tensor output.weight.lora_b is Q4_0 (ggml type 2); adapters hold F32, F16, BF16, Q8_0',
+    );
+  });
+
   it('refuses a base model given as an adapter, and an adapter whose data is cut off', async () => {
     const model = join(folder, 'tiny.gguf');
     await writeTinyGguf(model);
@@ -105,7 +124,7 @@ describe('readLoraAdapter', () => {
     // lora_a's 64 bytes stay, lora_b's 256 lose their last 100.
     await writeFile(cut, bytes.subarray(0, bytes.length - 100));
     await expect(readLoraAdapter(cut, 'cut.gguf')).rejects.toThrow(
-      `cut.gguf is not a LoRA adapter llama.cpp can load: tensor output.weight.lora_b's data ends at byte ${bytes.length}, past the file's ${bytes.length - 100} (truncated?)`,
+      `cut.gguf is not a usable GGUF file: tensor output.weight.lora_b's data ends at byte ${bytes.length}, past the end of the file (${bytes.length - 100} bytes): it was cut short`,
     );
   });
 });

@@ -1,25 +1,58 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../../errors.ts';
 
-/** A metadata value as GGUF stores it: 64-bit integers are numbers when exact, bigints otherwise. */
+// Value types of the GGUF spec, by name, in id order.
+const valueTypes = [
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'uint32',
+  'int32',
+  'float32',
+  'bool',
+  'string',
+  'array',
+  'uint64',
+  'int64',
+  'float64',
+] as const;
+
+/** A GGUF metadata value type, by the name the GGUF spec gives it. */
+export type GgufValueType = (typeof valueTypes)[number];
+
+type ScalarType = Exclude<GgufValueType, 'string' | 'array'>;
+
+/** A metadata value without its type: 64-bit integers are numbers when exact, bigints otherwise. */
 export type GgufMetadataValue = number | bigint | string | boolean | GgufMetadataValue[];
 
-// Value type ids from the GGUF spec, with their sizes where fixed (8 = string, 9 = array).
-const fixedSizes: Record<number, number> = {
-  0: 1,
-  1: 1,
-  2: 2,
-  3: 2,
-  4: 4,
-  5: 4,
-  6: 4,
-  7: 1,
-  10: 8,
-  11: 8,
-  12: 8,
+/**
+ * One metadata value with its type, which matters: llama.cpp aborts the whole process when a key
+ * it reads has another type than it expects (gguf.cpp asserts it). 64-bit integers are numbers
+ * when exact, bigints otherwise; an array's elements are plain values of its `elementType`.
+ */
+export type GgufMetadataEntry =
+  | { type: 'string'; value: string }
+  | { type: 'bool'; value: boolean }
+  | { type: 'uint64' | 'int64'; value: number | bigint }
+  | { type: Exclude<ScalarType, 'bool' | 'uint64' | 'int64'>; value: number }
+  | { type: 'array'; elementType: GgufValueType; value: GgufMetadataValue[] };
+
+type ScalarEntry = Exclude<GgufMetadataEntry, { type: 'string' | 'array' }>;
+
+const fixedSizes: Record<ScalarType, number> = {
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  bool: 1,
+  uint64: 8,
+  int64: 8,
+  float64: 8,
 };
-const stringType = 8;
-const arrayType = 9;
 const chunkBytes = 1024 * 1024;
 
 /**
@@ -33,8 +66,8 @@ export class SequentialReader {
   constructor(
     private readonly file: FileHandle,
     private readonly label: string,
-    /** The file's size, when known: lengths and counts that could not fit in it are refused before anything is allocated for them. */
-    private readonly size = Number.POSITIVE_INFINITY,
+    /** The file's size: lengths and counts that could not fit in it are refused before anything is allocated for them. */
+    private readonly size: number,
   ) {}
 
   /** How far into the file the next read starts. */
@@ -56,74 +89,56 @@ export class SequentialReader {
     return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, count);
   }
 
-  async skip(count: number): Promise<void> {
-    const buffered = Math.min(count, this.buffer.length);
-    this.buffer = this.buffer.subarray(buffered);
-    this.position += count - buffered;
-  }
-
   async u32(): Promise<number> {
     return (await this.bytes(4)).readUInt32LE(0);
   }
 
-  async u64(): Promise<bigint> {
-    return (await this.bytes(8)).readBigUInt64LE(0);
-  }
-
   /** A u64 that must be an exact number (a count, a length, a dimension, an offset). */
   async count(what: string): Promise<number> {
-    const value = await this.u64();
+    const value = (await this.bytes(8)).readBigUInt64LE(0);
     if (value > BigInt(Number.MAX_SAFE_INTEGER))
       throw this.corrupt(`${what} is ${value}, far more than it can be`);
     return Number(value);
   }
 
-  async string(): Promise<Buffer> {
-    return this.bytes(await this.count('a string length'));
+  async string(): Promise<string> {
+    return (await this.bytes(await this.count('a string length'))).toString('utf8');
   }
 
-  async skipValue(type: number): Promise<void> {
-    const size = fixedSizes[type];
-    if (size !== undefined) return this.skip(size);
-    if (type === stringType) return this.skip(await this.count('a string length'));
-    if (type !== arrayType) throw this.unknownType(type);
-    const elementType = await this.u32();
+  /** Reads one metadata value of GGUF value type id `typeId`, with its type; arrays may nest. */
+  async entry(typeId: number): Promise<GgufMetadataEntry> {
+    return this.value(this.typeOf(typeId));
+  }
+
+  corrupt(reason: string): ValidationError {
+    return new ValidationError(`${this.label} is not a usable GGUF file: ${reason}`);
+  }
+
+  private async value(type: GgufValueType): Promise<GgufMetadataEntry> {
+    if (type === 'string') return { type, value: await this.string() };
+    if (type === 'array') {
+      const elementType = this.typeOf(await this.u32());
+      return { type, elementType, value: await this.elements(elementType) };
+    }
+    return this.scalar(type, await this.bytes(fixedSizes[type]), 0);
+  }
+
+  private async elements(type: GgufValueType): Promise<GgufMetadataValue[]> {
     const count = await this.count('an array length');
-    const elementSize = fixedSizes[elementType];
-    if (elementSize !== undefined) {
-      this.ensureRoom(count, elementSize);
-      return this.skip(count * elementSize);
+    if (type === 'string' || type === 'array') {
+      // A string holds at least its 8-byte length, an array its type and count.
+      this.ensureRoom(count, type === 'string' ? 8 : 12);
+      const elements: GgufMetadataValue[] = [];
+      for (let element = 0; element < count; element++)
+        elements.push(
+          (type === 'string' ? this.bufferedString() : undefined) ?? (await this.value(type)).value,
+        );
+      return elements;
     }
-    for (let element = 0; element < count; element++) await this.skipValue(elementType);
-  }
-
-  /** Reads one metadata value of GGUF value type `type`; arrays may nest. */
-  async value(type: number): Promise<GgufMetadataValue> {
-    if (type === stringType) return (await this.string()).toString('utf8');
-    if (type === arrayType) {
-      const elementType = await this.u32();
-      const count = await this.count('an array length');
-      const elementSize = fixedSizes[elementType];
-      if (elementSize === undefined) {
-        // A string holds at least its 8-byte length, an array its type and count.
-        this.ensureRoom(count, elementType === stringType ? 8 : 12);
-        const elements: GgufMetadataValue[] = [];
-        for (let element = 0; element < count; element++)
-          elements.push(
-            (elementType === stringType ? this.bufferedString() : undefined) ??
-              (await this.value(elementType)),
-          );
-        return elements;
-      }
-      // One read for the whole array: token scores and types run to tens of thousands.
-      const bytes = await this.bytes(count * elementSize);
-      return Array.from({ length: count }, (_, element) =>
-        this.scalar(elementType, bytes, element * elementSize),
-      );
-    }
+    // One read for the whole array: token scores and types run to tens of thousands.
     const size = fixedSizes[type];
-    if (size === undefined) throw this.unknownType(type);
-    return this.scalar(type, await this.bytes(size), 0);
+    const bytes = await this.bytes(count * size);
+    return Array.from({ length: count }, (_, element) => this.scalar(type, bytes, element * size).value);
   }
 
   /** The next string when the buffer holds it whole, read without waiting: vocabularies are 100 000 strings. */
@@ -137,47 +152,45 @@ export class SequentialReader {
     return text;
   }
 
-  corrupt(reason: string): ValidationError {
-    return new ValidationError(`${this.label} is not a usable GGUF file: ${reason}`);
-  }
-
-  private scalar(type: number, bytes: Buffer, at: number): number | bigint | boolean {
+  private scalar(type: ScalarType, bytes: Buffer, at: number): ScalarEntry {
     switch (type) {
-      case 0:
-        return bytes.readUInt8(at);
-      case 1:
-        return bytes.readInt8(at);
-      case 2:
-        return bytes.readUInt16LE(at);
-      case 3:
-        return bytes.readInt16LE(at);
-      case 4:
-        return bytes.readUInt32LE(at);
-      case 5:
-        return bytes.readInt32LE(at);
-      case 6:
-        return bytes.readFloatLE(at);
-      case 7: {
+      case 'uint8':
+        return { type, value: bytes.readUInt8(at) };
+      case 'int8':
+        return { type, value: bytes.readInt8(at) };
+      case 'uint16':
+        return { type, value: bytes.readUInt16LE(at) };
+      case 'int16':
+        return { type, value: bytes.readInt16LE(at) };
+      case 'uint32':
+        return { type, value: bytes.readUInt32LE(at) };
+      case 'int32':
+        return { type, value: bytes.readInt32LE(at) };
+      case 'float32':
+        return { type, value: bytes.readFloatLE(at) };
+      case 'bool': {
         const byte = bytes.readUInt8(at);
         if (byte > 1) throw this.corrupt(`its metadata has a boolean stored as ${byte}, not 0 or 1`);
-        return byte === 1;
+        return { type, value: byte === 1 };
       }
-      case 10:
-        return exact(bytes.readBigUInt64LE(at));
-      case 11:
-        return exact(bytes.readBigInt64LE(at));
-      default:
-        return bytes.readDoubleLE(at);
+      case 'uint64':
+        return { type, value: exact(bytes.readBigUInt64LE(at)) };
+      case 'int64':
+        return { type, value: exact(bytes.readBigInt64LE(at)) };
+      case 'float64':
+        return { type, value: bytes.readDoubleLE(at) };
     }
+  }
+
+  private typeOf(id: number): GgufValueType {
+    const type = valueTypes[id];
+    if (type === undefined) throw this.corrupt(`its metadata has a value of unknown type ${id}`);
+    return type;
   }
 
   private ensureRoom(count: number, elementSize: number): void {
     if (count * elementSize > this.size - this.offset)
       throw this.corrupt('it ends inside its metadata or tensor list');
-  }
-
-  private unknownType(type: number): ValidationError {
-    return this.corrupt(`its metadata has a value of unknown type ${type}`);
   }
 
   private async fill(): Promise<void> {

@@ -43,12 +43,14 @@ describe('writeLoraAdapter', () => {
       'adapter.type': { type: 'string', value: 'lora' },
       'adapter.lora.alpha': { type: 'float32', value: 4 },
     });
-    // F32 is ggml type 0. Each tensor's data is padded to 32 bytes: 24, 32 and 24 bytes → 32 each.
-    expect(header.tensors).toEqual([
-      { name: 'blk.0.attn_q.weight.lora_a', dimensions: [3, 2], type: 0, offset: 0 },
-      { name: 'blk.0.attn_q.weight.lora_b', dimensions: [2, 4], type: 0, offset: 32 },
-      { name: 'output.weight.lora_a', dimensions: [3, 2], type: 0, offset: 64 },
-      { name: 'output.weight.lora_b', dimensions: [2, 5], type: 0, offset: 96 },
+    // Each tensor's data is padded to 32 bytes: 24, 32 and 24 bytes → 32 each.
+    expect(
+      header.tensors.map(({ name, dimensions, type, offset }) => [name, dimensions, type.name, offset]),
+    ).toEqual([
+      ['blk.0.attn_q.weight.lora_a', [3, 2], 'F32', 0],
+      ['blk.0.attn_q.weight.lora_b', [2, 4], 'F32', 32],
+      ['output.weight.lora_a', [3, 2], 'F32', 64],
+      ['output.weight.lora_b', [2, 5], 'F32', 96],
     ]);
     // The factors are stored row-major as given: A's rows (rank) of inputs, B's rows (outputs) of rank.
     const bytes = await readFile(path);
@@ -62,7 +64,7 @@ describe('writeLoraAdapter', () => {
     const path = join(folder, 'half.gguf');
     const size = await writeLoraAdapter(path, { ...adapter(), type: 'F16' });
     const header = await readGgufHeader(path);
-    expect(header.tensors.map((tensor) => tensor.type)).toEqual([1, 1, 1, 1]);
+    expect(header.tensors.map((tensor) => tensor.type.name)).toEqual(['F16', 'F16', 'F16', 'F16']);
     // 12, 16, 12 and 20 bytes, each padded to 32.
     expect(size - header.dataOffset).toBe(4 * 32);
   });

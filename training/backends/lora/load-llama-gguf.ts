@@ -1,3 +1,4 @@
+import { ggufMetadataValues } from '../../../core/models/gguf/read-gguf-header.ts';
 import { readGgufTensors } from '../../../core/models/gguf/read-gguf-tensors.ts';
 import { parseLlamaConfig } from './llama-config.ts';
 import { LlamaModel } from './llama-model.ts';
@@ -10,7 +11,7 @@ import { LlamaModel } from './llama-model.ts';
 export async function loadLlamaGguf(path: string): Promise<LlamaModel> {
   const file = await readGgufTensors(path);
   try {
-    const config = parseLlamaConfig(file.metadata);
+    const config = parseLlamaConfig(ggufMetadataValues(file.metadata));
     return await LlamaModel.load(config, {
       names: file.tensors.map(({ name }) => name),
       read: async (name) => {

@@ -1,11 +1,11 @@
+import { ggufMetadataValues } from '../../../../core/models/gguf/read-gguf-header.ts';
 import { readGgufTensors } from '../../../../core/models/gguf/read-gguf-tensors.ts';
 import { type GgufValue, ggufValue, writeGguf } from '../../../../core/models/gguf/write-gguf.ts';
 import type { GgufMetadata } from '../llama-config.ts';
 import type { LlamaTensor } from '../llama-model.ts';
 
-// The metadata llama.cpp needs to run a llama with a GPT-2 style (BPE) vocabulary, each with the
-// GGUF type llama.cpp reads it as: the reader gives values without their types, and llama.cpp
-// refuses a key of another type.
+// The metadata llama.cpp needs to run a llama with a GPT-2 style (BPE) vocabulary, each written
+// with the GGUF type llama.cpp reads it as: llama.cpp refuses a key of another type.
 const copiedKeys: Record<string, (value: never) => GgufValue> = {
   'general.architecture': ggufValue.string,
   'llama.block_count': ggufValue.uint32,
@@ -45,9 +45,10 @@ export async function writeF32LlamaCopy(
     const tensors = new Map<string, LlamaTensor>();
     for (const { name, dimensions } of file.tensors)
       tensors.set(name, { dimensions, values: await file.loadTensor(name) });
+    const values = ggufMetadataValues(file.metadata);
     const metadata: [string, GgufValue][] = [];
     for (const [key, encode] of Object.entries(copiedKeys)) {
-      const value = file.metadata.get(key);
+      const value = values.get(key);
       if (value !== undefined) metadata.push([key, encode(value as never)]);
     }
     // LLAMA_FTYPE_ALL_F32.
@@ -61,7 +62,7 @@ export async function writeF32LlamaCopy(
         values,
       })),
     });
-    return { metadata: file.metadata, tensors };
+    return { metadata: values, tensors };
   } finally {
     await file.close();
   }
