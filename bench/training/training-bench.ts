@@ -18,6 +18,7 @@ import type { Dataset, InstructionExample } from '../../core/types/dataset.ts';
 import { LocalFineTuneBackend } from '../../training/backends/local-fine-tune-backend.ts';
 import { measure, round } from '../measure.ts';
 import { runDatasetBench } from './dataset-bench.ts';
+import { runLoraTrainingBench } from './lora-training-bench.ts';
 
 const benchSteps = 40;
 const batchSize = 8;
@@ -87,9 +88,12 @@ export async function runTrainingBench(): Promise<Record<string, unknown>> {
 
     process.stderr.write(`training: dataset build over 1,000 documents\n`);
     const datasets = await runDatasetBench();
+    process.stderr.write('training: LoRA steps on SmolLM2-135M\n');
+    const lora = await runLoraTrainingBench();
     return {
       backend: `tfjs-${backend}`,
       datasets,
+      lora,
       model: {
         preset: 'demo',
         parameters: countParameters(trainedConfig),
