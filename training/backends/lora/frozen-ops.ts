@@ -17,12 +17,18 @@ import * as tf from '@tensorflow/tfjs';
 
 type Saver = (tensors: tf.Tensor[]) => void;
 
-/** A LoRA pair on a projection: A [rank, inputs] and B [outputs, rank], with its scale alpha/rank. */
-export type LinearAdapter = { a: tf.Tensor2D; b: tf.Tensor2D; scale: number };
+/**
+ * A LoRA pair on a projection: A [rank, inputs] and B [outputs, rank], with its scale alpha/rank,
+ * and, when training with LoRA dropout, the mask [N, inputs] its input is multiplied by (0 for a
+ * dropped value, 1/(1 − rate) for a kept one).
+ */
+export type LinearAdapter = { a: tf.Tensor2D; b: tf.Tensor2D; scale: number; dropout?: tf.Tensor2D };
 
 /**
  * x·Wᵀ for x [N, inputs] and a frozen W [outputs, inputs] (GGUF's layout; llama.cpp's y = W·x),
- * plus scale·(x·Aᵀ)·Bᵀ when an adapter is given, with gradients for x, A and B.
+ * plus scale·((x ⊙ dropout)·Aᵀ)·Bᵀ when an adapter is given, with gradients for x, A and B. The
+ * dropout mask reaches the adapter's path only, as PEFT's lora_dropout does
+ * (`lora_B(lora_A(dropout(x))) * scaling`): the frozen product always sees all of x.
  *
  * W is the left operand, yᵀ = W·xᵀ: XNNPACK keeps a packed copy of every right operand it has
  * seen until that tensor is disposed, so a weight used on the right would exist twice for the
@@ -43,27 +49,34 @@ export function frozenLinear(x: tf.Tensor2D, weight: tf.Tensor2D, adapter?: Line
     });
     return frozen(x) as tf.Tensor2D;
   }
-  const { scale } = adapter;
+  const { scale, dropout } = adapter;
   const adapted = tf.customGrad((...inputs: Array<tf.Tensor | Saver>) => {
     const [input, a, b, save] = inputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, Saver];
+    const adapterInput = dropout ? (tf.mul(input, dropout) as tf.Tensor2D) : input;
     // Scaled at rank width, the narrowest point; llama.cpp scales B·(A·x) (same value, rounded differently).
-    const down = tf.mul(tf.matMul(input, tf.transpose(a)), scale) as tf.Tensor2D;
-    save([input, down, a, b]);
+    const down = tf.mul(tf.matMul(adapterInput, tf.transpose(a)), scale) as tf.Tensor2D;
+    // The mask is saved, not captured: it belongs to the caller's scope, gone when gradients run.
+    save([adapterInput, down, a, b, ...(dropout ? [dropout] : [])]);
     return {
       value: tf.add(tf.transpose(tf.matMul(weight, tf.transpose(input))), tf.matMul(down, tf.transpose(b))),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const [savedInput, savedDown, savedA, savedB] = saved as [
+          const [savedInput, savedDown, savedA, savedB, savedDropout] = saved as [
             tf.Tensor2D,
             tf.Tensor2D,
             tf.Tensor2D,
             tf.Tensor2D,
+            tf.Tensor2D | undefined,
           ];
           const gradient = dy as tf.Tensor2D;
-          // d(down) = dy·B; down = scale·x·Aᵀ.
+          // d(down) = dy·B; down = scale·(x ⊙ mask)·Aᵀ.
           const downGradient = tf.mul(tf.matMul(gradient, savedB), scale) as tf.Tensor2D;
+          const throughAdapter = tf.matMul(downGradient, savedA);
           return [
-            tf.add(tf.matMul(gradient, tf.add(weight, 0) as tf.Tensor2D), tf.matMul(downGradient, savedA)),
+            tf.add(
+              tf.matMul(gradient, tf.add(weight, 0) as tf.Tensor2D),
+              savedDropout ? tf.mul(throughAdapter, savedDropout) : throughAdapter,
+            ),
             tf.matMul(tf.transpose(downGradient), savedInput),
             tf.matMul(tf.transpose(gradient), savedDown),
           ];
