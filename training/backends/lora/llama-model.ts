@@ -194,7 +194,7 @@ export class LlamaModel {
       const hidden = this.blocksFrom(start.layer, start.hidden, context, lora?.firstLayer);
       const normed = rmsNorm(hidden, this.outputNorm, this.config.rmsEpsilon);
       const rows = positions ? gatherRows(normed, tf.tensor1d(positions, 'int32')) : normed;
-      return frozenLinear(rows, this.head);
+      return frozenLinear(rows, this.head, undefined, { keepPackedGradientWeight: true });
     });
   }
 
