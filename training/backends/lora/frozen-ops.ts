@@ -43,11 +43,11 @@ export function frozenLinear(
   adapter?: LinearAdapter,
   options: { keepPackedGradientWeight?: boolean } = {},
 ): tf.Tensor2D {
+  // `keepPackedGradientWeight` multiplies by W itself in the gradient, so XNNPACK packs it once and
+  // keeps that copy for W's life: worth it for the output head (SmolLM2: +113 MB once; dX for 231
+  // answer rows 1.4 → 0.9 s, the copy and repacking of a 49,152-row matrix gone from every step).
+  const { keepPackedGradientWeight } = options;
   if (!adapter) {
-    // `keepPackedGradientWeight` multiplies by W itself in the gradient, so XNNPACK packs it once and
-    // keeps that copy for W's life: worth it for the output head (SmolLM2: +113 MB once; dX for 231
-    // answer rows 1.4 → 0.9 s, the copy and repacking of a 49,152-row matrix gone from every step).
-    const { keepPackedGradientWeight } = options;
     const frozen = tf.customGrad((...inputs: Array<tf.Tensor | Saver>) => {
       const [input] = inputs as [tf.Tensor2D, Saver];
       return {
@@ -93,7 +93,7 @@ export function frozenLinear(
           const throughAdapter = tf.matMul(downGradient, savedA);
           return [
             tf.add(
-              tf.matMul(gradient, tf.add(weight, 0) as tf.Tensor2D),
+              tf.matMul(gradient, keepPackedGradientWeight ? weight : (tf.add(weight, 0) as tf.Tensor2D)),
               savedDropout ? tf.mul(throughAdapter, savedDropout) : throughAdapter,
             ),
             // dA = d(down)ᵀ·(x ⊙ mask) and dB = dyᵀ·down, each as the transpose of a product whose

@@ -191,4 +191,17 @@ describe('LlamaModel options for training', () => {
     fresh.dispose();
     lora.dispose();
   });
+
+  it('keeps packed weights for the gradients on request, computing exactly the same', async () => {
+    const packedWeights = await LlamaModel.load(config, tensorSource(tiny.tensors), {
+      keepPackedGradientWeights: true,
+    });
+    const lora = randomAdapters(everywhere, 9);
+    const options = { segments, dropout: { rate: 0.1, seed: 3 } };
+    expect(lossAndGradients(packedWeights, packed, options, lora)).toEqual(
+      lossAndGradients(model, packed, options, lora),
+    );
+    packedWeights.dispose();
+    lora.dispose();
+  });
 });

@@ -48,6 +48,17 @@ export type LogitsOptions = {
   from?: { layer: number; hidden: tf.Tensor2D };
 };
 
+/** How a model trades memory for speed. */
+export type LlamaModelOptions = {
+  /**
+   * Multiply each block's gradient by its weights themselves rather than by fresh copies, so that
+   * XNNPACK packs every weight once and keeps that copy for the model's life: a second copy of the
+   * adapted blocks' weights in the wasm heap (SmolLM2: up to 430 MB of its 4 GB) for the
+   * copying and repacking saved on every step (see frozenLinear). Off by default.
+   */
+  keepPackedGradientWeights?: boolean;
+};
+
 type Saver = (tensors: tf.Tensor[]) => void;
 
 type BlockContext = {
@@ -82,6 +93,7 @@ export class LlamaModel {
   private readonly head: tf.Tensor2D;
   private readonly outputNorm: tf.Tensor1D;
   private readonly blocks: Block[];
+  private readonly keepPackedGradientWeights: boolean;
 
   private constructor(
     config: LlamaConfig,
@@ -89,12 +101,14 @@ export class LlamaModel {
     head: tf.Tensor2D,
     outputNorm: tf.Tensor1D,
     blocks: Block[],
+    keepPackedGradientWeights: boolean,
   ) {
     this.config = config;
     this.embedding = embedding;
     this.head = head;
     this.outputNorm = outputNorm;
     this.blocks = blocks;
+    this.keepPackedGradientWeights = keepPackedGradientWeights;
   }
 
   /**
@@ -102,7 +116,11 @@ export class LlamaModel {
    * source holding tensors this forward pass would ignore (biases, rope frequency factors,
    * experts): ignoring them would silently compute a different model from llama.cpp's.
    */
-  static async load(config: LlamaConfig, source: LlamaTensorSource): Promise<LlamaModel> {
+  static async load(
+    config: LlamaConfig,
+    source: LlamaTensorSource,
+    options: LlamaModelOptions = {},
+  ): Promise<LlamaModel> {
     const expected = llamaTensorDimensions(config);
     const unexpected = source.names.filter((name) => !expected.has(name));
     if (unexpected.length > 0)
@@ -153,7 +171,14 @@ export class LlamaModel {
           projections,
         });
       }
-      return new LlamaModel(config, embedding, head, outputNorm, blocks);
+      return new LlamaModel(
+        config,
+        embedding,
+        head,
+        outputNorm,
+        blocks,
+        options.keepPackedGradientWeights ?? false,
+      );
     } catch (error) {
       for (const tensor of loaded) tensor.dispose();
       throw error;
@@ -333,7 +358,9 @@ export class LlamaModel {
               dropout: dropoutMask(input.shape, dropout, projectionTensorName(layer, projection)),
             }
           : adapter;
-      return frozenLinear(input, block.projections[projection], dropped);
+      return frozenLinear(input, block.projections[projection], dropped, {
+        keepPackedGradientWeight: this.keepPackedGradientWeights,
+      });
     };
     const normed = rmsNorm(x, block.attentionNorm, rmsEpsilon);
     const heads = (projection: LlamaProjection, count: number) =>
