@@ -29,7 +29,8 @@ const batchSize = 8;
  * gradient as the model, and forward alone: XNNPACK's ceiling). `trainer` is tokens/s of a real
  * demo-preset run of `benchSteps` steps, turned into GFLOP/s with the model's FLOPs per token, and
  * the fraction of the raw forward+backward throughput that it reaches. `generation` is tokens/s
- * of greedy decoding from the trained checkpoint.
+ * of greedy decoding from the trained checkpoint. `lora` is the LoRA trainer's step on SmolLM2
+ * against its matmul bound (see lora-training-bench.ts; also runnable alone as `training-lora`).
  */
 export async function runTrainingBench(): Promise<Record<string, unknown>> {
   const { backend } = await initTfjs({ logger: silentLogger });
