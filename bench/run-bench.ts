@@ -7,12 +7,15 @@ import { runGenerationBench } from './generation/generation-bench.ts';
 import { runInferenceBench } from './inference-bench.ts';
 import { runQualityBench } from './quality/quality-bench.ts';
 import { runScaleBench } from './scale/scale-bench.ts';
+import { runLoraTrainingBench } from './training/lora-training-bench.ts';
 import { runTrainingBench } from './training/training-bench.ts';
 
 /** `npm run bench -- <suite>...`: runs the named suites (all when none) and writes JSON per suite. */
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   features: runFeaturesBench,
   training: runTrainingBench,
+  // The LoRA part of `training` alone: it needs the pulled SmolLM2 and takes a few minutes.
+  'training-lora': runLoraTrainingBench,
   inference: runInferenceBench,
   scale: runScaleBench,
   generation: runGenerationBench,

@@ -18,6 +18,7 @@ import type { Dataset, InstructionExample } from '../../core/types/dataset.ts';
 import { LocalFineTuneBackend } from '../../training/backends/local-fine-tune-backend.ts';
 import { measure, round } from '../measure.ts';
 import { runDatasetBench } from './dataset-bench.ts';
+import { runLoraTrainingBench } from './lora-training-bench.ts';
 
 const benchSteps = 40;
 const batchSize = 8;
@@ -28,7 +29,8 @@ const batchSize = 8;
  * gradient as the model, and forward alone: XNNPACK's ceiling). `trainer` is tokens/s of a real
  * demo-preset run of `benchSteps` steps, turned into GFLOP/s with the model's FLOPs per token, and
  * the fraction of the raw forward+backward throughput that it reaches. `generation` is tokens/s
- * of greedy decoding from the trained checkpoint.
+ * of greedy decoding from the trained checkpoint. `lora` is the LoRA trainer's step on SmolLM2
+ * against its matmul bound (see lora-training-bench.ts; also runnable alone as `training-lora`).
  */
 export async function runTrainingBench(): Promise<Record<string, unknown>> {
   const { backend } = await initTfjs({ logger: silentLogger });
@@ -87,9 +89,12 @@ export async function runTrainingBench(): Promise<Record<string, unknown>> {
 
     process.stderr.write(`training: dataset build over 1,000 documents\n`);
     const datasets = await runDatasetBench();
+    process.stderr.write('training: LoRA steps on SmolLM2-135M\n');
+    const lora = await runLoraTrainingBench();
     return {
       backend: `tfjs-${backend}`,
       datasets,
+      lora,
       model: {
         preset: 'demo',
         parameters: countParameters(trainedConfig),

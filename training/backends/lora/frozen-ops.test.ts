@@ -101,6 +101,32 @@ describe('frozen ops', () => {
     );
   });
 
+  it('frozenLinear with a dropout mask drops the adapter path’s inputs only, with the gradients of autodiff', () => {
+    const x = random([5, 7], 1);
+    const weight = random([6, 7], 2) as tf.Tensor2D;
+    const a = random([3, 7], 3);
+    const b = random([6, 3], 4);
+    // Rate 0.5: kept inputs are doubled.
+    const mask = tf.tensor2d(
+      Array.from({ length: 35 }, (_, at) => (at % 3 === 0 ? 0 : 2)),
+      [5, 7],
+    );
+    const plain = (input: tf.Tensor, down: tf.Tensor, up: tf.Tensor) =>
+      tf.add(
+        tf.matMul(input, weight, false, true),
+        tf.mul(tf.matMul(tf.matMul(tf.mul(input, mask), down, false, true), up, false, true), 0.75),
+      );
+    const dropped = (input: tf.Tensor, down: tf.Tensor, up: tf.Tensor) =>
+      frozenLinear(input as tf.Tensor2D, weight, {
+        a: down as tf.Tensor2D,
+        b: up as tf.Tensor2D,
+        scale: 0.75,
+        dropout: mask,
+      });
+    expectClose([dropped(x, a, b).dataSync()], [plain(x, a, b).dataSync()]);
+    expectClose(gradientsOf(dropped, [x, a, b]), gradientsOf(plain, [x, a, b]));
+  });
+
   it('rmsNorm is x/√(mean(x²)+ε)·gain with the gradient of autodiff', () => {
     const x = random([4, 6], 5) as tf.Tensor2D;
     const gain = random([6], 6) as tf.Tensor1D;

@@ -23,8 +23,9 @@ describe('causalGroupedAttention', () => {
   beforeAll(async () => {
     await initTfjs();
   });
-  const mask = () =>
-    tf.tensor2d(stackedCausalMask(length, heads / kvHeads), [(length * heads) / kvHeads, length]);
+  const mask = (size = length) =>
+    tf.tensor2d(stackedCausalMask(size, heads / kvHeads), [(size * heads) / kvHeads, size]);
+  const whole = () => [{ start: 0, mask: mask() }];
   const inputs = () => [
     tf.randomNormal([length, heads, width], 0, 1, 'float32', 1),
     tf.randomNormal([length, kvHeads, width], 0, 1, 'float32', 2),
@@ -40,7 +41,7 @@ describe('causalGroupedAttention', () => {
 
   it('gives the first position its own value, for each query head from its shared key/value head', () => {
     const [queries, keys, values] = inputs() as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-    const first = causalGroupedAttention(queries, keys, values, scale, mask()).arraySync()[0] as number[];
+    const first = causalGroupedAttention(queries, keys, values, scale, whole()).arraySync()[0] as number[];
     const value = values.arraySync()[0] as number[][];
     expect(first).toEqual([
       ...(value[0] as number[]),
@@ -52,11 +53,49 @@ describe('causalGroupedAttention', () => {
 
   it('computes softmax(scale·q·kᵀ + mask)·v per head, with the gradients of autodiff', () => {
     const attention = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
-      causalGroupedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, scale, mask());
+      causalGroupedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, scale, whole());
     expectClose(
       [attention(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor])).dataSync()],
       [plainAttention(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor])).dataSync()],
     );
     expectClose(gradientsOf(attention, inputs()), gradientsOf(plainAttention, inputs()));
+  });
+
+  it('attends within each packed segment only, as each segment alone, gradients included', () => {
+    // Rows 0–1 and 2–4 are two examples: each is the attention of its own rows alone.
+    const packed = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
+      causalGroupedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, scale, [
+        { start: 0, mask: mask(2) },
+        { start: 2, mask: mask(3) },
+      ]);
+    const apart = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
+      tf.concat(
+        [
+          [0, 2],
+          [2, 3],
+        ].map(([start, size]) =>
+          causalGroupedAttention(
+            tf.slice(q, [start as number, 0, 0], [size as number, -1, -1]) as tf.Tensor3D,
+            tf.slice(k, [start as number, 0, 0], [size as number, -1, -1]) as tf.Tensor3D,
+            tf.slice(v, [start as number, 0, 0], [size as number, -1, -1]) as tf.Tensor3D,
+            scale,
+            [{ start: 0, mask: mask(size) }],
+          ),
+        ),
+      );
+    const together = packed(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor])).dataSync();
+    expect(Array.from(together)).toEqual(
+      Array.from(apart(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor])).dataSync()),
+    );
+    // And it differs from attending across the boundary: row 2 would see rows 0 and 1.
+    const across = causalGroupedAttention(
+      ...(inputs() as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]),
+      scale,
+      whole(),
+    ).dataSync();
+    expect(
+      Math.abs((together[2 * heads * width] as number) - (across[2 * heads * width] as number)),
+    ).toBeGreaterThan(1e-3);
+    expectClose(gradientsOf(packed, inputs()), gradientsOf(apart, inputs()));
   });
 });

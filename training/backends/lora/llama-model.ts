@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '../../../core/errors.ts';
 import { gatherRows } from '../../../core/local-model/fast-ops.ts';
 import { frozenLinear, rmsNorm, swiGlu } from './frozen-ops.ts';
-import { causalGroupedAttention, stackedCausalMask } from './grouped-attention.ts';
+import { type AttentionSegment, causalGroupedAttention, stackedCausalMask } from './grouped-attention.ts';
 import type { LlamaConfig } from './llama-config.ts';
 import {
   type LlamaProjection,
@@ -12,6 +12,7 @@ import {
 } from './llama-tensors.ts';
 import { logSoftmax } from './log-softmax.ts';
 import type { LoraAdapters } from './lora-adapters.ts';
+import { dropoutMask, type LoraDropout } from './lora-dropout.ts';
 import { applyRotary, type RotaryTensors, rotaryTensors } from './rotary-embedding.ts';
 
 /** A tensor's GGUF dimensions (fastest-varying first) and its values, dequantised to float32. */
@@ -24,6 +25,49 @@ export type LlamaTensor = { dimensions: readonly number[]; values: Float32Array 
 export type LlamaTensorSource = {
   names: readonly string[];
   read(name: string): LlamaTensor | Promise<LlamaTensor>;
+};
+
+/** What a forward call may be asked besides its tokens (see `LlamaModel.logits`). */
+export type LogitsOptions = {
+  /** Adapters to apply, and the only variables with a gradient. */
+  lora?: LoraAdapters;
+  /** The rows whose logits are wanted, in order; every row when omitted. */
+  positions?: ArrayLike<number>;
+  /**
+   * Lengths of the examples packed end to end in `tokens` (summing to its length): each attends
+   * only within itself and its positions restart at 0, so its logits are those it has alone.
+   * One example when omitted.
+   */
+  segments?: ArrayLike<number>;
+  /** LoRA dropout, for training steps only (see LoraDropout); none when omitted or rate 0. */
+  dropout?: LoraDropout;
+  /**
+   * Start at block `layer` from `hidden`, the states `hiddenBelow(tokens, layer)` returned (with
+   * the same segments), instead of from the tokens: the adapters must all be at `layer` or above.
+   */
+  from?: { layer: number; hidden: tf.Tensor2D };
+};
+
+/** How a model trades memory for speed. */
+export type LlamaModelOptions = {
+  /**
+   * Multiply each block's gradient by its weights themselves rather than by fresh copies, so that
+   * XNNPACK packs every weight once and keeps that copy for the model's life: a second copy of the
+   * adapted blocks' weights in the wasm heap (SmolLM2: up to 430 MB of its 4 GB) for the copying
+   * and repacking saved on every step (see frozenLinear). Measured on SmolLM2, 256-token steps
+   * alternated on a loaded machine: 3–6% faster. Off by default: a 512-token step already peaks
+   * at 3.2 GB of wasm heap, and with this and one more model loaded it ran out.
+   */
+  keepPackedGradientWeights?: boolean;
+};
+
+type Saver = (tensors: tf.Tensor[]) => void;
+
+type BlockContext = {
+  rotary: RotaryTensors;
+  attention: AttentionSegment[];
+  lora: LoraAdapters | undefined;
+  dropout: LoraDropout | undefined;
 };
 
 type Block = {
@@ -51,6 +95,7 @@ export class LlamaModel {
   private readonly head: tf.Tensor2D;
   private readonly outputNorm: tf.Tensor1D;
   private readonly blocks: Block[];
+  private readonly keepPackedGradientWeights: boolean;
 
   private constructor(
     config: LlamaConfig,
@@ -58,12 +103,14 @@ export class LlamaModel {
     head: tf.Tensor2D,
     outputNorm: tf.Tensor1D,
     blocks: Block[],
+    keepPackedGradientWeights: boolean,
   ) {
     this.config = config;
     this.embedding = embedding;
     this.head = head;
     this.outputNorm = outputNorm;
     this.blocks = blocks;
+    this.keepPackedGradientWeights = keepPackedGradientWeights;
   }
 
   /**
@@ -71,7 +118,11 @@ export class LlamaModel {
    * source holding tensors this forward pass would ignore (biases, rope frequency factors,
    * experts): ignoring them would silently compute a different model from llama.cpp's.
    */
-  static async load(config: LlamaConfig, source: LlamaTensorSource): Promise<LlamaModel> {
+  static async load(
+    config: LlamaConfig,
+    source: LlamaTensorSource,
+    options: LlamaModelOptions = {},
+  ): Promise<LlamaModel> {
     const expected = llamaTensorDimensions(config);
     const unexpected = source.names.filter((name) => !expected.has(name));
     if (unexpected.length > 0)
@@ -122,7 +173,14 @@ export class LlamaModel {
           projections,
         });
       }
-      return new LlamaModel(config, embedding, head, outputNorm, blocks);
+      return new LlamaModel(
+        config,
+        embedding,
+        head,
+        outputNorm,
+        blocks,
+        options.keepPackedGradientWeights ?? false,
+      );
     } catch (error) {
       for (const tensor of loaded) tensor.dispose();
       throw error;
@@ -131,22 +189,61 @@ export class LlamaModel {
 
   /**
    * Logits [positions.length, vocabulary] after the given positions of `tokens` (all positions
-   * when omitted), the tokens being at positions 0..N−1. Only the asked rows go through the output
-   * head: SmolLM2's logits for 256 tokens are 50 MB, as is their gradient, where a trainer's loss
-   * needs only the answer's rows (the time saved is small, ~5% of a forward pass). Call inside
-   * tf.variableGrads (or tf.grad) with `lora` to train its adapters; nothing else has a gradient.
+   * when omitted). Only the asked rows go through the output head: SmolLM2's logits for 256 tokens
+   * are 50 MB, as is their gradient, where a trainer's loss needs only the answer's rows (the time
+   * saved is small, ~5% of a forward pass). Call inside tf.variableGrads (or tf.grad) with `lora`
+   * to train its adapters; nothing else has a gradient. The blocks below the first adapted one run
+   * without recording anything for the backward pass (they need none), or are skipped with `from`.
    */
-  logits(
-    tokens: ArrayLike<number>,
-    options: { lora?: LoraAdapters; positions?: ArrayLike<number> } = {},
-  ): tf.Tensor2D {
+  logits(tokens: ArrayLike<number>, options: LogitsOptions = {}): tf.Tensor2D {
     const ids = this.checkTokens(tokens);
     const positions =
       options.positions === undefined ? undefined : this.checkPositions(options.positions, ids.length);
+    const segments = this.checkSegments(options.segments, ids.length);
+    const { lora, from, dropout } = options;
+    if (from) {
+      if (!Number.isInteger(from.layer) || from.layer < 0 || from.layer > this.blocks.length)
+        throw new ValidationError(`layer ${from.layer} is not one of the model’s 0..${this.blocks.length}`);
+      if (lora && lora.firstLayer < from.layer)
+        throw new ValidationError(
+          `the adapters start at layer ${lora.firstLayer}, below the cached hidden states of layer ${from.layer}`,
+        );
+      if (from.hidden.shape.join() !== [ids.length, this.config.embeddingLength].join())
+        throw new ValidationError(
+          `cached hidden states are [${from.hidden.shape.join(', ')}], the tokens need [${ids.length}, ${this.config.embeddingLength}]`,
+        );
+    }
+    if (dropout && !(dropout.rate >= 0 && dropout.rate < 1))
+      throw new ValidationError(`LoRA dropout rate ${dropout.rate} is not in [0, 1)`);
     return tf.tidy(() => {
-      const hidden = this.hidden(ids, options.lora);
-      const rows = positions ? gatherRows(hidden, tf.tensor1d(positions, 'int32')) : hidden;
-      return frozenLinear(rows, this.head);
+      const context = this.context(segments, lora, dropout?.rate ? dropout : undefined);
+      const start = from ? { layer: from.layer, hidden: from.hidden } : { layer: 0, hidden: this.embed(ids) };
+      const hidden = this.blocksFrom(start.layer, start.hidden, context, lora?.firstLayer);
+      const normed = rmsNorm(hidden, this.outputNorm, this.config.rmsEpsilon);
+      const rows = positions ? gatherRows(normed, tf.tensor1d(positions, 'int32')) : normed;
+      return frozenLinear(rows, this.head, undefined, { keepPackedGradientWeight: true });
+    });
+  }
+
+  /**
+   * The hidden states [N, width] entering block `layer` (`layer` = 0: the token embeddings), for
+   * `logits(tokens, { from: { layer, hidden } })`: when the adapters start at `layer`, the blocks
+   * below give the same states every epoch, so a trainer may compute them once per row and keep
+   * them (2.3 KB per token for SmolLM2; `dataSync` them out of the wasm heap for many rows).
+   * Computed without any gradient; `segments` as for `logits`.
+   */
+  hiddenBelow(
+    tokens: ArrayLike<number>,
+    layer: number,
+    options: { segments?: ArrayLike<number> } = {},
+  ): tf.Tensor2D {
+    const ids = this.checkTokens(tokens);
+    if (!Number.isInteger(layer) || layer < 0 || layer > this.blocks.length)
+      throw new ValidationError(`layer ${layer} is not one of the model’s 0..${this.blocks.length}`);
+    const segments = this.checkSegments(options.segments, ids.length);
+    return tf.tidy(() => {
+      const context = this.context(segments, undefined, undefined);
+      return this.frozenBlocks(0, layer, this.embed(ids), context);
     });
   }
 
@@ -171,37 +268,102 @@ export class LlamaModel {
     }
   }
 
-  /** Final-norm hidden states [N, width] of one sequence. */
-  private hidden(tokens: Int32Array, lora: LoraAdapters | undefined): tf.Tensor2D {
+  private embed(ids: Int32Array): tf.Tensor2D {
+    return tf.gather(this.embedding, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
+  }
+
+  /** What every block of one call shares: rotation tables, masks, adapters and dropout. */
+  private context(
+    segments: readonly number[],
+    lora: LoraAdapters | undefined,
+    dropout: LoraDropout | undefined,
+  ): BlockContext {
     const { config } = this;
-    const length = tokens.length;
-    const rotary = rotaryTensors(config, length);
     const group = config.headCount / config.headCountKv;
-    const mask = tf.tensor2d(stackedCausalMask(length, group), [group * length, length]);
-    let x = tf.gather(this.embedding, tf.tensor1d(tokens, 'int32')) as tf.Tensor2D;
-    for (let layer = 0; layer < this.blocks.length; layer++) {
+    const masks = new Map<number, tf.Tensor2D>();
+    const attention: AttentionSegment[] = [];
+    let start = 0;
+    for (const length of segments) {
+      let mask = masks.get(length);
+      if (!mask) {
+        mask = tf.tensor2d(stackedCausalMask(length, group), [group * length, length]);
+        masks.set(length, mask);
+      }
+      attention.push({ start, mask });
+      start += length;
+    }
+    // Each packed example's positions restart at 0, as they would were it alone.
+    const positions = segments.flatMap((length) => Array.from({ length }, (_, position) => position));
+    return { rotary: rotaryTensors(config, positions), attention, lora, dropout };
+  }
+
+  /**
+   * Blocks from `layer` up, then nothing else: those below `frozenBelow` (the first adapted layer)
+   * through `frozenBlocks`, the rest recorded for the backward pass. Disposes `hidden` unless it
+   * is the caller's (`layer` > 0 with `from`): the caller owns its cache.
+   */
+  private blocksFrom(
+    layer: number,
+    hidden: tf.Tensor2D,
+    context: BlockContext,
+    frozenBelow = this.blocks.length,
+  ): tf.Tensor2D {
+    let x = hidden;
+    let next = layer;
+    if (next < frozenBelow) {
+      x = this.frozenBlocks(next, frozenBelow, x, context);
+      next = frozenBelow;
+    }
+    for (; next < this.blocks.length; next++) {
       const input = x;
+      const current = next;
       // One scope per block: without a gradient tape its intermediates go as soon as it ends
       // (kept to the end of the pass they took ~50 MB per SmolLM2 block at 256 tokens); with one,
       // the tape keeps what the backward pass needs.
-      x = tf.tidy(() => this.block(input, layer, rotary, mask, lora));
-      input.dispose();
+      x = tf.tidy(() => this.block(input, current, context));
+      if (input !== hidden) input.dispose();
     }
-    return rmsNorm(x, this.outputNorm, config.rmsEpsilon);
+    return x;
   }
 
-  private block(
-    x: tf.Tensor2D,
-    layer: number,
-    rotary: RotaryTensors,
-    mask: tf.Tensor2D,
-    lora: LoraAdapters | undefined,
-  ): tf.Tensor2D {
+  /**
+   * Blocks `from` to `to` − 1 with no adapters, run inside a custom op so that tfjs records none of
+   * their ops on a gradient tape (it records only outside kernels): nothing below the first adapted
+   * layer needs a gradient, and recorded they would keep every block's saved tensors to the end.
+   */
+  private frozenBlocks(from: number, to: number, hidden: tf.Tensor2D, context: BlockContext): tf.Tensor2D {
+    const frozenContext: BlockContext = { ...context, lora: undefined, dropout: undefined };
+    const run = tf.customGrad((...inputs: Array<tf.Tensor | Saver>) => {
+      let x = inputs[0] as tf.Tensor2D;
+      for (let layer = from; layer < to; layer++) {
+        const input = x;
+        x = tf.tidy(() => this.block(input, layer, frozenContext));
+        if (input !== inputs[0]) input.dispose();
+      }
+      // A copy when no block ran: a custom op's output must be a new tensor.
+      return { value: x === inputs[0] ? tf.clone(x) : x, gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+    });
+    return run(hidden) as tf.Tensor2D;
+  }
+
+  private block(x: tf.Tensor2D, layer: number, context: BlockContext): tf.Tensor2D {
     const { headCount, headCountKv, headDimension, attentionScale, rmsEpsilon } = this.config;
+    const { rotary, attention, lora, dropout } = context;
     const length = x.shape[0];
     const block = this.blocks[layer] as Block;
-    const project = (input: tf.Tensor2D, projection: LlamaProjection) =>
-      frozenLinear(input, block.projections[projection], lora?.adapter(layer, projection));
+    const project = (input: tf.Tensor2D, projection: LlamaProjection) => {
+      const adapter = lora?.adapter(layer, projection);
+      const dropped =
+        adapter && dropout
+          ? {
+              ...adapter,
+              dropout: dropoutMask(input.shape, dropout, projectionTensorName(layer, projection)),
+            }
+          : adapter;
+      return frozenLinear(input, block.projections[projection], dropped, {
+        keepPackedGradientWeight: this.keepPackedGradientWeights,
+      });
+    };
     const normed = rmsNorm(x, block.attentionNorm, rmsEpsilon);
     const heads = (projection: LlamaProjection, count: number) =>
       tf.reshape(project(normed, projection), [length, count, headDimension]) as tf.Tensor3D;
@@ -210,7 +372,7 @@ export class LlamaModel {
       applyRotary(heads('attn_k', headCountKv), rotary),
       heads('attn_v', headCountKv),
       attentionScale,
-      mask,
+      attention,
     );
     const afterAttention = tf.add(x, project(attended, 'attn_output')) as tf.Tensor2D;
     const gateInput = rmsNorm(afterAttention, block.feedForwardNorm, rmsEpsilon);
@@ -231,6 +393,21 @@ export class LlamaModel {
         );
     }
     return ids;
+  }
+
+  /** The lengths of the packed examples: all of `tokens` as one when none are given. */
+  private checkSegments(segments: ArrayLike<number> | undefined, length: number): number[] {
+    if (segments === undefined) return [length];
+    const lengths = Array.from(segments);
+    if (
+      lengths.length === 0 ||
+      lengths.some((size) => !Number.isInteger(size) || size < 1) ||
+      lengths.reduce((sum, size) => sum + size, 0) !== length
+    )
+      throw new ValidationError(
+        `segments [${lengths.join(', ')}] are not positive lengths adding up to the ${length} tokens`,
+      );
+    return lengths;
   }
 
   private checkPositions(positions: ArrayLike<number>, length: number): Int32Array {

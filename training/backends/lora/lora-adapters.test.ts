@@ -93,5 +93,12 @@ describe('LoraAdapters', () => {
         'invalid LoRA settings: rank 0 is not a positive integer; alpha 0 must be positive (llama.cpp reads 0 as a scale of 1); no projection is targeted; layer 2 is not one of the model’s 2',
       ),
     );
+    expect(() =>
+      LoraAdapters.create(
+        config,
+        { rank: 2, alpha: 4, targets: ['attn_q'], layers: [] },
+        createSeededRandom(1),
+      ),
+    ).toThrow(new ValidationError('invalid LoRA settings: no layer is adapted'));
   });
 });

@@ -58,12 +58,15 @@ export class LoraAdapters {
   readonly alpha: number;
   /** alpha / rank, what llama.cpp multiplies B·(A·x) by. */
   readonly scale: number;
+  /** The lowest layer with an adapter: the blocks below it need no gradient (see LlamaModel). */
+  readonly firstLayer: number;
   private readonly pairs: Map<string, Pair>;
 
-  private constructor(rank: number, alpha: number, pairs: Map<string, Pair>) {
+  private constructor(rank: number, alpha: number, firstLayer: number, pairs: Map<string, Pair>) {
     this.rank = rank;
     this.alpha = alpha;
     this.scale = alpha / rank;
+    this.firstLayer = firstLayer;
     this.pairs = pairs;
   }
 
@@ -116,7 +119,8 @@ export class LoraAdapters {
         b: tf.tidy(() => tf.variable(tf.tensor2d(pair.b, [shape.outputs, settings.rank]))),
       });
     }
-    return new LoraAdapters(settings.rank, settings.alpha, pairs);
+    const firstLayer = Math.min(...projections.map(({ layer }) => layer));
+    return new LoraAdapters(settings.rank, settings.alpha, firstLayer, pairs);
   }
 
   /** The trainable variables, A then B for each adapted projection in layer order. */
@@ -178,7 +182,7 @@ export class LoraAdapters {
 function adaptedProjections(
   config: LlamaConfig,
   settings: LoraSettings,
-): Array<{ name: string; shape: ProjectionShape }> {
+): Array<{ name: string; layer: number; shape: ProjectionShape }> {
   const problems: string[] = [];
   if (!Number.isInteger(settings.rank) || settings.rank < 1)
     problems.push(`rank ${settings.rank} is not a positive integer`);
@@ -188,6 +192,7 @@ function adaptedProjections(
   for (const target of settings.targets)
     if (!llamaProjections.includes(target)) problems.push(`${String(target)} is not a llama projection`);
   const layers = settings.layers ?? Array.from({ length: config.blockCount }, (_, layer) => layer);
+  if (layers.length === 0) problems.push('no layer is adapted');
   for (const layer of layers)
     if (!Number.isInteger(layer) || layer < 0 || layer >= config.blockCount)
       problems.push(`layer ${layer} is not one of the model’s ${config.blockCount}`);
@@ -199,6 +204,7 @@ function adaptedProjections(
         .filter((projection) => settings.targets.includes(projection))
         .map((projection) => ({
           name: projectionTensorName(layer, projection),
+          layer,
           shape: projectionShape(config, projection),
         })),
     );

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from './llama-config.ts';
 
 /**
- * cos and signed sin of every rotary angle for positions 0..length−1, each [length, headDimension]
+ * cos and signed sin of every rotary angle for positions 0..length−1 (or the given positions, one
+ * row each: a packed row restarts them per example), each [rows, headDimension]
  * with a pair's value written at both of its dimensions: `cos[p, 2i] = cos[p, 2i+1] = cos(p·θᵢ)`,
  * `sin[p, 2i] = −sin(p·θᵢ)` and `sin[p, 2i+1] = +sin(p·θᵢ)`, where θᵢ = freqScale·base^(−2i/nRot).
  *
@@ -15,22 +16,28 @@ import type { LlamaConfig } from './llama-config.ts';
  * and 3e-4 at 8,191 (base 100,000, 64-wide heads), which is noise next to other roundings but free
  * to avoid.
  */
-export function rotaryTables(config: LlamaConfig, length: number): { cos: Float32Array; sin: Float32Array } {
+export function rotaryTables(
+  config: LlamaConfig,
+  positions: number | ArrayLike<number>,
+): { cos: Float32Array; sin: Float32Array } {
   const width = config.headDimension;
   const pairs = config.ropeDimensionCount / 2;
   const step = Math.fround(config.ropeFreqBase ** (-2 / config.ropeDimensionCount));
   const scale = Math.fround(config.ropeFreqScale);
+  const at =
+    typeof positions === 'number' ? (index: number) => index : (index: number) => positions[index] as number;
+  const length = typeof positions === 'number' ? positions : positions.length;
   const cos = new Float32Array(length * width);
   const sin = new Float32Array(length * width);
-  for (let position = 0; position < length; position++) {
-    let theta = Math.fround(position);
+  for (let row = 0; row < length; row++) {
+    let theta = Math.fround(at(row));
     for (let pair = 0; pair < pairs; pair++) {
       const angle = Math.fround(scale * theta);
-      const at = position * width + 2 * pair;
-      cos[at] = Math.cos(angle);
-      cos[at + 1] = cos[at] as number;
-      sin[at] = -Math.sin(angle);
-      sin[at + 1] = Math.sin(angle);
+      const index = row * width + 2 * pair;
+      cos[index] = Math.cos(angle);
+      cos[index + 1] = cos[index] as number;
+      sin[index] = -Math.sin(angle);
+      sin[index + 1] = Math.sin(angle);
       theta = Math.fround(theta * step);
     }
   }
@@ -41,9 +48,10 @@ export function rotaryTables(config: LlamaConfig, length: number): { cos: Float3
 export type RotaryTensors = { cos: tf.Tensor3D; sin: tf.Tensor3D; swap: tf.Tensor2D };
 
 /** The tables above as tensors, with the permutation matrix that exchanges each pair (2i, 2i+1). */
-export function rotaryTensors(config: LlamaConfig, length: number): RotaryTensors {
+export function rotaryTensors(config: LlamaConfig, positions: number | ArrayLike<number>): RotaryTensors {
   const width = config.headDimension;
-  const { cos, sin } = rotaryTables(config, length);
+  const { cos, sin } = rotaryTables(config, positions);
+  const length = cos.length / width;
   const swap = new Float32Array(width * width);
   for (let row = 0; row < width; row++) swap[row * width + (row ^ 1)] = 1;
   return {
