@@ -45,7 +45,7 @@ const hyperparameters = {
   evalEvery: 2,
   checkpointEvery: 2,
   maxValidationRows: 2,
-  dropout: 0,
+  dropout: 0.1,
 };
 
 describe.runIf(installed)('LoraFineTuneBackend on a tiny random llama', () => {

@@ -61,3 +61,51 @@ export function loraRows(
   }
   return { rows, truncated, dropped };
 }
+
+/** Several rows as one sequence for `LlamaModel.logits` with `segments`, and their answer targets. */
+export type PackedRows = {
+  tokens: Int32Array;
+  segments: number[];
+  positions: Int32Array;
+  targets: Int32Array;
+};
+
+/**
+ * Packs rows in order into sequences of at most `maxTokens` tokens (a longer row stays alone):
+ * each example attends only to itself, so a packed sequence gives every example exactly its own
+ * logits, in fewer and larger products than one call per example.
+ */
+export function packRows(rows: readonly LoraRow[], maxTokens: number): PackedRows[] {
+  const packs: LoraRow[][] = [];
+  let current: LoraRow[] = [];
+  let length = 0;
+  for (const row of rows) {
+    if (current.length > 0 && length + row.tokens.length > maxTokens) {
+      packs.push(current);
+      current = [];
+      length = 0;
+    }
+    current.push(row);
+    length += row.tokens.length;
+  }
+  if (current.length > 0) packs.push(current);
+  return packs.map((pack) => {
+    const tokens = new Int32Array(pack.reduce((sum, row) => sum + row.tokens.length, 0));
+    const positions: number[] = [];
+    const targets: number[] = [];
+    let offset = 0;
+    for (const row of pack) {
+      tokens.set(row.tokens, offset);
+      const answer = answerTargets(row);
+      for (const position of answer.positions) positions.push(offset + position);
+      targets.push(...answer.targets);
+      offset += row.tokens.length;
+    }
+    return {
+      tokens,
+      segments: pack.map((row) => row.tokens.length),
+      positions: Int32Array.from(positions),
+      targets: Int32Array.from(targets),
+    };
+  });
+}

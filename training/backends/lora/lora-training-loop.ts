@@ -9,7 +9,7 @@ import type { LlamaModel } from './llama-model.ts';
 import type { LoraAdapters } from './lora-adapters.ts';
 import type { LoraCheckpoint } from './lora-checkpoint.ts';
 import type { LoraHyperparameters } from './lora-hyperparameters.ts';
-import { answerTargets, type LoraRow } from './lora-rows.ts';
+import { answerTargets, type LoraRow, packRows } from './lora-rows.ts';
 
 export type LoraLoopResult = {
   lossCurve: LossPoint[];
@@ -38,7 +38,8 @@ export type LoraLoopHooks = {
 /**
  * Trains the LoRA adapters of a frozen base: each step accumulates the gradients of `batchSize`
  * examples (the loss is the mean over all their answer tokens), then one AdamW update with warmup
- * and decay and global-norm clipping. A curve point (mean train loss since the last one and the
+ * and decay and global-norm clipping; examples are packed into shared forward passes (see packRows)
+ * and LoRA dropout draws fresh masks every step from the seed. A curve point (mean train loss since the last one and the
  * validation loss) is taken at step 0, every `evalEvery` steps and after the last. Batches come
  * from a seeded shuffle, so a run resumed from a checkpoint sees exactly the batches it would have
  * seen; the abort signal is checked between examples.
@@ -102,15 +103,29 @@ export async function runLoraTrainingLoop(
       const started = performance.now();
       let summed: tf.Tensor[] | undefined;
       let loss = 0;
-      for (const row of rows) {
+      // Short examples share a forward pass (packed, each attending only to itself), up to the
+      // longest sequence a single example may have.
+      const packs = packRows(rows, hyperparameters.maxSequenceTokens);
+      for (const [index, pack] of packs.entries()) {
         hooks.signal.throwIfAborted();
-        const { positions, targets } = answerTargets(row);
+        const dropout =
+          hyperparameters.dropout > 0
+            ? {
+                rate: hyperparameters.dropout,
+                seed: deriveSeed(hyperparameters.seed, `dropout ${step} ${index}`),
+              }
+            : undefined;
         const { value, grads } = tf.variableGrads(
           () =>
             softmaxCrossEntropy(
-              model.logits(row.tokens, { lora, positions }),
-              tf.tensor1d(targets, 'int32'),
-              tf.fill([targets.length], 1 / answerTokens),
+              model.logits(pack.tokens, {
+                lora,
+                positions: pack.positions,
+                segments: pack.segments,
+                ...(dropout ? { dropout } : {}),
+              }),
+              tf.tensor1d(pack.targets, 'int32'),
+              tf.fill([pack.targets.length], 1 / answerTokens),
             ),
           lora.variables,
         );
@@ -118,7 +133,7 @@ export async function runLoraTrainingLoop(
         const gradients = lora.variables.map((variable) => grads[variable.name] as tf.Tensor);
         if (summed === undefined) summed = gradients;
         else {
-          const next = summed.map((total, index) => tf.add(total, gradients[index] as tf.Tensor));
+          const next = summed.map((total, position) => tf.add(total, gradients[position] as tf.Tensor));
           tf.dispose([...summed, ...gradients]);
           summed = next;
         }
