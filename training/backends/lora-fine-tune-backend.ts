@@ -104,15 +104,12 @@ export class LoraFineTuneBackend implements FineTuneBackend {
         lora = LoraAdapters.fromValues(model.config, settings, adapterValues(resume));
         origin = `resumed at step ${resume.step} from this job's checkpoint`;
       } else if (parent?.artifact.kind === 'gguf-adapter') {
-        const fresh = LoraAdapters.create(model.config, settings, createSeededRandom(1));
-        const tensorNames = fresh.tensorNames;
-        fresh.dispose();
         lora = LoraAdapters.fromValues(
           model.config,
           settings,
           await parentAdapterValues(
             parent.artifact.adapter.path,
-            { tensorNames, rank: settings.rank },
+            { tensorNames: LoraAdapters.tensorNamesFor(model.config, settings), rank: settings.rank },
             `${parent.name}:${parent.version}`,
           ),
         );

@@ -87,6 +87,11 @@ export class LoraAdapters {
     return LoraAdapters.fromValues(config, settings, values);
   }
 
+  /** The base tensors `settings` adapt, in layer order: the names `tensorNames` will have. */
+  static tensorNamesFor(config: LlamaConfig, settings: LoraSettings): string[] {
+    return adaptedProjections(config, settings).map(({ name }) => name);
+  }
+
   /** Adapters from stored values (keyed by base tensor name), checked against the model's shape. */
   static fromValues(
     config: LlamaConfig,
