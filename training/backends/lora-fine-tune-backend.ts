@@ -19,7 +19,12 @@ import type { ModelVersion } from '../../core/types/model-version.ts';
 import { splitForValidation } from './local/prepare-training-data.ts';
 import { loadLlamaGguf } from './lora/load-llama-gguf.ts';
 import { LoraAdapters, type LoraSettings } from './lora/lora-adapters.ts';
-import { decodeLoraCheckpoint, encodeLoraCheckpoint, type LoraCheckpoint } from './lora/lora-checkpoint.ts';
+import {
+  checkpointAdapterValues,
+  decodeLoraCheckpoint,
+  encodeLoraCheckpoint,
+  type LoraCheckpoint,
+} from './lora/lora-checkpoint.ts';
 import {
   adaptedLayers,
   type LoraHyperparameters,
@@ -101,7 +106,7 @@ export class LoraFineTuneBackend implements FineTuneBackend {
       const resume = await this.checkpoint(context, checkpointKey, fingerprint);
       let origin: string;
       if (resume) {
-        lora = LoraAdapters.fromValues(model.config, settings, adapterValues(resume));
+        lora = LoraAdapters.fromValues(model.config, settings, checkpointAdapterValues(resume));
         origin = `resumed at step ${resume.step} from this job's checkpoint`;
       } else if (parent?.artifact.kind === 'gguf-adapter') {
         lora = LoraAdapters.fromValues(
@@ -217,16 +222,6 @@ export class LoraFineTuneBackend implements FineTuneBackend {
     }
     return undefined;
   }
-}
-
-function adapterValues(checkpoint: LoraCheckpoint) {
-  const values = new Map<string, { a: Float32Array; b: Float32Array }>();
-  for (const [name, a] of checkpoint.tensors) {
-    const match = /^(.*)\.lora_a$/.exec(name);
-    const b = match ? checkpoint.tensors.get(`${match[1]}.lora_b`) : undefined;
-    if (match && b) values.set(match[1] as string, { a, b });
-  }
-  return values;
 }
 
 /** The adapter file's bytes, written by the one llama.cpp adapter writer through a scratch file. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../../../core/errors.ts';
 import { LossPoint } from '../../../core/types/model-version.ts';
+import type { AdamState } from '../local/adam-optimizer.ts';
+import type { LoraPairValues } from './lora-adapters.ts';
 
 /**
  * Everything a LoRA run needs to go on after its worker died: the adapter and optimizer tensors,
@@ -90,4 +92,56 @@ export function decodeLoraCheckpoint(bytes: Uint8Array, label: string): LoraChec
   }
   const { tensors: _described, ...rest } = header;
   return { ...rest, tensors };
+}
+
+/*
+ * Tensor names inside a checkpoint, for an adapted base tensor W: `W.lora_a` and `W.lora_b` (the
+ * adapter, as in its GGUF file), and `W.lora_a.first`… `W.lora_b.second` (AdamW's moments). The
+ * optimizer's variables are A then B for each adapted tensor in order (LoraAdapters.variables).
+ */
+
+/** The tensors a checkpoint keeps: each adapted tensor's A and B and their two AdamW moments. */
+export function checkpointTensors(
+  names: readonly string[],
+  values: ReadonlyMap<string, LoraPairValues>,
+  state: AdamState,
+): Map<string, Float32Array> {
+  const tensors = new Map<string, Float32Array>();
+  names.forEach((name, index) => {
+    const pair = values.get(name);
+    if (!pair) throw new Error(`no LoRA values for ${name}`);
+    tensors.set(`${name}.lora_a`, pair.a);
+    tensors.set(`${name}.lora_b`, pair.b);
+    for (const which of ['first', 'second'] as const) {
+      tensors.set(`${name}.lora_a.${which}`, state[which][2 * index] as Float32Array);
+      tensors.set(`${name}.lora_b.${which}`, state[which][2 * index + 1] as Float32Array);
+    }
+  });
+  return tensors;
+}
+
+/** The adapter values a checkpoint holds, keyed by adapted tensor. */
+export function checkpointAdapterValues(checkpoint: LoraCheckpoint): Map<string, LoraPairValues> {
+  const values = new Map<string, LoraPairValues>();
+  for (const [name, a] of checkpoint.tensors) {
+    const match = /^(.*)\.lora_a$/.exec(name);
+    const b = match ? checkpoint.tensors.get(`${match[1]}.lora_b`) : undefined;
+    if (match && b) values.set(match[1] as string, { a, b });
+  }
+  return values;
+}
+
+/** AdamW's state as the checkpoint kept it, for the adapted tensors `names` in order. */
+export function checkpointOptimizerState(checkpoint: LoraCheckpoint, names: readonly string[]): AdamState {
+  const moment = (name: string, half: 'a' | 'b', which: 'first' | 'second') => {
+    const key = `${name}.lora_${half}.${which}`;
+    const values = checkpoint.tensors.get(key);
+    if (!values) throw new ValidationError(`the LoRA checkpoint has no ${key}`);
+    return values;
+  };
+  return {
+    steps: checkpoint.optimizerSteps,
+    first: names.flatMap((name) => [moment(name, 'a', 'first'), moment(name, 'b', 'first')]),
+    second: names.flatMap((name) => [moment(name, 'a', 'second'), moment(name, 'b', 'second')]),
+  };
 }

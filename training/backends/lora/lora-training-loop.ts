@@ -7,7 +7,7 @@ import { learningRateAt } from '../local/learning-rate-schedule.ts';
 import { batchesOf } from '../local/pack-training-rows.ts';
 import type { LlamaModel } from './llama-model.ts';
 import type { LoraAdapters } from './lora-adapters.ts';
-import type { LoraCheckpoint } from './lora-checkpoint.ts';
+import { checkpointOptimizerState, checkpointTensors, type LoraCheckpoint } from './lora-checkpoint.ts';
 import type { LoraHyperparameters } from './lora-hyperparameters.ts';
 import { answerTargets, type LoraRow, packRows } from './lora-rows.ts';
 
@@ -82,17 +82,7 @@ export async function runLoraTrainingLoop(
 
   try {
     if (resume) {
-      optimizer.restoreState({
-        steps: resume.optimizerSteps,
-        first: lora.tensorNames.flatMap((name) => [
-          moment(resume, name, 'a', 'first'),
-          moment(resume, name, 'b', 'first'),
-        ]),
-        second: lora.tensorNames.flatMap((name) => [
-          moment(resume, name, 'a', 'second'),
-          moment(resume, name, 'b', 'second'),
-        ]),
-      });
+      optimizer.restoreState(checkpointOptimizerState(resume, lora.tensorNames));
       // The batches the finished steps took, drawn again so the next one is the same.
       for (let step = 0; step < startStep; step++) batches.next();
     }
@@ -161,18 +151,6 @@ export async function runLoraTrainingLoop(
         await hooks.onProgress(step, { trainLoss: loss, validationLoss, tokensPerSecond: tokensPerSecond() });
       if (hooks.saveCheckpoint && checkpointEvery > 0 && done % checkpointEvery === 0 && done < steps) {
         const state = optimizer.exportState();
-        const values = lora.exportValues();
-        const tensors = new Map<string, Float32Array>();
-        lora.tensorNames.forEach((name, index) => {
-          const pair = values.get(name);
-          if (!pair) return;
-          tensors.set(`${name}.lora_a`, pair.a);
-          tensors.set(`${name}.lora_b`, pair.b);
-          tensors.set(`${name}.lora_a.first`, state.first[2 * index] as Float32Array);
-          tensors.set(`${name}.lora_b.first`, state.first[2 * index + 1] as Float32Array);
-          tensors.set(`${name}.lora_a.second`, state.second[2 * index] as Float32Array);
-          tensors.set(`${name}.lora_b.second`, state.second[2 * index + 1] as Float32Array);
-        });
         await hooks.saveCheckpoint({
           step: done,
           trainTokens,
@@ -180,7 +158,7 @@ export async function runLoraTrainingLoop(
           lossCurve,
           recentLosses,
           optimizerSteps: state.steps,
-          tensors,
+          tensors: checkpointTensors(lora.tensorNames, lora.exportValues(), state),
         });
       }
       // Yield to the event loop so cancellation, progress writes and other jobs get their turn.
@@ -226,18 +204,6 @@ export function meanAnswerLoss(
     count += targets.length;
   }
   return count > 0 ? total / count : Number.NaN;
-}
-
-function moment(
-  checkpoint: LoraCheckpoint,
-  name: string,
-  half: 'a' | 'b',
-  which: 'first' | 'second',
-): Float32Array {
-  const key = `${name}.lora_${half}.${which}`;
-  const values = checkpoint.tensors.get(key);
-  if (!values) throw new Error(`the checkpoint has no ${key}`);
-  return values;
 }
 
 function mean(values: number[]): number {
