@@ -17,3 +17,23 @@ export function learningRateAt(step: number, options: LearningRateSchedule): num
   const shape = schedule === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * progress)) : 1 - progress;
   return peak * (minRatio + (1 - minRatio) * shape);
 }
+
+/** The schedule hyper-parameters every trainer here names the same way. */
+export type ScheduleHyperparameters = {
+  learningRate: number;
+  steps: number;
+  warmupSteps: number;
+  schedule: LearningRateSchedule['schedule'];
+  minLearningRateRatio: number;
+};
+
+/** `learningRateAt` for a trainer's hyper-parameters. */
+export function learningRateFor(step: number, hyperparameters: ScheduleHyperparameters): number {
+  return learningRateAt(step, {
+    peak: hyperparameters.learningRate,
+    steps: hyperparameters.steps,
+    warmupSteps: hyperparameters.warmupSteps,
+    schedule: hyperparameters.schedule,
+    minRatio: hyperparameters.minLearningRateRatio,
+  });
+}

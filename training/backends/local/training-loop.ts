@@ -3,7 +3,7 @@ import { createSeededRandom, deriveSeed } from '../../../core/local-model/seeded
 import type { TransformerModel } from '../../../core/local-model/transformer-model.ts';
 import type { LossPoint } from '../../../core/types/model-version.ts';
 import { AdamOptimizer } from './adam-optimizer.ts';
-import { learningRateAt } from './learning-rate-schedule.ts';
+import { learningRateFor } from './learning-rate-schedule.ts';
 import type { LocalHyperparameters } from './local-hyperparameters.ts';
 import { batchesOf, type TrainingRow, toTokenBatch } from './pack-training-rows.ts';
 
@@ -73,13 +73,7 @@ export async function runTrainingLoop(
       const loss = (await value.data())[0] as number;
       optimizer.step(
         model.variables.map((variable) => grads[variable.name] as tf.Tensor),
-        learningRateAt(step, {
-          peak: hyperparameters.learningRate,
-          steps,
-          warmupSteps: hyperparameters.warmupSteps,
-          schedule: hyperparameters.schedule,
-          minRatio: hyperparameters.minLearningRateRatio,
-        }),
+        learningRateFor(step, hyperparameters),
         hyperparameters.gradientClip,
       );
       tf.dispose([value, ...Object.values(grads)]);

@@ -3,7 +3,7 @@ import { softmaxCrossEntropy } from '../../../core/local-model/fast-ops.ts';
 import { createSeededRandom, deriveSeed } from '../../../core/local-model/seeded-random.ts';
 import type { LossPoint } from '../../../core/types/model-version.ts';
 import { AdamOptimizer } from '../local/adam-optimizer.ts';
-import { learningRateAt } from '../local/learning-rate-schedule.ts';
+import { learningRateFor } from '../local/learning-rate-schedule.ts';
 import { batchesOf } from '../local/pack-training-rows.ts';
 import type { LlamaModel } from './llama-model.ts';
 import type { LoraAdapters } from './lora-adapters.ts';
@@ -131,13 +131,7 @@ export async function runLoraTrainingLoop(
       }
       optimizer.step(
         summed as tf.Tensor[],
-        learningRateAt(step, {
-          peak: hyperparameters.learningRate,
-          steps,
-          warmupSteps: hyperparameters.warmupSteps,
-          schedule: hyperparameters.schedule,
-          minRatio: hyperparameters.minLearningRateRatio,
-        }),
+        learningRateFor(step, hyperparameters),
         hyperparameters.gradientClip,
       );
       tf.dispose(summed as tf.Tensor[]);
