@@ -43,19 +43,23 @@ export function chatCommand(): Command {
         await printStream(response);
         return;
       }
-      await withRuntime(this, async (runtime) => {
-        const { app } = createApp(runtime.inference);
-        const key = options.apiKey ?? runtime.config.server.apiKeys[0];
-        const response = await app.request('/v1/chat/completions', {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(key ? { authorization: `Bearer ${key}` } : {}),
-          },
-          body,
-        });
-        await printStream(response);
-      });
+      await withRuntime(
+        this,
+        async (runtime) => {
+          const { app } = createApp(runtime.inference);
+          const key = options.apiKey ?? runtime.config.server.apiKeys[0];
+          const response = await app.request('/v1/chat/completions', {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              ...(key ? { authorization: `Bearer ${key}` } : {}),
+            },
+            body,
+          });
+          await printStream(response);
+        },
+        { everyCore: true },
+      );
     });
 }
 

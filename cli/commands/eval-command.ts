@@ -65,121 +65,127 @@ export function evalCommand(): Command {
         throw new ValidationError('--temperature must be a number from 0 to 2');
       }
       const fileQuestions = options.questions ? await readQuestions(options.questions) : null;
-      await withRuntime(this, async (runtime) => {
-        const version = await resolveModel(runtime.metadata.models, reference);
-        let lastLine = 0;
-        const progress = (label: string) => (fraction: number, message?: string) => {
-          if (Date.now() - lastLine < 2000 && fraction < 1) return;
-          lastLine = Date.now();
-          process.stderr.write(`eval ${label}: ${Math.round(fraction * 100)}% ${message ?? ''}\n`);
-        };
-        const split = { datasetId: options.dataset, ...(options.limit ? { limit: options.limit } : {}) };
-        const generation = { maxTokens: options.maxTokens, temperature: options.temperature };
-        const evaluation = await evaluateTestSplit(
-          runtime,
-          version,
-          { ...split, ...generation },
-          progress(`${version.name}:${version.version}`),
-        );
-        const questions = (fileQuestions ?? evaluation.samples.map((sample) => sample.instruction)).slice(
-          0,
-          options.limit ?? Number.POSITIVE_INFINITY,
-        );
-        const grounding = await evaluateGrounding(runtime.inference, version, questions, {
-          ...generation,
-          progress: (done, total) => progress('grounding')(done / total, `answered ${done}/${total}`),
-        });
-        const metrics: Record<string, number> = {
-          groundedness: grounding.groundedness,
-          citationValidity: grounding.citationValidity,
-        };
-
-        // The baseline, measured on the same examples and questions in the same run.
-        let baselineLabel: string | null = null;
-        const baselineMetrics: Record<string, number> = {};
-        if (options.baseline) {
-          const base = await baselineVersion(runtime.metadata.models, version);
-          baselineLabel = base ? `${base.name}:${base.version} (base model)` : 'extractive (no base model)';
-          const measured = await evaluateTestSplit(
+      await withRuntime(
+        this,
+        async (runtime) => {
+          const version = await resolveModel(runtime.metadata.models, reference);
+          let lastLine = 0;
+          const progress = (label: string) => (fraction: number, message?: string) => {
+            if (Date.now() - lastLine < 2000 && fraction < 1) return;
+            lastLine = Date.now();
+            process.stderr.write(`eval ${label}: ${Math.round(fraction * 100)}% ${message ?? ''}\n`);
+          };
+          const split = { datasetId: options.dataset, ...(options.limit ? { limit: options.limit } : {}) };
+          const generation = { maxTokens: options.maxTokens, temperature: options.temperature };
+          const evaluation = await evaluateTestSplit(
             runtime,
-            base,
+            version,
             { ...split, ...generation },
-            progress('baseline'),
+            progress(`${version.name}:${version.version}`),
           );
-          const baseGrounding = await evaluateGrounding(runtime.inference, base, questions, generation);
-          Object.assign(baselineMetrics, numericMetrics(measured.metrics), {
-            groundedness: baseGrounding.groundedness,
-            citationValidity: baseGrounding.citationValidity,
+          const questions = (fileQuestions ?? evaluation.samples.map((sample) => sample.instruction)).slice(
+            0,
+            options.limit ?? Number.POSITIVE_INFINITY,
+          );
+          const grounding = await evaluateGrounding(runtime.inference, version, questions, {
+            ...generation,
+            progress: (done, total) => progress('grounding')(done / total, `answered ${done}/${total}`),
           });
-          for (const [key, value] of Object.entries(baselineMetrics)) metrics[`baseline.${key}`] = value;
-        }
-        const updated = await runtime.metadata.models.updateMetrics(version.name, version.version, metrics);
+          const metrics: Record<string, number> = {
+            groundedness: grounding.groundedness,
+            citationValidity: grounding.citationValidity,
+          };
 
-        if (options.json) {
+          // The baseline, measured on the same examples and questions in the same run.
+          let baselineLabel: string | null = null;
+          const baselineMetrics: Record<string, number> = {};
+          if (options.baseline) {
+            const base = await baselineVersion(runtime.metadata.models, version);
+            baselineLabel = base ? `${base.name}:${base.version} (base model)` : 'extractive (no base model)';
+            const measured = await evaluateTestSplit(
+              runtime,
+              base,
+              { ...split, ...generation },
+              progress('baseline'),
+            );
+            const baseGrounding = await evaluateGrounding(runtime.inference, base, questions, generation);
+            Object.assign(baselineMetrics, numericMetrics(measured.metrics), {
+              groundedness: baseGrounding.groundedness,
+              citationValidity: baseGrounding.citationValidity,
+            });
+            for (const [key, value] of Object.entries(baselineMetrics)) metrics[`baseline.${key}`] = value;
+          }
+          const updated = await runtime.metadata.models.updateMetrics(version.name, version.version, metrics);
+
+          if (options.json) {
+            print(
+              JSON.stringify(
+                {
+                  model: `${updated.name}:${updated.version}`,
+                  ...evaluation,
+                  grounding,
+                  baseline: baselineLabel ? { model: baselineLabel, metrics: baselineMetrics } : null,
+                },
+                null,
+                2,
+              ),
+            );
+          } else {
+            print(
+              `${updated.name}:${updated.version} on ${options.dataset}: ${formatMetrics(updated.metrics)}`,
+            );
+            const row = (label: string, values: Record<string, number | undefined>) => [
+              label,
+              ...compared.map((key) =>
+                values[key] === undefined ? '—' : (values[key] as number).toFixed(3),
+              ),
+            ];
+            print(
+              formatTable(
+                ['model', ...compared],
+                [
+                  row(`${updated.name}:${updated.version}`, updated.metrics),
+                  ...(baselineLabel ? [row(baselineLabel, baselineMetrics)] : []),
+                ],
+                40,
+              ),
+            );
+            print(
+              formatTable(
+                ['question', 'grounded answer', 'grounded', 'citations valid'],
+                grounding.answers
+                  .slice(0, options.samples)
+                  .map((answer) => [
+                    answer.question,
+                    answer.answer,
+                    `${answer.score.supported}/${answer.score.sentences}`,
+                    `${answer.score.validCitations}/${answer.score.citations}`,
+                  ]),
+                60,
+              ),
+            );
+          }
+          if (!options.gate) return;
+          const gate = await checkGate(runtime.metadata.models, {
+            name: updated.name,
+            version: updated.version,
+            metric: runtime.config.training.gate.metric,
+            higherIsBetter: runtime.config.training.gate.higherIsBetter,
+          });
+          if (!gate.passed) throw new ValidationError(`promotion refused by the gate: ${gate.reason}`);
+          const event = await promoteModel(runtime.metadata.models, {
+            name: updated.name,
+            version: updated.version,
+            movedBy: runtime.config.training.actor,
+            reason: `gate: ${gate.reason}`,
+            vectors: runtime.vectors,
+          });
           print(
-            JSON.stringify(
-              {
-                model: `${updated.name}:${updated.version}`,
-                ...evaluation,
-                grounding,
-                baseline: baselineLabel ? { model: baselineLabel, metrics: baselineMetrics } : null,
-              },
-              null,
-              2,
-            ),
+            `gate passed (${gate.reason}): ${updated.name}@production ${event.fromVersion ?? '—'} → ${event.toVersion}`,
           );
-        } else {
-          print(
-            `${updated.name}:${updated.version} on ${options.dataset}: ${formatMetrics(updated.metrics)}`,
-          );
-          const row = (label: string, values: Record<string, number | undefined>) => [
-            label,
-            ...compared.map((key) => (values[key] === undefined ? '—' : (values[key] as number).toFixed(3))),
-          ];
-          print(
-            formatTable(
-              ['model', ...compared],
-              [
-                row(`${updated.name}:${updated.version}`, updated.metrics),
-                ...(baselineLabel ? [row(baselineLabel, baselineMetrics)] : []),
-              ],
-              40,
-            ),
-          );
-          print(
-            formatTable(
-              ['question', 'grounded answer', 'grounded', 'citations valid'],
-              grounding.answers
-                .slice(0, options.samples)
-                .map((answer) => [
-                  answer.question,
-                  answer.answer,
-                  `${answer.score.supported}/${answer.score.sentences}`,
-                  `${answer.score.validCitations}/${answer.score.citations}`,
-                ]),
-              60,
-            ),
-          );
-        }
-        if (!options.gate) return;
-        const gate = await checkGate(runtime.metadata.models, {
-          name: updated.name,
-          version: updated.version,
-          metric: runtime.config.training.gate.metric,
-          higherIsBetter: runtime.config.training.gate.higherIsBetter,
-        });
-        if (!gate.passed) throw new ValidationError(`promotion refused by the gate: ${gate.reason}`);
-        const event = await promoteModel(runtime.metadata.models, {
-          name: updated.name,
-          version: updated.version,
-          movedBy: runtime.config.training.actor,
-          reason: `gate: ${gate.reason}`,
-          vectors: runtime.vectors,
-        });
-        print(
-          `gate passed (${gate.reason}): ${updated.name}@production ${event.fromVersion ?? '—'} → ${event.toVersion}`,
-        );
-      });
+        },
+        { everyCore: true },
+      );
     });
 }
 

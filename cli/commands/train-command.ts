@@ -28,7 +28,7 @@ export function trainCommand(): Command {
     .option(
       '--set <key=value...>',
       'hyper-parameters, e.g. --set steps=400 --set learningRate=0.003',
-      collect,
+      collectSetting,
       {},
     )
     .option('--wait', 'wait for the job and print the result (always the case on the in-process queue)')
@@ -84,12 +84,24 @@ export function trainCommand(): Command {
     });
 }
 
-/** `--set a=1 --set b=x` → { a: 1, b: 'x' }; numbers and booleans keep their types. */
-function collect(value: string, previous: Record<string, unknown>): Record<string, unknown> {
+/**
+ * `--set a=1 --set b=x` → { a: 1, b: 'x' }; numbers and booleans keep their types, and a value in
+ * braces or brackets is JSON (`--set 'layers={"top":20}'`, `--set 'targets=["attn_q","attn_v"]'`).
+ */
+export function collectSetting(value: string, previous: Record<string, unknown>): Record<string, unknown> {
   const separator = value.indexOf('=');
   if (separator <= 0) throw new ValidationError(`--set expects key=value, got "${value}"`);
   const key = value.slice(0, separator);
   const raw = value.slice(separator + 1);
+  if (/^\s*[[{]/.test(raw)) {
+    try {
+      return { ...previous, [key]: JSON.parse(raw) as unknown };
+    } catch (error) {
+      throw new ValidationError(
+        `--set ${key}: ${raw} is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+  }
   const parsed: unknown =
     raw === 'true'
       ? true
