@@ -129,11 +129,7 @@ try {
       '--backend',
       'lora',
       ...[
-        'steps=6',
-        'batchSize=2',
-        'learningRate=0.002',
-        'maxSequenceTokens=256',
-        'layers={"top":20}',
+        'preset=demo',
         // `twin eval` measures the held-out perplexity next; a loss point per step shows the curve.
         'validation=none',
         'evalEvery=1',

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followToCompletion } from '../../cli/follow-to-completion.ts';
 import { openRuntime, type Runtime } from '../../cli/runtime.ts';
@@ -38,6 +38,8 @@ export async function openSampleAuthorTwin(): Promise<SampleAuthorTwin> {
         logLevel: 'warn',
         // The sample sites live on loopback, which the crawler refuses unless told.
         crawler: { allowLoopback: true, perHostDelayMs: 0, devtoApiBase: sites.urls.devtoApiBase },
+        // A batch run serves nothing: GGUF models get every core, as `twin eval` gives them.
+        models: { threads: availableParallelism() },
       },
     });
     runtime = await openRuntime(config, createLogger({ level: 'warn' }));

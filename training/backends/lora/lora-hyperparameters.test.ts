@@ -32,6 +32,22 @@ describe('LoRA hyper-parameters', () => {
     );
   });
 
+  it('start from a preset, which keys given beside it override', () => {
+    const demo = parseLoraHyperparameters({ preset: 'demo', learningRate: 0.003 });
+    expect(demo).toMatchObject({
+      preset: 'demo',
+      steps: 6,
+      batchSize: 2,
+      learningRate: 0.003,
+      maxSequenceTokens: 256,
+      layers: { top: 20 },
+    });
+    expect(parseLoraHyperparameters({ ...demo })).toEqual(demo);
+    expect(() => parseLoraHyperparameters({ preset: 'huge' })).toThrow(
+      /preset: Invalid input: expected "demo"/,
+    );
+  });
+
   it('adapt all layers, or the top N of them', () => {
     expect(adaptedLayers('all', 3)).toEqual([0, 1, 2]);
     expect(adaptedLayers({ top: 2 }, 30)).toEqual([28, 29]);

@@ -4,8 +4,21 @@ import { llamaProjections } from './llama-tensors.ts';
 
 const Projection = z.enum(llamaProjections);
 
+/**
+ * Named starting points; keys given beside a preset override it. `demo` is the fine-tune that fits
+ * `npm run demo`'s budget: on the sample author, 6 steps of 2 examples on the top 20 of SmolLM2's
+ * 30 layers train for about 95 s on 2 cores and lower the held-out answers' perplexity by about
+ * 13% (all 30 layers: 111 s and 14%; the top 15: 84 s and 10%).
+ */
+export const loraPresets = {
+  demo: { steps: 6, batchSize: 2, learningRate: 0.002, maxSequenceTokens: 256, layers: { top: 20 } },
+} as const;
+
+const PresetName = z.enum(Object.keys(loraPresets) as [keyof typeof loraPresets]);
+
 const HyperparameterInput = z
   .object({
+    preset: PresetName.optional(),
     /** Adapter rank r: the update B·A has rank r. */
     rank: z.number().int().min(1).max(256).default(16),
     /** The update is scaled by alpha / rank (llama.cpp reads alpha from the adapter file). */
@@ -62,7 +75,10 @@ export type LoraHyperparameters = Omit<z.infer<typeof HyperparameterInput>, 'war
  * problem (unknown keys, out-of-range values, a warmup as long as training).
  */
 export function parseLoraHyperparameters(input: Record<string, unknown>): LoraHyperparameters {
-  const parsed = HyperparameterInput.safeParse(input);
+  const preset = PresetName.safeParse(input.preset);
+  const parsed = HyperparameterInput.safeParse(
+    preset.success ? { ...loraPresets[preset.data], ...input } : input,
+  );
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hyperparameters'}: ${issue.message}`);

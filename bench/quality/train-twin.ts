@@ -5,12 +5,13 @@ import { submitIdempotentJob } from '../../core/jobs/submit-job.ts';
 import type { ModelVersion } from '../../core/types/model-version.ts';
 
 /**
- * Fine-tunes the small local model on `datasetId` as `twin train --backend local --set …` does (a
- * fine-tune job on the runtime's queue, registered by the training pipeline) and returns the version.
+ * Fine-tunes on `datasetId` as `twin train --backend BACKEND --set …` does (a fine-tune job on the
+ * runtime's queue, registered by the training pipeline) and returns the version.
  */
-export async function trainLocalTwin(
+export async function trainTwin(
   runtime: Runtime,
   datasetId: string,
+  backend: 'local' | 'lora',
   hyperparameters: Record<string, unknown>,
 ): Promise<ModelVersion> {
   const { job } = await submitIdempotentJob(
@@ -18,7 +19,7 @@ export async function trainLocalTwin(
     'training.finetune',
     {
       datasetId,
-      backend: 'local',
+      backend,
       modelName: runtime.config.training.modelName,
       baseModel: null,
       parentVersion: null,
