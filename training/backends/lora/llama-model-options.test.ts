@@ -11,6 +11,7 @@ import { LlamaModel, type LogitsOptions } from './llama-model.ts';
 import { llamaProjections } from './llama-tensors.ts';
 import { LoraAdapters, type LoraSettings } from './lora-adapters.ts';
 import { dropoutMask } from './lora-dropout.ts';
+import { meanAnswerLoss } from './lora-training-loop.ts';
 
 const tiny = tinyLlama();
 const config = parseLlamaConfig(tiny.metadata);
@@ -203,5 +204,20 @@ describe('LlamaModel options for training', () => {
     );
     packedWeights.dispose();
     lora.dispose();
+  });
+
+  it('gives the same validation loss from cached hidden states as from the tokens', () => {
+    const lora = randomAdapters({ rank: 2, alpha: 4, targets: ['attn_v', 'ffn_down'], layers: [1] }, 9);
+    const rows = examples.map((tokens) => ({ tokens: Int32Array.from(tokens), answerStart: 3 }));
+    const below = rows.map((row) => model.hiddenBelow(row.tokens, lora.firstLayer));
+    try {
+      expect(meanAnswerLoss(model, lora, rows, undefined, below)).toBeCloseTo(
+        meanAnswerLoss(model, lora, rows),
+        5,
+      );
+    } finally {
+      tf.dispose(below);
+      lora.dispose();
+    }
   });
 });

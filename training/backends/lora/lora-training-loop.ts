@@ -58,6 +58,10 @@ export async function runLoraTrainingLoop(
     createSeededRandom(deriveSeed(hyperparameters.seed, 'batches')),
   );
   const validation = data.validation.slice(0, hyperparameters.maxValidationRows);
+  // The frozen blocks below the first adapted one give the validation rows the same hidden states
+  // at every check: computed at the first check and kept (SmolLM2: 2.3 KB per token), each check
+  // runs only the adapted blocks (the demo preset's top 20 of 30: a third of its forward pass saved).
+  let validationBelow: tf.Tensor2D[] | undefined;
   const optimizer = new AdamOptimizer(lora.variables, { weightDecay: hyperparameters.weightDecay });
   const resume = hooks.resume;
   const lossCurve: LossPoint[] = resume ? [...resume.lossCurve] : [];
@@ -68,7 +72,10 @@ export async function runLoraTrainingLoop(
   const startStep = resume?.step ?? 0;
   const tokensPerSecond = () => (trainMilliseconds > 0 ? (trainTokens * 1000) / trainMilliseconds : 0);
   const record = async (step: number) => {
-    validationLoss = validation.length > 0 ? meanAnswerLoss(model, lora, validation, hooks.signal) : null;
+    if (validation.length > 0 && lora.firstLayer > 0 && validationBelow === undefined)
+      validationBelow = validation.map((row) => model.hiddenBelow(row.tokens, lora.firstLayer));
+    validationLoss =
+      validation.length > 0 ? meanAnswerLoss(model, lora, validation, hooks.signal, validationBelow) : null;
     const point = { step, trainLoss: mean(recentLosses), validationLoss };
     lossCurve.push(point);
     hooks.onPoint(point);
@@ -171,24 +178,35 @@ export async function runLoraTrainingLoop(
     };
   } finally {
     optimizer.dispose();
+    if (validationBelow) tf.dispose(validationBelow);
   }
 }
 
-/** Mean negative log-likelihood per answer token of `rows` under the adapted model (no gradients). */
+/**
+ * Mean negative log-likelihood per answer token of `rows` under the adapted model (no gradients).
+ * `below`, when given, holds each row's hidden states entering the adapters' first layer
+ * (`model.hiddenBelow`), so that only the blocks from there on run.
+ */
 export function meanAnswerLoss(
   model: LlamaModel,
   lora: LoraAdapters | undefined,
   rows: readonly LoraRow[],
   signal?: AbortSignal,
+  below?: readonly tf.Tensor2D[],
 ): number {
   let total = 0;
   let count = 0;
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
     signal?.throwIfAborted();
     const { positions, targets } = answerTargets(row);
+    const hidden = below?.[index];
     const loss = tf.tidy(() =>
       softmaxCrossEntropy(
-        model.logits(row.tokens, { ...(lora ? { lora } : {}), positions }),
+        model.logits(row.tokens, {
+          ...(lora ? { lora } : {}),
+          positions,
+          ...(hidden && lora ? { from: { layer: lora.firstLayer, hidden } } : {}),
+        }),
         tf.tensor1d(targets, 'int32'),
         tf.ones([targets.length]),
       ),
