@@ -132,22 +132,8 @@ export async function runQualityBench(): Promise<Record<string, unknown>> {
           why: `the first ${questions.length}: with all ${labelled.length} the suite took 23 min on this shared 2-core machine, past its ~8 min budget`,
         },
         loadAverage: { start: round(loadAtStart, 2), end: round(loadavg()[0] as number, 2) },
-        localTraining: {
-          model: `${local.name}:${local.version}`,
-          hyperparameters: local.hyperparameters,
-          seconds: round(training.durationMs / 1000, 1),
-          peakRssMb: training.peakRssMb,
-          trainLoss: local.metrics.trainLoss,
-          validationLoss: local.metrics.validationLoss,
-        },
-        loraTraining: {
-          model: `${lora.name}:${lora.version}`,
-          hyperparameters: lora.hyperparameters,
-          seconds: round(loraTraining.durationMs / 1000, 1),
-          peakRssMb: loraTraining.peakRssMb,
-          trainLoss: lora.metrics.trainLoss,
-          tokensPerSecond: lora.metrics.tokensPerSecond,
-        },
+        localTraining: trainingSummary(training),
+        loraTraining: trainingSummary(loraTraining),
         order,
       },
       notes: [
@@ -160,6 +146,18 @@ export async function runQualityBench(): Promise<Record<string, unknown>> {
   } finally {
     await twin.close();
   }
+}
+
+/** A fine-tune the bench ran: the version, its settings, what it cost and what it reported. */
+function trainingSummary(run: { value: ModelVersion; durationMs: number; peakRssMb: number }) {
+  const { name, version, hyperparameters, metrics } = run.value;
+  return {
+    model: `${name}:${version}`,
+    hyperparameters,
+    seconds: round(run.durationMs / 1000, 1),
+    peakRssMb: run.peakRssMb,
+    metrics,
+  };
 }
 
 async function measureRow(runtime: Runtime, candidate: Candidate, datasetId: string, questions: string[]) {
