@@ -5,6 +5,7 @@ import type { LossPoint } from '../../../core/types/model-version.ts';
 import { AdamOptimizer } from '../local/adam-optimizer.ts';
 import { learningRateFor } from '../local/learning-rate-schedule.ts';
 import { batchesOf } from '../local/pack-training-rows.ts';
+import type { TrainingLoopHooks } from '../local/training-loop.ts';
 import type { LlamaModel } from './llama-model.ts';
 import type { LoraAdapters } from './lora-adapters.ts';
 import { checkpointOptimizerState, checkpointTensors, type LoraCheckpoint } from './lora-checkpoint.ts';
@@ -22,13 +23,8 @@ export type LoraLoopResult = {
   resumedFrom: number;
 };
 
-export type LoraLoopHooks = {
-  signal: AbortSignal;
-  onPoint(point: LossPoint): void;
-  onProgress(
-    step: number,
-    status: { trainLoss: number; validationLoss: number | null; tokensPerSecond: number },
-  ): Promise<void>;
+/** The local trainer's hooks, and what a resumable run adds to them. */
+export type LoraLoopHooks = TrainingLoopHooks & {
   /** Where the run resumes from (a checkpoint of this same run), if anywhere. */
   resume?: LoraCheckpoint;
   /** Stores a checkpoint; called every `checkpointEvery` steps. */
