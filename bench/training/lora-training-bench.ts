@@ -11,6 +11,7 @@ import { loadLlamaGguf } from '../../training/backends/lora/load-llama-gguf.ts';
 import { LoraAdapters } from '../../training/backends/lora/lora-adapters.ts';
 import { measure, round } from '../measure.ts';
 import { type LoraBenchRow, loraBenchRows } from './lora-bench-rows.ts';
+import { loraEpochs } from './lora-epochs.ts';
 import { matmulBound, stepProducts } from './lora-matmul-bound.ts';
 
 const settings = { rank: 8, alpha: 16, targets: llamaProjections };
@@ -22,7 +23,8 @@ const settings = { rank: 8, alpha: 16, targets: llamaProjections };
  * (forward, cross-entropy on the answer's tokens, backward to rank-8 adapters on all 7 projections
  * of all 30 layers; no optimizer), and the ratio of the two. `profile` splits one 256-token step's
  * kernel time by kernel; `options` times packing two short rows into one and adapting only the
- * upper half of the layers from cached hidden states; `keepPackedGradientWeights` times the
+ * upper half of the layers from cached hidden states; `epochs` runs the whole loop over three epochs
+ * with each row's frozen-layer states kept and without; `keepPackedGradientWeights` times the
  * 256-token step on a model that trades wasm heap for not repacking weights. The machine may be
  * shared: the load average before and after is recorded, and each row's bound is measured just
  * before its step. Skipped, saying so, when the model is not pulled.
@@ -81,6 +83,11 @@ export async function runLoraTrainingBench(): Promise<Record<string, unknown>> {
     const profile = await kernelProfile(() => trainingStep(model, lora, [profiled]));
     process.stderr.write('training (lora): packed rows, and adapters on the upper half from cached states\n');
     const options = await variants(model, rows, stepSeconds);
+    process.stderr.write('training (lora): three epochs with and without the frozen layers kept\n');
+    const epochs = await loraEpochs(
+      model,
+      rows.filter((row) => row.tokens.length < 256),
+    );
     figures = {
       model: 'SmolLM2-135M-Instruct (Q4_1 dequantised to float32)',
       lora: { ...settings, layers: model.config.blockCount },
@@ -101,6 +108,7 @@ export async function runLoraTrainingBench(): Promise<Record<string, unknown>> {
       wasmHeapMb: wasmHeapMb(),
       rows: perRow,
       options,
+      epochs,
       profile: { tokens: profiled.tokens.length, ...profile },
     };
   } finally {

@@ -86,7 +86,8 @@ export class LoraFineTuneBackend implements FineTuneBackend {
         base: base.artifact.sha256,
         dataset: request.dataset.id,
         parent: parent ? `${parent.name}:${parent.version}` : null,
-        hyperparameters,
+        // The cache's memory budget changes no number the run computes.
+        hyperparameters: { ...hyperparameters, hiddenCacheMegabytes: null },
       }),
     );
 
@@ -150,6 +151,10 @@ export class LoraFineTuneBackend implements FineTuneBackend {
         },
       });
       context.signal.throwIfAborted();
+      if (loop.hiddenCache)
+        await context.log(
+          `lora: kept the frozen layers' hidden states of ${loop.hiddenCache.rows} of ${data.train.length} training examples (${(loop.hiddenCache.bytes / 2 ** 20).toFixed(1)} MB of ${hyperparameters.hiddenCacheMegabytes} MB)`,
+        );
 
       const adapterKey = `${prefix}/adapter.gguf`;
       await context.artifacts.put(adapterKey, await adapterBytes(lora, request.modelName));

@@ -55,6 +55,12 @@ const HyperparameterInput = z
     validationFraction: z.number().gt(0).max(0.5).default(0.1),
     /** Validation examples evaluated per check, to bound its cost. */
     maxValidationRows: z.number().int().min(1).max(10_000).default(8),
+    /**
+     * Memory for the training rows' hidden states below the first adapted layer, kept across
+     * epochs so that a row seen again runs only the adapted blocks (see HiddenStateCache); 0 turns
+     * it off. Used only when the lowest layers are frozen (`layers: { top: N }`).
+     */
+    hiddenCacheMegabytes: z.number().min(0).max(1_048_576).default(512),
     /** A resumable checkpoint every this many steps (0: none). */
     checkpointEvery: z.number().int().min(0).default(10),
     seed: z

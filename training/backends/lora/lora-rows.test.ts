@@ -18,6 +18,7 @@ describe('LoRA rows', () => {
     const packs = packRows(rows, 7);
     expect(packs).toEqual([
       {
+        rows: [rows[0], rows[1]],
         tokens: Int32Array.of(1, 2, 3, 4, 5, 6, 7),
         segments: [4, 3],
         // Row 1 starts at 4: its positions 0 and 1 become 4 and 5.
@@ -25,6 +26,7 @@ describe('LoRA rows', () => {
         targets: Int32Array.of(3, 4, 6, 7),
       },
       {
+        rows: [rows[2]],
         tokens: Int32Array.of(8, 9, 10, 11, 12, 13),
         segments: [6],
         positions: Int32Array.of(3, 4),

@@ -64,6 +64,8 @@ export function loraRows(
 
 /** Several rows as one sequence for `LlamaModel.logits` with `segments`, and their answer targets. */
 export type PackedRows = {
+  /** The rows, in the order their tokens follow each other. */
+  rows: LoraRow[];
   tokens: Int32Array;
   segments: number[];
   positions: Int32Array;
@@ -102,6 +104,7 @@ export function packRows(rows: readonly LoraRow[], maxTokens: number): PackedRow
       offset += row.tokens.length;
     }
     return {
+      rows: pack,
       tokens,
       segments: pack.map((row) => row.tokens.length),
       positions: Int32Array.from(positions),

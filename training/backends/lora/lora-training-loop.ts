@@ -6,6 +6,7 @@ import { AdamOptimizer } from '../local/adam-optimizer.ts';
 import { learningRateFor } from '../local/learning-rate-schedule.ts';
 import { batchesOf } from '../local/pack-training-rows.ts';
 import type { TrainingLoopHooks } from '../local/training-loop.ts';
+import { HiddenStateCache } from './hidden-state-cache.ts';
 import type { LlamaModel } from './llama-model.ts';
 import type { LoraAdapters } from './lora-adapters.ts';
 import { checkpointOptimizerState, checkpointTensors, type LoraCheckpoint } from './lora-checkpoint.ts';
@@ -21,6 +22,8 @@ export type LoraLoopResult = {
   trainTokens: number;
   /** The step the run started from: 0, or where a checkpoint left it. */
   resumedFrom: number;
+  /** Training rows whose frozen-layer states were kept, and their bytes (null: no frozen layers or no budget). */
+  hiddenCache: { rows: number; bytes: number } | null;
 };
 
 /** The local trainer's hooks, and what a resumable run adds to them. */
@@ -35,7 +38,8 @@ export type LoraLoopHooks = TrainingLoopHooks & {
  * Trains the LoRA adapters of a frozen base: each step accumulates the gradients of `batchSize`
  * examples (the loss is the mean over all their answer tokens), then one AdamW update with warmup
  * and decay and global-norm clipping; examples are packed into shared forward passes (see packRows)
- * and LoRA dropout draws fresh masks every step from the seed. A curve point (mean train loss since the last one and the
+ * and LoRA dropout draws fresh masks every step from the seed; with the lowest layers frozen, each
+ * row's hidden states below the adapters are computed once (see HiddenStateCache). A curve point (mean train loss since the last one and the
  * validation loss) is taken at step 0, every `evalEvery` steps and after the last. Batches come
  * from a seeded shuffle, so a run resumed from a checkpoint sees exactly the batches it would have
  * seen; the abort signal is checked between examples.
@@ -54,10 +58,18 @@ export async function runLoraTrainingLoop(
     createSeededRandom(deriveSeed(hyperparameters.seed, 'batches')),
   );
   const validation = data.validation.slice(0, hyperparameters.maxValidationRows);
-  // The frozen blocks below the first adapted one give the validation rows the same hidden states
-  // at every check: computed at the first check and kept (SmolLM2: 2.3 KB per token), each check
-  // runs only the adapted blocks (the demo preset's top 20 of 30: a third of its forward pass saved).
-  let validationBelow: tf.Tensor2D[] | undefined;
+  // The frozen blocks below the first adapted one give every row the same hidden states at every
+  // step and check: computed once and kept, later passes run only the adapted blocks (the demo
+  // preset's top 20 of 30: a third of a forward pass saved). Validation rows are few (at most
+  // maxValidationRows) and always kept; training rows up to the budget.
+  const frozenBelow = lora.firstLayer > 0;
+  const trainStates =
+    frozenBelow && hyperparameters.hiddenCacheMegabytes > 0
+      ? new HiddenStateCache(model, lora.firstLayer, hyperparameters.hiddenCacheMegabytes * 2 ** 20)
+      : undefined;
+  const validationStates = frozenBelow
+    ? new HiddenStateCache(model, lora.firstLayer, Number.POSITIVE_INFINITY)
+    : undefined;
   const optimizer = new AdamOptimizer(lora.variables, { weightDecay: hyperparameters.weightDecay });
   const resume = hooks.resume;
   const lossCurve: LossPoint[] = resume ? [...resume.lossCurve] : [];
@@ -68,10 +80,13 @@ export async function runLoraTrainingLoop(
   const startStep = resume?.step ?? 0;
   const tokensPerSecond = () => (trainMilliseconds > 0 ? (trainTokens * 1000) / trainMilliseconds : 0);
   const record = async (step: number) => {
-    if (validation.length > 0 && lora.firstLayer > 0 && validationBelow === undefined)
-      validationBelow = validation.map((row) => model.hiddenBelow(row.tokens, lora.firstLayer));
-    validationLoss =
-      validation.length > 0 ? meanAnswerLoss(model, lora, validation, hooks.signal, validationBelow) : null;
+    const below = validationStates && validation.map((row) => validationStates.forPack([row]));
+    try {
+      validationLoss =
+        validation.length > 0 ? meanAnswerLoss(model, lora, validation, hooks.signal, below) : null;
+    } finally {
+      if (below) tf.dispose(below);
+    }
     const point = { step, trainLoss: mean(recentLosses), validationLoss };
     lossCurve.push(point);
     hooks.onPoint(point);
@@ -108,6 +123,7 @@ export async function runLoraTrainingLoop(
                 seed: deriveSeed(hyperparameters.seed, `dropout ${step} ${index}`),
               }
             : undefined;
+        const hidden = trainStates?.forPack(pack.rows);
         const { value, grads } = tf.variableGrads(
           () =>
             softmaxCrossEntropy(
@@ -116,12 +132,14 @@ export async function runLoraTrainingLoop(
                 positions: pack.positions,
                 segments: pack.segments,
                 ...(dropout ? { dropout } : {}),
+                ...(hidden ? { from: { layer: lora.firstLayer, hidden } } : {}),
               }),
               tf.tensor1d(pack.targets, 'int32'),
               tf.fill([pack.targets.length], 1 / answerTokens),
             ),
           lora.variables,
         );
+        hidden?.dispose();
         loss += (await value.data())[0] as number;
         const gradients = lora.variables.map((variable) => grads[variable.name] as tf.Tensor);
         if (summed === undefined) summed = gradients;
@@ -171,10 +189,12 @@ export async function runLoraTrainingLoop(
       tokensPerSecond: tokensPerSecond(),
       trainTokens,
       resumedFrom: startStep,
+      hiddenCache: trainStates ? { rows: trainStates.size, bytes: trainStates.bytes } : null,
     };
   } finally {
     optimizer.dispose();
-    if (validationBelow) tf.dispose(validationBelow);
+    trainStates?.clear();
+    validationStates?.clear();
   }
 }
 
