@@ -118,7 +118,7 @@ describe('LocalFineTuneBackend', () => {
     expect(run.points).toEqual(parent.lossCurve);
     expect(
       run.messages.some((message) =>
-        /^step \d+\/80 · loss \d+\.\d\d · val \d+\.\d\d · \d+ tok\/s$/.test(message),
+        /^step \d+\/80 · loss \d+\.\d{3} · val \d+\.\d{3} · \d+\.\d tok\/s$/.test(message),
       ),
     ).toBe(true);
 

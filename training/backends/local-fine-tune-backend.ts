@@ -19,6 +19,7 @@ import {
 } from './local/local-hyperparameters.ts';
 import { prepareTrainingData, splitForValidation } from './local/prepare-training-data.ts';
 import { runTrainingLoop } from './local/training-loop.ts';
+import { trainingProgressLine } from './training-progress-line.ts';
 
 /**
  * Trains the local twin (core/local-model) on this machine's CPU with tfjs on wasm. From scratch
@@ -67,9 +68,7 @@ export class LocalFineTuneBackend implements FineTuneBackend {
         onProgress: (step, status) =>
           context.progress(
             step / hyperparameters.steps,
-            `step ${step}/${hyperparameters.steps} · loss ${status.trainLoss.toFixed(2)}` +
-              (status.validationLoss === null ? '' : ` · val ${status.validationLoss.toFixed(2)}`) +
-              ` · ${Math.round(status.tokensPerSecond)} tok/s`,
+            trainingProgressLine(step, hyperparameters.steps, status),
           ),
       });
 

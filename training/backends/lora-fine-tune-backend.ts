@@ -33,6 +33,7 @@ import {
 import { loraRows } from './lora/lora-rows.ts';
 import { runLoraTrainingLoop } from './lora/lora-training-loop.ts';
 import { parentAdapterValues } from './lora/parent-adapter-values.ts';
+import { trainingProgressLine } from './training-progress-line.ts';
 
 export type LoraFineTuneBackendOptions = {
   /**
@@ -142,9 +143,7 @@ export class LoraFineTuneBackend implements FineTuneBackend {
         onProgress: (step, status) =>
           context.progress(
             step / hyperparameters.steps,
-            `step ${step}/${hyperparameters.steps} · loss ${status.trainLoss.toFixed(3)}` +
-              (status.validationLoss === null ? '' : ` · val ${status.validationLoss.toFixed(3)}`) +
-              ` · ${status.tokensPerSecond.toFixed(1)} tok/s`,
+            trainingProgressLine(step, hyperparameters.steps, status),
           ),
         saveCheckpoint: async (state) => {
           await context.artifacts.put(checkpointKey, encodeLoraCheckpoint({ fingerprint, ...state }));
