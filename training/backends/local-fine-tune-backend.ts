@@ -97,7 +97,7 @@ export class LocalFineTuneBackend implements FineTuneBackend {
           lossCurve: loop.lossCurve,
         },
       });
-      await context.progress(1, `done · loss ${loop.trainLoss.toFixed(2)} · ${Math.round(trainSeconds)} s`);
+      await context.progress(1, `done · loss ${loop.trainLoss.toFixed(3)} · ${Math.round(trainSeconds)} s`);
       return {
         artifact: { kind: 'local', key: saved.key, sha256: saved.sha256 },
         baseModel: null,
