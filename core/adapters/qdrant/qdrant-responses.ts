@@ -26,6 +26,9 @@ export const ScoredPoints = z.object({
 
 export const CountResult = z.object({ count: z.number().int().nonnegative() });
 
+/** Whether a collection was deleted: false when it did not exist. */
+export const DropResult = z.boolean();
+
 export const ScrollPage = z.object({
   points: z.array(z.object({ id: PointId, payload: z.object({ chunkIndex: z.number() }) })),
   next_page_offset: z.union([z.string(), z.number()]).nullish(),

@@ -363,11 +363,8 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
         path: unknown,
         replies: [{ status: 404, fixture: 'unknown-collection-not-found.json' }],
       },
-      {
-        method: 'DELETE',
-        path: unknown,
-        replies: [{ status: 404, fixture: 'unknown-collection-not-found.json' }],
-      },
+      // Qdrant 1.18 answers 200 `result: false` for dropping a collection that does not exist.
+      { method: 'DELETE', path: unknown, replies: [{ fixture: 'result-false.json' }] },
     ]);
     const query = new Float32Array(dimensions).fill(0.5);
     await expect(store.search('fs_ffffffffffff', query, { k: 1 })).rejects.toThrow(NotFoundError);
@@ -380,10 +377,11 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
     expect(await store.deleteByDocument('fs_ffffffffffff', 'd1')).toBe(0);
     await store.dropCollection('fs_ffffffffffff');
     expect(replay.requests.every((request) => request.path === unknown)).toBe(true);
+    expect(replay.requests.at(-1)?.method).toBe('DELETE');
   });
 
   it('turns a 400 into a ValidationError carrying Qdrant’s message', async () => {
-    const { store } = await replayStore([
+    const { store, replay } = await replayStore([
       existingCollection,
       {
         method: 'POST',
@@ -394,8 +392,11 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
     const failure = store.getVector(contractFeatureSet.id, 'not-a-point-id');
     await expect(failure).rejects.toThrow(ValidationError);
     await expect(store.getVector(contractFeatureSet.id, 'not-a-point-id')).rejects.toThrow(
-      /refused get point not-a-point-id .*\(HTTP 400\): Format error in JSON body/,
+      /refused get point not-a-point-id .*\(HTTP 400\): Format error in JSON body: value not-a-point-id is not a valid point ID, valid values are either an unsigned integer or a UUID/,
     );
+    // The column Qdrant names is where the id ends in the body the client sent.
+    const body = JSON.stringify(replay.requests.at(-1)?.body);
+    expect(body.indexOf('not-a-point-id"') + 'not-a-point-id"'.length).toBe(24);
   });
 
   it('turns 5xx answers into retryable ServiceErrors naming the server', async () => {

@@ -10,6 +10,7 @@ import {
   AliasList,
   CollectionInfo,
   CountResult,
+  DropResult,
   RetrievedVectors,
   ScoredPoints,
   ScrollPage,
@@ -225,12 +226,9 @@ export class QdrantVectorStore implements VectorStore {
 
   async dropCollection(featureSetId: string): Promise<void> {
     const name = this.collectionName(featureSetId);
-    try {
-      // Qdrant drops the collection's aliases with it, the serving alias included.
-      await this.call(`drop collection ${name}`, () => this.client.deleteCollection(name));
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
+    // Qdrant drops the collection's aliases with it, the serving alias included, and answers
+    // `result: false` (not 404) when there was no such collection: either way it is gone.
+    await this.read(`drop collection ${name}`, DropResult, () => this.client.deleteCollection(name));
     this.dimensions.delete(featureSetId);
   }
 
