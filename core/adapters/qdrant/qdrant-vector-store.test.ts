@@ -22,17 +22,23 @@ afterEach(async () => {
 
 async function replayStore(
   routes: Route[],
-  options: { upsertBatchSize?: number; timeoutMs?: number; apiKey?: string } = {},
+  options: { upsertBatchSize?: number; timeoutMs?: number; apiKey?: string; maxRetryWaitMs?: number } = {},
 ) {
   replay = await startQdrantReplay(routes);
+  // Waits between attempts are recorded, not spent.
+  const sleeps: number[] = [];
   const store = new QdrantVectorStore({
     url: replay.url,
     apiKey: options.apiKey ?? null,
     collectionPrefix: prefix,
     timeoutMs: options.timeoutMs ?? 5000,
     upsertBatchSize: options.upsertBatchSize ?? 100,
+    ...(options.maxRetryWaitMs === undefined ? {} : { maxRetryWaitMs: options.maxRetryWaitMs }),
+    sleep: async (milliseconds) => {
+      sleeps.push(milliseconds);
+    },
   });
-  return { store, replay };
+  return { store, replay, sleeps };
 }
 
 /** The routes every test with an existing, indexed collection needs. */
@@ -423,6 +429,125 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
       .catch((error: unknown) => error);
     expect(searched).toBeInstanceOf(ServiceError);
     expect((searched as Error).message).toMatch(/HTTP 503.*upstream connect error/);
+  });
+
+  it('turns Qdrant’s own timeout (408) into a retryable ServiceError, not a refusal', async () => {
+    const { store, replay, sleeps } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/query`,
+        replies: [{ status: 408, fixture: 'server-timeout.json' }],
+      },
+    ]);
+    const query = new Float32Array(dimensions).fill(0.5);
+    const error = await store
+      .search(contractFeatureSet.id, query, { k: 1 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).retryable).toBe(true);
+    expect((error as Error).message).toBe(
+      `Qdrant at ${replay.url} timed out on search ${collection} (HTTP 408): Timeout: Timeout error: Operation 'Search' timed out after 5s`,
+    );
+    // Only a rate limit is retried here; the caller's queue owns other retries.
+    expect(sleeps).toEqual([]);
+  });
+
+  it('waits as long as a 429’s Retry-After asks, then sends the same request again', async () => {
+    const { store, replay, sleeps } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/count`,
+        replies: [
+          { status: 429, fixture: 'rate-limited.json', headers: { 'retry-after': '1' } },
+          { status: 429, fixture: 'rate-limited.json', headers: { 'retry-after': '0' } },
+          { fixture: 'count.json' },
+        ],
+      },
+    ]);
+    expect(await store.count(contractFeatureSet.id, { authorId: 'ada' })).toBe(2);
+    expect(sleeps).toEqual([1000, 0]);
+    const counts = replay.requests.filter((request) => request.path.endsWith('/points/count'));
+    expect(counts.map((request) => request.body)).toEqual(
+      Array.from({ length: 3 }, () => ({
+        exact: true,
+        filter: { must: [{ key: 'authorId', match: { value: 'ada' } }] },
+      })),
+    );
+  });
+
+  it('gives up on a rate limit after three attempts, or at once past the longest wait, retryable either way', async () => {
+    const rateLimited: Route = {
+      method: 'POST',
+      path: `${collectionPath}/points/count`,
+      replies: [{ status: 429, fixture: 'rate-limited.json', headers: { 'retry-after': '2' } }],
+    };
+    const { store, replay, sleeps } = await replayStore([existingCollection, rateLimited]);
+    const error = await store.count(contractFeatureSet.id).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).retryable).toBe(true);
+    expect((error as Error).message).toBe(
+      `Qdrant at ${replay.url} is rate-limiting count ${collection} (HTTP 429) and asked to retry after 2 s; still refused after 3 attempts`,
+    );
+    expect(sleeps).toEqual([2000, 2000]);
+    expect(replay.requests.filter((request) => request.path === rateLimited.path)).toHaveLength(3);
+
+    await replay.close();
+    const impatient = await replayStore([existingCollection, rateLimited], { maxRetryWaitMs: 1500 });
+    const refused = await impatient.store.count(contractFeatureSet.id).catch((caught: unknown) => caught);
+    expect((refused as ServiceError).retryable).toBe(true);
+    expect((refused as Error).message).toMatch(
+      /asked to retry after 2 s; longer than the 1500 ms this store waits, so it did not try again$/,
+    );
+    expect(impatient.sleeps).toEqual([]);
+    expect(impatient.replay.requests.filter((request) => request.path === rateLimited.path)).toHaveLength(1);
+  });
+
+  it('does not retry a 429 without Retry-After: Qdrant sends that for a request over its rate limit’s capacity', async () => {
+    const { store, replay, sleeps } = await replayStore([
+      existingCollection,
+      {
+        method: 'PUT',
+        path: `${collectionPath}/points`,
+        replies: [{ status: 429, fixture: 'rate-limit-over-capacity.json' }],
+      },
+    ]);
+    const error = await store
+      .upsert(contractFeatureSet.id, [point('d1', 0, 'text')])
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).retryable).toBe(false);
+    expect((error as Error).message).toBe(
+      `Qdrant at ${replay.url} refused upsert 1 points into ${collection} (HTTP 429): Rate limiting exceeded: Write rate limit exceeded, request larger than rate limiter capacity, please try to split your request (no Retry-After: the request can never fit the rate limit)`,
+    );
+    expect(sleeps).toEqual([]);
+  });
+
+  it('reads a 429 whose Retry-After is an HTTP date as a rate limit, not as an unreachable server', async () => {
+    const { store, replay, sleeps } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/count`,
+        replies: [
+          {
+            status: 429,
+            fixture: 'rate-limited.json',
+            headers: { 'retry-after': 'Wed, 21 Oct 2026 07:28:00 GMT' },
+          },
+        ],
+      },
+    ]);
+    const error = await store.count(contractFeatureSet.id).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).retryable).toBe(true);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^Qdrant at ${replay.url} is rate-limiting count ${collection} \\(HTTP 429\\) with a Retry-After that is not a number of seconds`,
+      ),
+    );
+    expect(sleeps).toEqual([]);
   });
 
   it('turns an answer of the wrong shape into a ServiceError', async () => {

@@ -1,9 +1,10 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import type { z } from 'zod';
 import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
 import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../ports/vector-store.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
-import { toTwinError, unexpectedResponse } from './qdrant-errors.ts';
+import { retryAfterMs, toTwinError, unexpectedResponse } from './qdrant-errors.ts';
 import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
 import { denseVectorName, keywordVectorName, toQdrantPoint } from './qdrant-point.ts';
 import {
@@ -27,6 +28,12 @@ export type QdrantVectorStoreOptions = {
   upsertBatchSize: number;
   /** Injected in tests; built from url/apiKey/timeoutMs otherwise. */
   client?: QdrantClient;
+  /** Attempts in all, the first included, of a request Qdrant rate-limits with a Retry-After. */
+  rateLimitAttempts?: number;
+  /** The longest Retry-After waited for; a longer one fails at once, for the caller's queue to retry. */
+  maxRetryWaitMs?: number;
+  /** Waits between attempts; injectable so tests see the waits without spending them. */
+  sleep?: (milliseconds: number) => Promise<void>;
 };
 
 /** Points per scroll page when listing a document's chunks. */
@@ -303,11 +310,30 @@ export class QdrantVectorStore implements VectorStore {
     return `${this.options.collectionPrefix}${featureSetId}`;
   }
 
+  /**
+   * One request, sent again while Qdrant answers 429 with a Retry-After: its rate limiter refuses
+   * a request before applying any of it, so even an alias switch is safe to repeat.
+   */
   private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      throw toTwinError(error, this.context(operation));
+    const attempts = this.options.rateLimitAttempts ?? 3;
+    const maxWaitMs = this.options.maxRetryWaitMs ?? 10_000;
+    const sleep = this.options.sleep ?? ((milliseconds: number) => sleepFor(milliseconds));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        const waitMs = retryAfterMs(error);
+        if (waitMs === null) throw toTwinError(error, this.context(operation));
+        if (waitMs > maxWaitMs) {
+          const gaveUp = `longer than the ${maxWaitMs} ms this store waits, so it did not try again`;
+          throw toTwinError(error, { ...this.context(operation), gaveUp });
+        }
+        if (attempt >= attempts) {
+          const gaveUp = `still refused after ${attempt} attempts`;
+          throw toTwinError(error, { ...this.context(operation), gaveUp });
+        }
+        await sleep(waitMs);
+      }
     }
   }
 
