@@ -17,6 +17,7 @@ import {
   ScrollPage,
 } from './qdrant-responses.ts';
 import { querySparseVector } from './sparse-terms.ts';
+import { defaultMaxRequestBytes, upsertBatches } from './upsert-batches.ts';
 
 export type QdrantVectorStoreOptions = {
   url: string;
@@ -24,8 +25,10 @@ export type QdrantVectorStoreOptions = {
   /** Collections are `<prefix><feature set id>`; the serving alias is `<prefix>serving`. */
   collectionPrefix: string;
   timeoutMs: number;
-  /** Points per upsert request. */
+  /** Points per upsert request, at most: fewer when they would exceed `maxRequestBytes`. */
   upsertBatchSize: number;
+  /** The largest request body the server accepts, its `service.max_request_size_mb` (32 MiB by default). */
+  maxRequestBytes?: number;
   /** Injected in tests; built from url/apiKey/timeoutMs otherwise. */
   client?: QdrantClient;
   /** Attempts in all, the first included, of a request Qdrant rate-limits with a Retry-After. */
@@ -112,10 +115,17 @@ export class QdrantVectorStore implements VectorStore {
   async upsert(featureSetId: string, points: readonly VectorPoint[]): Promise<void> {
     const name = this.collectionName(featureSetId);
     const dimensions = await this.requireCollection(featureSetId);
-    // Everything is checked before the first request, so bad input writes nothing.
-    const prepared = points.map((point) => toQdrantPoint(point, dimensions));
-    for (let start = 0; start < prepared.length; start += this.options.upsertBatchSize) {
-      const batch = prepared.slice(start, start + this.options.upsertBatchSize);
+    // Every point is checked and every request sized before the first is sent, so input Qdrant
+    // would refuse writes nothing. A server failure between two requests still leaves the earlier
+    // ones written; an upsert replaces points by id, so sending the same points again is safe.
+    const batches = upsertBatches(
+      points.map((point) => toQdrantPoint(point, dimensions)),
+      {
+        maxPoints: this.options.upsertBatchSize,
+        maxBytes: this.options.maxRequestBytes ?? defaultMaxRequestBytes,
+      },
+    );
+    for (const batch of batches) {
       await this.call(`upsert ${batch.length} points into ${name}`, () =>
         this.client.upsert(name, { wait: true, points: batch }),
       );
