@@ -7,16 +7,22 @@ import { ChunkPayload } from '../../types/chunk.ts';
  */
 const PointId = z.union([z.string(), z.number()]).transform(String);
 
-const DenseVectorParams = z.object({ size: z.number().int().positive(), distance: z.string() });
+const DenseVectorParams = z.object({
+  size: z.number().int().positive(),
+  distance: z.string(),
+  datatype: z.string().nullish(),
+  multivector_config: z.unknown().nullish(),
+});
+export type DenseVectorParams = z.infer<typeof DenseVectorParams>;
 
 export const CollectionInfo = z.object({
   config: z.object({
     params: z.object({
       vectors: z.union([DenseVectorParams, z.record(z.string(), DenseVectorParams)]).optional(),
-      sparse_vectors: z.record(z.string(), z.unknown()).nullish(),
+      sparse_vectors: z.record(z.string(), z.object({ modifier: z.string().nullish() })).nullish(),
     }),
   }),
-  payload_schema: z.record(z.string(), z.unknown()).optional(),
+  payload_schema: z.record(z.string(), z.object({ data_type: z.string() })).optional(),
 });
 export type CollectionInfo = z.infer<typeof CollectionInfo>;
 

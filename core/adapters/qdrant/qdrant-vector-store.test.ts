@@ -126,15 +126,43 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
     };
     const refusal = store.ensureCollection(wider);
     await expect(refusal).rejects.toThrow(ValidationError);
-    await expect(store.ensureCollection(wider)).rejects.toThrow(/8 dimensions, the feature set says 16/);
+    await expect(store.ensureCollection(wider)).rejects.toThrow(
+      `collection ${collection} is not set up the way this store creates collections, so its scores or filters would differ: "dense" has 8 dimensions, the feature set says 16`,
+    );
   });
 
-  it('refuses a collection of the same name that this store did not create', async () => {
+  it('refuses an existing collection whose settings would change scores or filters, naming each', async () => {
+    const { store, replay } = await replayStore([
+      { method: 'GET', path: collectionPath, replies: [{ fixture: 'collection-info-mismatched.json' }] },
+    ]);
+    const refusal = `collection ${collection} is not set up the way this store creates collections, so its scores or filters would differ: "dense" uses Dot distance, this store uses Cosine; "dense" stores uint8 values, this store stores float32; "dense" is a multivector, this store keeps one vector per point; sparse vector "keywords" has modifier none, BM25 scores need modifier idf; payload index "platform" is text, this store filters it as keyword`;
+    const ensured = await store.ensureCollection(contractFeatureSet).catch((error: unknown) => error);
+    expect(ensured).toBeInstanceOf(ValidationError);
+    expect((ensured as Error).message).toBe(refusal);
+    // A store that never ensured it refuses to search it too, rather than return other scores.
+    const query = new Float32Array(dimensions).fill(0.5);
+    await expect(store.search(contractFeatureSet.id, query, { k: 1 })).rejects.toThrow(refusal);
+    await expect(store.keywordSearch(contractFeatureSet.id, 'rollback', { k: 1 })).rejects.toThrow(refusal);
+    // Nothing was changed on the server: no payload index was created over the text one.
+    expect(replay.requests.map((request) => request.method)).toEqual(['GET', 'GET', 'GET']);
+  });
+
+  it('refuses a collection of the same name with other vector names, or an unnamed one', async () => {
     const { store } = await replayStore([
-      { method: 'GET', path: collectionPath, replies: [{ fixture: 'collection-info-foreign.json' }] },
+      {
+        method: 'GET',
+        path: collectionPath,
+        replies: [
+          { fixture: 'collection-info-other-names.json' },
+          { fixture: 'collection-info-foreign.json' },
+        ],
+      },
     ]);
     await expect(store.ensureCollection(contractFeatureSet)).rejects.toThrow(
-      /collection llmtwin_fs_0123456789ab has no "dense" vector: it was not created by this store/,
+      /would differ: it has no dense vector named "dense" \(it has "embedding"\); it has no sparse vector named "keywords"$/,
+    );
+    await expect(store.ensureCollection(contractFeatureSet)).rejects.toThrow(
+      /would differ: its dense vector has no name, this store names it "dense"; it has no sparse vector named "keywords"$/,
     );
   });
 

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
 import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../ports/vector-store.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
+import { collectionMismatches, denseVector } from './collection-mismatches.ts';
 import { retryAfterMs, toTwinError, unexpectedResponse } from './qdrant-errors.ts';
 import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
 import { denseVectorName, keywordVectorName, toQdrantPoint } from './qdrant-point.ts';
@@ -46,7 +47,9 @@ const scrollPageSize = 256;
  * The scale-out vector store on Qdrant: one collection per feature set with a named dense vector
  * (cosine, sized by the feature set's embedder) and a named sparse vector of BM25 term weights
  * (Qdrant applies IDF, `modifier: idf`) for keyword search; keyword payload indexes on the filter
- * fields; and a `<prefix>serving` collection alias for the feature set production serves.
+ * fields; and a `<prefix>serving` collection alias for the feature set production serves. A
+ * collection of the same name set up otherwise (another distance, no IDF, other vector names or
+ * index types) is refused by name rather than used: its scores would differ without an error.
  */
 export class QdrantVectorStore implements VectorStore {
   private readonly client: QdrantClient;
@@ -86,22 +89,7 @@ export class QdrantVectorStore implements VectorStore {
           `Qdrant at ${this.options.url} lost collection ${name} right after creating it`,
         );
     }
-    const existing = denseSize(info);
-    if (existing === null) {
-      throw new ValidationError(
-        `collection ${name} has no "${denseVectorName}" vector: it was not created by this store`,
-      );
-    }
-    if (existing !== size) {
-      throw new ValidationError(
-        `collection ${featureSet.id} has ${existing} dimensions, the feature set says ${size}`,
-      );
-    }
-    if (!info.config.params.sparse_vectors?.[keywordVectorName]) {
-      throw new ValidationError(
-        `collection ${name} has no "${keywordVectorName}" sparse vector: it was not created by this store`,
-      );
-    }
+    this.checkSettings(name, info, size);
     // Created one by one and checked each time, so an interrupted creation heals on the next call.
     for (const key of payloadKeys) {
       if (info.payload_schema?.[key]) continue;
@@ -305,13 +293,32 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   private async requireCollection(featureSetId: string): Promise<number> {
-    const cached = this.dimensions.get(featureSetId);
-    if (cached !== undefined) return cached;
-    const info = await this.collectionInfo(this.collectionName(featureSetId));
-    const size = info ? denseSize(info) : null;
-    if (size === null) throw new NotFoundError(`no vector collection for feature set ${featureSetId}`);
+    return this.dimensions.get(featureSetId) ?? this.loadCollection(featureSetId);
+  }
+
+  /** Reads the collection afresh, checks its settings and caches its size. */
+  private async loadCollection(featureSetId: string): Promise<number> {
+    const name = this.collectionName(featureSetId);
+    const info = await this.collectionInfo(name);
+    if (info === null) {
+      this.dimensions.delete(featureSetId);
+      throw new NotFoundError(`no vector collection for feature set ${featureSetId}`);
+    }
+    const size = this.checkSettings(name, info, null);
     this.dimensions.set(featureSetId, size);
     return size;
+  }
+
+  /** The collection's dense size; a ValidationError naming every setting that differs from ours. */
+  private checkSettings(name: string, info: CollectionInfo, expectedSize: number | null): number {
+    const mismatches = collectionMismatches(info, expectedSize);
+    const dense = denseVector(info);
+    if (!dense || mismatches.length > 0) {
+      throw new ValidationError(
+        `collection ${name} is not set up the way this store creates collections, so its scores or filters would differ: ${mismatches.join('; ')}`,
+      );
+    }
+    return dense.size;
   }
 
   private collectionName(featureSetId: string): string {
@@ -361,13 +368,6 @@ export class QdrantVectorStore implements VectorStore {
   private context(operation: string) {
     return { url: this.options.url, operation, timeoutMs: this.options.timeoutMs };
   }
-}
-
-function denseSize(info: CollectionInfo): number | null {
-  const vectors = info.config.params.vectors;
-  if (!vectors || 'size' in vectors) return null;
-  const dense = vectors[denseVectorName];
-  return typeof dense?.size === 'number' ? dense.size : null;
 }
 
 function assertK(k: number): void {
