@@ -103,6 +103,15 @@ function httpError(
   return new ServiceError(message, { cause: error, retryable: status >= 500 });
 }
 
+/** The same kind of error with a sentence added, for what happened after it. */
+export function withNote(error: TwinError, note: string): TwinError {
+  const message = `${error.message}; ${note}`;
+  const options = { cause: error.cause, retryable: error.retryable };
+  if (error instanceof NotFoundError) return new NotFoundError(message, options);
+  if (error instanceof ValidationError) return new ValidationError(message, options);
+  return new ServiceError(message, options);
+}
+
 /** A 2xx answer whose result does not have the expected shape. */
 export function unexpectedResponse(context: { url: string; operation: string }, error: z.ZodError) {
   return new ServiceError(

@@ -1,15 +1,12 @@
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import type { z } from 'zod';
 import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
 import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../ports/vector-store.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
 import { collectionMismatches, denseVector } from './collection-mismatches.ts';
-import { retryAfterMs, toTwinError, unexpectedResponse } from './qdrant-errors.ts';
 import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
 import { denseVectorName, keywordVectorName, toQdrantPoint } from './qdrant-point.ts';
+import { QdrantRequests, type QdrantRequestsOptions } from './qdrant-requests.ts';
 import {
-  AliasList,
   CollectionInfo,
   CountResult,
   DropResult,
@@ -17,6 +14,7 @@ import {
   ScoredPoints,
   ScrollPage,
 } from './qdrant-responses.ts';
+import { ServingAlias } from './serving-alias.ts';
 import { querySparseVector } from './sparse-terms.ts';
 import { defaultMaxRequestBytes, upsertBatches } from './upsert-batches.ts';
 
@@ -32,13 +30,7 @@ export type QdrantVectorStoreOptions = {
   maxRequestBytes?: number;
   /** Injected in tests; built from url/apiKey/timeoutMs otherwise. */
   client?: QdrantClient;
-  /** Attempts in all, the first included, of a request Qdrant rate-limits with a Retry-After. */
-  rateLimitAttempts?: number;
-  /** The longest Retry-After waited for; a longer one fails at once, for the caller's queue to retry. */
-  maxRetryWaitMs?: number;
-  /** Waits between attempts; injectable so tests see the waits without spending them. */
-  sleep?: (milliseconds: number) => Promise<void>;
-};
+} & QdrantRequestsOptions;
 
 /** Points per scroll page when listing a document's chunks. */
 const scrollPageSize = 256;
@@ -53,6 +45,8 @@ const scrollPageSize = 256;
  */
 export class QdrantVectorStore implements VectorStore {
   private readonly client: QdrantClient;
+  private readonly requests: QdrantRequests;
+  private readonly serving: ServingAlias;
   private readonly dimensions = new Map<string, number>();
 
   constructor(private readonly options: QdrantVectorStoreOptions) {
@@ -65,6 +59,8 @@ export class QdrantVectorStore implements VectorStore {
         // The version check is a fire-and-forget request that only logs; skip it.
         checkCompatibility: false,
       });
+    this.requests = new QdrantRequests(options);
+    this.serving = new ServingAlias(this.client, this.requests, `${options.collectionPrefix}serving`);
   }
 
   async ensureCollection(featureSet: FeatureSet): Promise<void> {
@@ -73,7 +69,7 @@ export class QdrantVectorStore implements VectorStore {
     let info = await this.collectionInfo(name);
     if (!info) {
       try {
-        await this.call(`create collection ${name}`, () =>
+        await this.requests.call(`create collection ${name}`, () =>
           this.client.createCollection(name, {
             vectors: { [denseVectorName]: { size, distance: 'Cosine' } },
             sparse_vectors: { [keywordVectorName]: { modifier: 'idf' } },
@@ -93,7 +89,7 @@ export class QdrantVectorStore implements VectorStore {
     // Created one by one and checked each time, so an interrupted creation heals on the next call.
     for (const key of payloadKeys) {
       if (info.payload_schema?.[key]) continue;
-      await this.call(`create payload index ${key} on ${name}`, () =>
+      await this.requests.call(`create payload index ${key} on ${name}`, () =>
         this.client.createPayloadIndex(name, { field_name: key, field_schema: 'keyword', wait: true }),
       );
     }
@@ -114,7 +110,7 @@ export class QdrantVectorStore implements VectorStore {
       },
     );
     for (const batch of batches) {
-      await this.call(`upsert ${batch.length} points into ${name}`, () =>
+      await this.requests.call(`upsert ${batch.length} points into ${name}`, () =>
         this.client.upsert(name, { wait: true, points: batch }),
       );
     }
@@ -127,7 +123,7 @@ export class QdrantVectorStore implements VectorStore {
     // Qdrant's delete does not say how many points it removed, so count them first.
     const removed = await this.countWhere(name, filter);
     if (removed === 0) return 0;
-    await this.call(`delete document ${documentId} from ${name}`, () =>
+    await this.requests.call(`delete document ${documentId} from ${name}`, () =>
       this.client.delete(name, { wait: true, filter }),
     );
     return removed;
@@ -148,7 +144,7 @@ export class QdrantVectorStore implements VectorStore {
     assertK(options.k);
     const filter = toQdrantFilter(options.filter);
     if (filter === null) return [];
-    const result = await this.read(`search ${name}`, ScoredPoints, () =>
+    const result = await this.requests.read(`search ${name}`, ScoredPoints, () =>
       this.client.query(name, {
         query: Array.from(vector),
         using: denseVectorName,
@@ -171,7 +167,7 @@ export class QdrantVectorStore implements VectorStore {
     const sparse = querySparseVector(query);
     const filter = toQdrantFilter(options.filter);
     if (sparse === null || filter === null) return [];
-    const result = await this.read(`keyword search ${name}`, ScoredPoints, () =>
+    const result = await this.requests.read(`keyword search ${name}`, ScoredPoints, () =>
       this.client.query(name, {
         query: sparse,
         using: keywordVectorName,
@@ -199,7 +195,7 @@ export class QdrantVectorStore implements VectorStore {
     let offset: string | number | null | undefined;
     do {
       const pageOffset = offset;
-      const page = await this.read(`list document ${documentId} in ${name}`, ScrollPage, () =>
+      const page = await this.requests.read(`list document ${documentId} in ${name}`, ScrollPage, () =>
         this.client.scroll(name, {
           filter,
           limit: scrollPageSize,
@@ -218,7 +214,7 @@ export class QdrantVectorStore implements VectorStore {
   async getVector(featureSetId: string, id: string): Promise<Float32Array | null> {
     const name = this.collectionName(featureSetId);
     if ((await this.collectionInfo(name)) === null) return null;
-    const [point] = await this.read(`get point ${id} from ${name}`, RetrievedVectors, () =>
+    const [point] = await this.requests.read(`get point ${id} from ${name}`, RetrievedVectors, () =>
       this.client.retrieve(name, { ids: [id], with_payload: false, with_vector: [denseVectorName] }),
     );
     const vector = point?.vector?.[denseVectorName];
@@ -233,28 +229,20 @@ export class QdrantVectorStore implements VectorStore {
     const name = this.collectionName(featureSetId);
     // Qdrant drops the collection's aliases with it, the serving alias included, and answers
     // `result: false` (not 404) when there was no such collection: either way it is gone.
-    await this.read(`drop collection ${name}`, DropResult, () => this.client.deleteCollection(name));
+    await this.requests.read(`drop collection ${name}`, DropResult, () => this.client.deleteCollection(name));
     this.dimensions.delete(featureSetId);
   }
 
   async setServingFeatureSet(featureSetId: string): Promise<void> {
     const name = this.collectionName(featureSetId);
-    await this.requireCollection(featureSetId);
-    const alias = this.servingAlias();
-    const current = await this.servingCollection();
-    if (current === name) return;
-    // One request, applied atomically by Qdrant: readers see the old or the new collection, never none.
-    const actions = [
-      ...(current === null ? [] : [{ delete_alias: { alias_name: alias } }]),
-      { create_alias: { collection_name: name, alias_name: alias } },
-    ];
-    await this.call(`point alias ${alias} at ${name}`, () =>
-      this.client.updateCollectionAliases({ actions }),
-    );
+    // Read afresh, not from the cache: another process may have dropped it, and Qdrant would then
+    // save the alias's deletion before refusing to create it on a collection that is gone.
+    await this.loadCollection(featureSetId);
+    await this.serving.pointAt(name);
   }
 
   async servingFeatureSet(): Promise<string | null> {
-    const collection = await this.servingCollection();
+    const collection = await this.serving.collection();
     if (collection === null || !collection.startsWith(this.options.collectionPrefix)) return null;
     return collection.slice(this.options.collectionPrefix.length);
   }
@@ -263,18 +251,8 @@ export class QdrantVectorStore implements VectorStore {
     // The client keeps no state that needs closing; its pooled connections time out on their own.
   }
 
-  private async servingCollection(): Promise<string | null> {
-    const alias = this.servingAlias();
-    const { aliases } = await this.read('list aliases', AliasList, () => this.client.getAliases());
-    return aliases.find((entry) => entry.alias_name === alias)?.collection_name ?? null;
-  }
-
-  private servingAlias(): string {
-    return `${this.options.collectionPrefix}serving`;
-  }
-
   private async countWhere(name: string, filter: QdrantFilter | undefined): Promise<number> {
-    const result = await this.read(`count ${name}`, CountResult, () =>
+    const result = await this.requests.read(`count ${name}`, CountResult, () =>
       this.client.count(name, { exact: true, ...(filter ? { filter } : {}) }),
     );
     return result.count;
@@ -283,7 +261,7 @@ export class QdrantVectorStore implements VectorStore {
   /** The collection's description, or null when it does not exist. */
   private async collectionInfo(name: string): Promise<CollectionInfo | null> {
     try {
-      return await this.read(`read collection ${name}`, CollectionInfo, () =>
+      return await this.requests.read(`read collection ${name}`, CollectionInfo, () =>
         this.client.getCollection(name),
       );
     } catch (error) {
@@ -325,48 +303,6 @@ export class QdrantVectorStore implements VectorStore {
     if (!/^fs_[0-9a-f]{12}$/.test(featureSetId))
       throw new ValidationError(`invalid feature set id ${featureSetId}`);
     return `${this.options.collectionPrefix}${featureSetId}`;
-  }
-
-  /**
-   * One request, sent again while Qdrant answers 429 with a Retry-After: its rate limiter refuses
-   * a request before applying any of it, so even an alias switch is safe to repeat.
-   */
-  private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
-    const attempts = this.options.rateLimitAttempts ?? 3;
-    const maxWaitMs = this.options.maxRetryWaitMs ?? 10_000;
-    const sleep = this.options.sleep ?? ((milliseconds: number) => sleepFor(milliseconds));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await request();
-      } catch (error) {
-        const waitMs = retryAfterMs(error);
-        if (waitMs === null) throw toTwinError(error, this.context(operation));
-        if (waitMs > maxWaitMs) {
-          const gaveUp = `longer than the ${maxWaitMs} ms this store waits, so it did not try again`;
-          throw toTwinError(error, { ...this.context(operation), gaveUp });
-        }
-        if (attempt >= attempts) {
-          const gaveUp = `still refused after ${attempt} attempts`;
-          throw toTwinError(error, { ...this.context(operation), gaveUp });
-        }
-        await sleep(waitMs);
-      }
-    }
-  }
-
-  /** A request whose result is parsed at the edge: a result of the wrong shape is a ServiceError. */
-  private async read<T>(
-    operation: string,
-    schema: z.ZodType<T>,
-    request: () => Promise<unknown>,
-  ): Promise<T> {
-    const parsed = schema.safeParse(await this.call(operation, request));
-    if (!parsed.success) throw unexpectedResponse(this.context(operation), parsed.error);
-    return parsed.data;
-  }
-
-  private context(operation: string) {
-    return { url: this.options.url, operation, timeoutMs: this.options.timeoutMs };
   }
 }
 
