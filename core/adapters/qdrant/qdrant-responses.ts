@@ -5,7 +5,20 @@ import { ChunkPayload } from '../../types/chunk.ts';
  * Minimal schemas of the Qdrant results this adapter reads (the `result` of the REST envelope
  * `{ result, status, time }`, which the client unwraps). Only the fields used are checked.
  */
-const PointId = z.union([z.string(), z.number()]).transform(String);
+/**
+ * A point id as Qdrant answers it: a UUID string, or an integer that another tool may have written.
+ * An integer above 2^53 − 1 is refused rather than misread: Node 20 parses it rounded (the client
+ * makes it a BigInt where JSON.rawJSON exists, Node 21 on, and this store could not send it back).
+ */
+const PointIdValue = z
+  .union([z.string(), z.number().int().nonnegative(), z.bigint()])
+  .refine(
+    (id) => typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)),
+    'an integer point id above 2^53 − 1 cannot be read exactly',
+  )
+  .transform((id) => id as string | number);
+/** Our ids are strings; `toQdrantPointId` turns an integer one back into a number. */
+const PointId = PointIdValue.transform(String);
 
 const DenseVectorParams = z.object({
   size: z.number().int().positive(),
@@ -37,7 +50,7 @@ export const DropResult = z.boolean();
 
 export const ScrollPage = z.object({
   points: z.array(z.object({ id: PointId, payload: z.object({ chunkIndex: z.number() }) })),
-  next_page_offset: z.union([z.string(), z.number()]).nullish(),
+  next_page_offset: PointIdValue.nullish(),
 });
 
 export const RetrievedVectors = z.array(

@@ -411,6 +411,43 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
     expect(scrolls).toEqual([first, { ...first, offset: 'a1000000-0000-5000-8000-000000000001' }]);
   });
 
+  it('keeps the integer ids of points another tool wrote: listed as strings, sent back as numbers', async () => {
+    const { store, replay } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/scroll`,
+        replies: [{ fixture: 'scroll-numeric-ids-1.json' }, { fixture: 'scroll-numeric-ids-2.json' }],
+      },
+      {
+        method: 'POST',
+        path: `${collectionPath}/points`,
+        replies: [{ fixture: 'retrieve-numeric-id.json' }],
+      },
+    ]);
+    expect(await store.listDocumentPoints(contractFeatureSet.id, 'd1')).toEqual(['7', '42', '99']);
+    const scrolls = replay.requests.filter((request) => request.path.endsWith('/points/scroll'));
+    expect(scrolls[1]?.body).toMatchObject({ offset: 99 });
+    const vector = await store.getVector(contractFeatureSet.id, '7');
+    expect(Array.from(vector ?? [])).toEqual([0, 1, 0, 0, 0, 0, 0, 0]);
+    // Qdrant refuses "7" as a string ("value 7 is not a valid point ID").
+    expect(replay.requests.at(-1)?.body).toMatchObject({ ids: [7] });
+  });
+
+  it('refuses an integer id too large to read exactly instead of misreading it', async () => {
+    const { store } = await replayStore([
+      existingCollection,
+      {
+        method: 'POST',
+        path: `${collectionPath}/points/scroll`,
+        replies: [{ fixture: 'scroll-huge-id.json' }],
+      },
+    ]);
+    await expect(store.listDocumentPoints(contractFeatureSet.id, 'd1')).rejects.toThrow(
+      /answered list document d1 in llmtwin_fs_0123456789ab with an unexpected result: .*an integer point id above 2\^53 − 1 cannot be read exactly/s,
+    );
+  });
+
   it('reads a stored vector back, or null for an unknown point', async () => {
     const { store, replay } = await replayStore([
       existingCollection,

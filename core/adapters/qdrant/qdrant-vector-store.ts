@@ -5,6 +5,7 @@ import type { FeatureSet } from '../../types/feature-set.ts';
 import { collectionMismatches, denseVector } from './collection-mismatches.ts';
 import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
 import { denseVectorName, keywordVectorName, toQdrantPoint } from './qdrant-point.ts';
+import { toQdrantPointId } from './qdrant-point-id.ts';
 import { QdrantRequests, type QdrantRequestsOptions } from './qdrant-requests.ts';
 import {
   CollectionInfo,
@@ -215,7 +216,11 @@ export class QdrantVectorStore implements VectorStore {
     const name = this.collectionName(featureSetId);
     if ((await this.collectionInfo(name)) === null) return null;
     const [point] = await this.requests.read(`get point ${id} from ${name}`, RetrievedVectors, () =>
-      this.client.retrieve(name, { ids: [id], with_payload: false, with_vector: [denseVectorName] }),
+      this.client.retrieve(name, {
+        ids: [toQdrantPointId(id)],
+        with_payload: false,
+        with_vector: [denseVectorName],
+      }),
     );
     const vector = point?.vector?.[denseVectorName];
     if (vector === undefined) return null;
