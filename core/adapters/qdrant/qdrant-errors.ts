@@ -23,6 +23,9 @@ export type QdrantCallContext = {
 /**
  * How long Qdrant asked us to wait before sending a request again, or null when it did not ask:
  * a 429 with Retry-After, which the client turns into `QdrantClientResourceExhaustedError`.
+ * Client 1.18.0 keeps only the header's first character (`headers.get('retry-after')?.[0]`), so
+ * a wait of 10 s or more reads as 1–9 s; the attempts then come early, and after the last one the
+ * error goes to the caller, still retryable. Qdrant writes whole seconds, so shorter waits are exact.
  */
 export function retryAfterMs(error: unknown): number | null {
   if (!(error instanceof QdrantClientResourceExhaustedError)) return null;
