@@ -16,8 +16,8 @@ export type PayloadKey = (typeof payloadKeys)[number];
 
 /**
  * Our filter as Qdrant's: every given field must match (`must`), an array means "any of"
- * (`match.any`, each value once). Undefined for no filter; null when the filter can match nothing (an empty "any
- * of" list), so the caller answers without asking the server.
+ * (`match.any`, each value once). Undefined for no filter; null when the filter can match nothing
+ * (an empty "any of" list), so the caller answers without asking the server.
  */
 export function toQdrantFilter(filter: VectorFilter | undefined): QdrantFilter | undefined | null {
   if (!filter) return undefined;

@@ -5,6 +5,7 @@ import { ChunkPayload } from '../../types/chunk.ts';
  * Minimal schemas of the Qdrant results this adapter reads (the `result` of the REST envelope
  * `{ result, status, time }`, which the client unwraps). Only the fields used are checked.
  */
+
 /**
  * A point id as Qdrant answers it: a UUID string, or an integer that another tool may have written.
  * An integer above 2^53 − 1 is refused rather than misread: Node 20 parses it rounded (the client
