@@ -21,12 +21,13 @@ export function collectionMismatches(info: CollectionInfo, expectedSize: number 
   const vectors = info.config.params.vectors;
   const dense = denseVector(info);
   if (!dense) {
-    const names = vectors && !('size' in vectors) ? Object.keys(vectors) : [];
-    mismatches.push(
-      vectors && 'size' in vectors
-        ? `its dense vector has no name, this store names it "${denseVectorName}"`
-        : `it has no dense vector named "${denseVectorName}" (it has ${names.length > 0 ? names.map((name) => `"${name}"`).join(', ') : 'none'})`,
-    );
+    if (vectors && 'size' in vectors) {
+      mismatches.push(`its dense vector has no name, this store names it "${denseVectorName}"`);
+    } else {
+      const names = Object.keys(vectors ?? {}).map((name) => `"${name}"`);
+      const has = names.length > 0 ? names.join(', ') : 'none';
+      mismatches.push(`it has no dense vector named "${denseVectorName}" (it has ${has})`);
+    }
   } else {
     if (expectedSize !== null && dense.size !== expectedSize) {
       mismatches.push(
