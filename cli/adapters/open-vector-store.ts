@@ -26,6 +26,7 @@ export function openVectorStore(config: TwinConfig, sqlite: SqliteDatabase | nul
         collectionPrefix: selected.collectionPrefix,
         timeoutMs: selected.timeoutMs,
         upsertBatchSize: selected.upsertBatchSize,
+        maxRequestBytes: selected.maxRequestMb * 1024 * 1024,
       });
     default:
       throw new ConfigError([

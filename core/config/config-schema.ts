@@ -138,8 +138,10 @@ const StoresConfig = z
             .default('twin_'),
           /** Per-request timeout. */
           timeoutMs: z.number().int().min(100).default(30000),
-          /** Points sent per upsert request. */
+          /** Points sent per upsert request, at most: fewer when they would exceed `maxRequestMb`. */
           upsertBatchSize: z.number().int().min(1).max(10000).default(256),
+          /** The server's `service.max_request_size_mb`: upserts are split to stay under it. */
+          maxRequestMb: z.number().int().min(1).default(32),
         })
         .strict(),
     ]),

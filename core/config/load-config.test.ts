@@ -122,6 +122,7 @@ describe('loadConfig', () => {
       collectionPrefix: 'twin_',
       timeoutMs: 30000,
       upsertBatchSize: 256,
+      maxRequestMb: 32,
     };
 
     it('queue: bullmq through YAML', () => {

@@ -1,4 +1,4 @@
-import { QdrantClientTimeoutError } from '@qdrant/js-client-rest';
+import { QdrantClientResourceExhaustedError, QdrantClientTimeoutError } from '@qdrant/js-client-rest';
 import { z } from 'zod';
 import { NotFoundError, ServiceError, TwinError, ValidationError } from '../../errors.ts';
 import { ErrorBody } from './qdrant-responses.ts';
@@ -7,34 +7,62 @@ import { ErrorBody } from './qdrant-responses.ts';
 const HttpFailure = z.object({ status: z.number().int(), data: z.unknown() });
 
 /**
+ * What client 1.18.0 throws when a 429's Retry-After is not a number (an HTTP date from a proxy):
+ * its own unexported `CustomError`, which would otherwise read as an unreachable server.
+ */
+const unreadableRetryAfter = /^Invalid retryAfter value: /;
+
+export type QdrantCallContext = {
+  url: string;
+  operation: string;
+  timeoutMs: number;
+  /** Why a rate-limited request was not tried again, added to the message. */
+  gaveUp?: string;
+};
+
+/**
+ * How long Qdrant asked us to wait before sending a request again, or null when it did not ask:
+ * a 429 with Retry-After, which the client turns into `QdrantClientResourceExhaustedError`.
+ * Client 1.18.0 keeps only the header's first character (`headers.get('retry-after')?.[0]`), so
+ * a wait of 10 s or more reads as 1–9 s; the attempts then come early, and after the last one the
+ * error goes to the caller, still retryable. Qdrant writes whole seconds, so shorter waits are exact.
+ */
+export function retryAfterMs(error: unknown): number | null {
+  if (!(error instanceof QdrantClientResourceExhaustedError)) return null;
+  return error.retry_after * 1000;
+}
+
+/**
  * Turns whatever the Qdrant client threw into one of our errors, naming the server and the
  * operation: 404 → NotFoundError; 400/409/422 (the server refused the request) → ValidationError;
- * 429 and 5xx → retryable ServiceError; timeouts and unreachable servers → retryable ServiceError.
+ * 408 (the server's own timeout), 429 with Retry-After and 5xx → retryable ServiceError; client
+ * timeouts and unreachable servers → retryable ServiceError.
  */
-export function toTwinError(error: unknown, context: { url: string; operation: string; timeoutMs: number }) {
+export function toTwinError(error: unknown, context: QdrantCallContext): TwinError {
   if (error instanceof TwinError) return error;
   const where = `Qdrant at ${context.url}`;
+  const gaveUp = context.gaveUp ? `; ${context.gaveUp}` : '';
   if (error instanceof QdrantClientTimeoutError) {
     return new ServiceError(`${where} did not answer ${context.operation} within ${context.timeoutMs} ms`, {
       cause: error,
       retryable: true,
     });
   }
-  const failure = HttpFailure.safeParse(error);
-  if (failure.success) {
-    const { status, data } = failure.data;
-    const body = ErrorBody.safeParse(data);
-    const detail = body.success
-      ? body.data.status.error
-      : typeof data === 'string'
-        ? data
-        : JSON.stringify(data);
-    const message = `${where} refused ${context.operation} (HTTP ${status}): ${detail}`;
-    if (status === 404) return new NotFoundError(message, { cause: error });
-    if (status === 400 || status === 409 || status === 422)
-      return new ValidationError(message, { cause: error });
-    return new ServiceError(message, { cause: error, retryable: status === 429 || status >= 500 });
+  if (error instanceof QdrantClientResourceExhaustedError) {
+    // The client keeps neither the status nor Qdrant's message, only the wait it asked for.
+    return new ServiceError(
+      `${where} is rate-limiting ${context.operation} (HTTP 429) and asked to retry after ${error.retry_after} s${gaveUp}`,
+      { cause: error, retryable: true },
+    );
   }
+  if (error instanceof Error && unreadableRetryAfter.test(error.message)) {
+    return new ServiceError(
+      `${where} is rate-limiting ${context.operation} (HTTP 429) with a Retry-After that is not a number of seconds (${error.message})`,
+      { cause: error, retryable: true },
+    );
+  }
+  const failure = HttpFailure.safeParse(error);
+  if (failure.success) return httpError(failure.data, where, context.operation, error);
   // Undici reports refused connections, resets and DNS failures as `TypeError: fetch failed`.
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
   const code = cause && 'code' in cause ? String(cause.code) : undefined;
@@ -43,6 +71,48 @@ export function toTwinError(error: unknown, context: { url: string; operation: s
     cause: error,
     retryable: true,
   });
+}
+
+function httpError(
+  { status, data }: { status: number; data: unknown },
+  where: string,
+  operation: string,
+  error: unknown,
+): TwinError {
+  const body = ErrorBody.safeParse(data);
+  const detail = body.success
+    ? body.data.status.error
+    : typeof data === 'string'
+      ? data
+      : JSON.stringify(data);
+  if (status === 408) {
+    return new ServiceError(`${where} timed out on ${operation} (HTTP 408): ${detail}`, {
+      cause: error,
+      retryable: true,
+    });
+  }
+  const message = `${where} refused ${operation} (HTTP ${status}): ${detail}`;
+  if (status === 404) return new NotFoundError(message, { cause: error });
+  if (status === 400 || status === 409 || status === 422)
+    return new ValidationError(message, { cause: error });
+  if (status === 429) {
+    // Qdrant leaves Retry-After out only when the request costs more than its rate limit can ever
+    // allow ("request larger than rate limiter capacity"): sending it again cannot succeed.
+    return new ServiceError(`${message} (no Retry-After: the request can never fit the rate limit)`, {
+      cause: error,
+      retryable: false,
+    });
+  }
+  return new ServiceError(message, { cause: error, retryable: status >= 500 });
+}
+
+/** The same kind of error with a sentence added, for what happened after it. */
+export function withNote(error: TwinError, note: string): TwinError {
+  const message = `${error.message}; ${note}`;
+  const options = { cause: error.cause, retryable: error.retryable };
+  if (error instanceof NotFoundError) return new NotFoundError(message, options);
+  if (error instanceof ValidationError) return new ValidationError(message, options);
+  return new ServiceError(message, options);
 }
 
 /** A 2xx answer whose result does not have the expected shape. */

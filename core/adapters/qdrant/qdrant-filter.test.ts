@@ -26,6 +26,15 @@ describe('toQdrantFilter', () => {
     });
   });
 
+  it('sends each value of a list once, and a list of one repeated value as match.value', () => {
+    expect(toQdrantFilter({ category: ['post', 'article', 'post'], documentId: ['d1', 'd1'] })).toEqual({
+      must: [
+        { key: 'category', match: { any: ['post', 'article'] } },
+        { key: 'documentId', match: { value: 'd1' } },
+      ],
+    });
+  });
+
   it('returns null for a filter that can match nothing (an empty list)', () => {
     expect(toQdrantFilter({ authorId: 'ada', category: [] })).toBeNull();
   });

@@ -16,8 +16,8 @@ export type PayloadKey = (typeof payloadKeys)[number];
 
 /**
  * Our filter as Qdrant's: every given field must match (`must`), an array means "any of"
- * (`match.any`). Undefined for no filter; null when the filter can match nothing (an empty "any
- * of" list), so the caller answers without asking the server.
+ * (`match.any`, each value once). Undefined for no filter; null when the filter can match nothing
+ * (an empty "any of" list), so the caller answers without asking the server.
  */
 export function toQdrantFilter(filter: VectorFilter | undefined): QdrantFilter | undefined | null {
   if (!filter) return undefined;
@@ -28,7 +28,9 @@ export function toQdrantFilter(filter: VectorFilter | undefined): QdrantFilter |
     if (Array.isArray(wanted)) {
       if (wanted.length === 0) return null;
       assertStrings(key, wanted);
-      must.push({ key, match: wanted.length === 1 ? { value: wanted[0] as string } : { any: [...wanted] } });
+      // Qdrant's schema declares `match.any` with `uniqueItems`.
+      const values: string[] = [...new Set(wanted)];
+      must.push({ key, match: values.length === 1 ? { value: values[0] as string } : { any: values } });
     } else {
       assertStrings(key, [wanted]);
       must.push({ key, match: { value: wanted } });

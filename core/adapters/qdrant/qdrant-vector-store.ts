@@ -1,20 +1,23 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
-import type { z } from 'zod';
 import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
 import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../ports/vector-store.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
-import { toTwinError, unexpectedResponse } from './qdrant-errors.ts';
+import { collectionMismatches, denseVector } from './collection-mismatches.ts';
 import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
 import { denseVectorName, keywordVectorName, toQdrantPoint } from './qdrant-point.ts';
+import { toQdrantPointId } from './qdrant-point-id.ts';
+import { QdrantRequests, type QdrantRequestsOptions } from './qdrant-requests.ts';
 import {
-  AliasList,
   CollectionInfo,
   CountResult,
+  DropResult,
   RetrievedVectors,
   ScoredPoints,
   ScrollPage,
 } from './qdrant-responses.ts';
+import { ServingAlias } from './serving-alias.ts';
 import { querySparseVector } from './sparse-terms.ts';
+import { defaultMaxRequestBytes, upsertBatches } from './upsert-batches.ts';
 
 export type QdrantVectorStoreOptions = {
   url: string;
@@ -22,11 +25,13 @@ export type QdrantVectorStoreOptions = {
   /** Collections are `<prefix><feature set id>`; the serving alias is `<prefix>serving`. */
   collectionPrefix: string;
   timeoutMs: number;
-  /** Points per upsert request. */
+  /** Points per upsert request, at most: fewer when they would exceed `maxRequestBytes`. */
   upsertBatchSize: number;
+  /** The largest request body the server accepts, its `service.max_request_size_mb` (32 MiB by default). */
+  maxRequestBytes?: number;
   /** Injected in tests; built from url/apiKey/timeoutMs otherwise. */
   client?: QdrantClient;
-};
+} & QdrantRequestsOptions;
 
 /** Points per scroll page when listing a document's chunks. */
 const scrollPageSize = 256;
@@ -35,10 +40,14 @@ const scrollPageSize = 256;
  * The scale-out vector store on Qdrant: one collection per feature set with a named dense vector
  * (cosine, sized by the feature set's embedder) and a named sparse vector of BM25 term weights
  * (Qdrant applies IDF, `modifier: idf`) for keyword search; keyword payload indexes on the filter
- * fields; and a `<prefix>serving` collection alias for the feature set production serves.
+ * fields; and a `<prefix>serving` collection alias for the feature set production serves. A
+ * collection of the same name set up otherwise (another distance, no IDF, other vector names or
+ * index types) is refused by name rather than used: its scores would differ without an error.
  */
 export class QdrantVectorStore implements VectorStore {
   private readonly client: QdrantClient;
+  private readonly requests: QdrantRequests;
+  private readonly serving: ServingAlias;
   private readonly dimensions = new Map<string, number>();
 
   constructor(private readonly options: QdrantVectorStoreOptions) {
@@ -51,6 +60,8 @@ export class QdrantVectorStore implements VectorStore {
         // The version check is a fire-and-forget request that only logs; skip it.
         checkCompatibility: false,
       });
+    this.requests = new QdrantRequests(options);
+    this.serving = new ServingAlias(this.client, this.requests, `${options.collectionPrefix}serving`);
   }
 
   async ensureCollection(featureSet: FeatureSet): Promise<void> {
@@ -59,7 +70,7 @@ export class QdrantVectorStore implements VectorStore {
     let info = await this.collectionInfo(name);
     if (!info) {
       try {
-        await this.call(`create collection ${name}`, () =>
+        await this.requests.call(`create collection ${name}`, () =>
           this.client.createCollection(name, {
             vectors: { [denseVectorName]: { size, distance: 'Cosine' } },
             sparse_vectors: { [keywordVectorName]: { modifier: 'idf' } },
@@ -75,26 +86,11 @@ export class QdrantVectorStore implements VectorStore {
           `Qdrant at ${this.options.url} lost collection ${name} right after creating it`,
         );
     }
-    const existing = denseSize(info);
-    if (existing === null) {
-      throw new ValidationError(
-        `collection ${name} has no "${denseVectorName}" vector: it was not created by this store`,
-      );
-    }
-    if (existing !== size) {
-      throw new ValidationError(
-        `collection ${featureSet.id} has ${existing} dimensions, the feature set says ${size}`,
-      );
-    }
-    if (!info.config.params.sparse_vectors?.[keywordVectorName]) {
-      throw new ValidationError(
-        `collection ${name} has no "${keywordVectorName}" sparse vector: it was not created by this store`,
-      );
-    }
+    this.checkSettings(name, info, size);
     // Created one by one and checked each time, so an interrupted creation heals on the next call.
     for (const key of payloadKeys) {
       if (info.payload_schema?.[key]) continue;
-      await this.call(`create payload index ${key} on ${name}`, () =>
+      await this.requests.call(`create payload index ${key} on ${name}`, () =>
         this.client.createPayloadIndex(name, { field_name: key, field_schema: 'keyword', wait: true }),
       );
     }
@@ -104,11 +100,18 @@ export class QdrantVectorStore implements VectorStore {
   async upsert(featureSetId: string, points: readonly VectorPoint[]): Promise<void> {
     const name = this.collectionName(featureSetId);
     const dimensions = await this.requireCollection(featureSetId);
-    // Everything is checked before the first request, so bad input writes nothing.
-    const prepared = points.map((point) => toQdrantPoint(point, dimensions));
-    for (let start = 0; start < prepared.length; start += this.options.upsertBatchSize) {
-      const batch = prepared.slice(start, start + this.options.upsertBatchSize);
-      await this.call(`upsert ${batch.length} points into ${name}`, () =>
+    // Every point is checked and every request sized before the first is sent, so input Qdrant
+    // would refuse writes nothing. A server failure between two requests still leaves the earlier
+    // ones written; an upsert replaces points by id, so sending the same points again is safe.
+    const batches = upsertBatches(
+      points.map((point) => toQdrantPoint(point, dimensions)),
+      {
+        maxPoints: this.options.upsertBatchSize,
+        maxBytes: this.options.maxRequestBytes ?? defaultMaxRequestBytes,
+      },
+    );
+    for (const batch of batches) {
+      await this.requests.call(`upsert ${batch.length} points into ${name}`, () =>
         this.client.upsert(name, { wait: true, points: batch }),
       );
     }
@@ -121,7 +124,7 @@ export class QdrantVectorStore implements VectorStore {
     // Qdrant's delete does not say how many points it removed, so count them first.
     const removed = await this.countWhere(name, filter);
     if (removed === 0) return 0;
-    await this.call(`delete document ${documentId} from ${name}`, () =>
+    await this.requests.call(`delete document ${documentId} from ${name}`, () =>
       this.client.delete(name, { wait: true, filter }),
     );
     return removed;
@@ -142,7 +145,7 @@ export class QdrantVectorStore implements VectorStore {
     assertK(options.k);
     const filter = toQdrantFilter(options.filter);
     if (filter === null) return [];
-    const result = await this.read(`search ${name}`, ScoredPoints, () =>
+    const result = await this.requests.read(`search ${name}`, ScoredPoints, () =>
       this.client.query(name, {
         query: Array.from(vector),
         using: denseVectorName,
@@ -165,7 +168,7 @@ export class QdrantVectorStore implements VectorStore {
     const sparse = querySparseVector(query);
     const filter = toQdrantFilter(options.filter);
     if (sparse === null || filter === null) return [];
-    const result = await this.read(`keyword search ${name}`, ScoredPoints, () =>
+    const result = await this.requests.read(`keyword search ${name}`, ScoredPoints, () =>
       this.client.query(name, {
         query: sparse,
         using: keywordVectorName,
@@ -193,7 +196,7 @@ export class QdrantVectorStore implements VectorStore {
     let offset: string | number | null | undefined;
     do {
       const pageOffset = offset;
-      const page = await this.read(`list document ${documentId} in ${name}`, ScrollPage, () =>
+      const page = await this.requests.read(`list document ${documentId} in ${name}`, ScrollPage, () =>
         this.client.scroll(name, {
           filter,
           limit: scrollPageSize,
@@ -212,8 +215,12 @@ export class QdrantVectorStore implements VectorStore {
   async getVector(featureSetId: string, id: string): Promise<Float32Array | null> {
     const name = this.collectionName(featureSetId);
     if ((await this.collectionInfo(name)) === null) return null;
-    const [point] = await this.read(`get point ${id} from ${name}`, RetrievedVectors, () =>
-      this.client.retrieve(name, { ids: [id], with_payload: false, with_vector: [denseVectorName] }),
+    const [point] = await this.requests.read(`get point ${id} from ${name}`, RetrievedVectors, () =>
+      this.client.retrieve(name, {
+        ids: [toQdrantPointId(id)],
+        with_payload: false,
+        with_vector: [denseVectorName],
+      }),
     );
     const vector = point?.vector?.[denseVectorName];
     if (vector === undefined) return null;
@@ -225,33 +232,22 @@ export class QdrantVectorStore implements VectorStore {
 
   async dropCollection(featureSetId: string): Promise<void> {
     const name = this.collectionName(featureSetId);
-    try {
-      // Qdrant drops the collection's aliases with it, the serving alias included.
-      await this.call(`drop collection ${name}`, () => this.client.deleteCollection(name));
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
+    // Qdrant drops the collection's aliases with it, the serving alias included, and answers
+    // `result: false` (not 404) when there was no such collection: either way it is gone.
+    await this.requests.read(`drop collection ${name}`, DropResult, () => this.client.deleteCollection(name));
     this.dimensions.delete(featureSetId);
   }
 
   async setServingFeatureSet(featureSetId: string): Promise<void> {
     const name = this.collectionName(featureSetId);
-    await this.requireCollection(featureSetId);
-    const alias = this.servingAlias();
-    const current = await this.servingCollection();
-    if (current === name) return;
-    // One request, applied atomically by Qdrant: readers see the old or the new collection, never none.
-    const actions = [
-      ...(current === null ? [] : [{ delete_alias: { alias_name: alias } }]),
-      { create_alias: { collection_name: name, alias_name: alias } },
-    ];
-    await this.call(`point alias ${alias} at ${name}`, () =>
-      this.client.updateCollectionAliases({ actions }),
-    );
+    // Read afresh, not from the cache: another process may have dropped it, and Qdrant would then
+    // save the alias's deletion before refusing to create it on a collection that is gone.
+    await this.loadCollection(featureSetId);
+    await this.serving.pointAt(name);
   }
 
   async servingFeatureSet(): Promise<string | null> {
-    const collection = await this.servingCollection();
+    const collection = await this.serving.collection();
     if (collection === null || !collection.startsWith(this.options.collectionPrefix)) return null;
     return collection.slice(this.options.collectionPrefix.length);
   }
@@ -260,18 +256,8 @@ export class QdrantVectorStore implements VectorStore {
     // The client keeps no state that needs closing; its pooled connections time out on their own.
   }
 
-  private async servingCollection(): Promise<string | null> {
-    const alias = this.servingAlias();
-    const { aliases } = await this.read('list aliases', AliasList, () => this.client.getAliases());
-    return aliases.find((entry) => entry.alias_name === alias)?.collection_name ?? null;
-  }
-
-  private servingAlias(): string {
-    return `${this.options.collectionPrefix}serving`;
-  }
-
   private async countWhere(name: string, filter: QdrantFilter | undefined): Promise<number> {
-    const result = await this.read(`count ${name}`, CountResult, () =>
+    const result = await this.requests.read(`count ${name}`, CountResult, () =>
       this.client.count(name, { exact: true, ...(filter ? { filter } : {}) }),
     );
     return result.count;
@@ -280,7 +266,7 @@ export class QdrantVectorStore implements VectorStore {
   /** The collection's description, or null when it does not exist. */
   private async collectionInfo(name: string): Promise<CollectionInfo | null> {
     try {
-      return await this.read(`read collection ${name}`, CollectionInfo, () =>
+      return await this.requests.read(`read collection ${name}`, CollectionInfo, () =>
         this.client.getCollection(name),
       );
     } catch (error) {
@@ -290,13 +276,32 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   private async requireCollection(featureSetId: string): Promise<number> {
-    const cached = this.dimensions.get(featureSetId);
-    if (cached !== undefined) return cached;
-    const info = await this.collectionInfo(this.collectionName(featureSetId));
-    const size = info ? denseSize(info) : null;
-    if (size === null) throw new NotFoundError(`no vector collection for feature set ${featureSetId}`);
+    return this.dimensions.get(featureSetId) ?? this.loadCollection(featureSetId);
+  }
+
+  /** Reads the collection afresh, checks its settings and caches its size. */
+  private async loadCollection(featureSetId: string): Promise<number> {
+    const name = this.collectionName(featureSetId);
+    const info = await this.collectionInfo(name);
+    if (info === null) {
+      this.dimensions.delete(featureSetId);
+      throw new NotFoundError(`no vector collection for feature set ${featureSetId}`);
+    }
+    const size = this.checkSettings(name, info, null);
     this.dimensions.set(featureSetId, size);
     return size;
+  }
+
+  /** The collection's dense size; a ValidationError naming every setting that differs from ours. */
+  private checkSettings(name: string, info: CollectionInfo, expectedSize: number | null): number {
+    const mismatches = collectionMismatches(info, expectedSize);
+    const dense = denseVector(info);
+    if (!dense || mismatches.length > 0) {
+      throw new ValidationError(
+        `collection ${name} is not set up the way this store creates collections, so its scores or filters would differ: ${mismatches.join('; ')}`,
+      );
+    }
+    return dense.size;
   }
 
   private collectionName(featureSetId: string): string {
@@ -304,36 +309,6 @@ export class QdrantVectorStore implements VectorStore {
       throw new ValidationError(`invalid feature set id ${featureSetId}`);
     return `${this.options.collectionPrefix}${featureSetId}`;
   }
-
-  private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      throw toTwinError(error, this.context(operation));
-    }
-  }
-
-  /** A request whose result is parsed at the edge: a result of the wrong shape is a ServiceError. */
-  private async read<T>(
-    operation: string,
-    schema: z.ZodType<T>,
-    request: () => Promise<unknown>,
-  ): Promise<T> {
-    const parsed = schema.safeParse(await this.call(operation, request));
-    if (!parsed.success) throw unexpectedResponse(this.context(operation), parsed.error);
-    return parsed.data;
-  }
-
-  private context(operation: string) {
-    return { url: this.options.url, operation, timeoutMs: this.options.timeoutMs };
-  }
-}
-
-function denseSize(info: CollectionInfo): number | null {
-  const vectors = info.config.params.vectors;
-  if (!vectors || 'size' in vectors) return null;
-  const dense = vectors[denseVectorName];
-  return typeof dense?.size === 'number' ? dense.size : null;
 }
 
 function assertK(k: number): void {

@@ -3,7 +3,7 @@ import { type RequestHead, startRecordingServer } from '../../__fixtures__/start
 
 /** One recorded answer: a fixture file of this folder, or a raw body (a proxy's text page). */
 export type Reply =
-  | { status?: number; fixture: string }
+  | { status?: number; fixture: string; headers?: Record<string, string> }
   | { status: number; text: string }
   /** Never answers: for client timeouts. */
   | { hang: true };
@@ -53,7 +53,9 @@ export async function startQdrantReplay(routes: Route[]): Promise<QdrantReplay> 
         return;
       }
       const body = readFileSync(new URL(reply.fixture, import.meta.url), 'utf8');
-      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' }).end(body);
+      response
+        .writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers })
+        .end(body);
     },
   });
   return { url: server.origin, requests: server.requests, unmatched, close: server.close };
