@@ -106,6 +106,19 @@ function httpError(
   return new ServiceError(message, { cause: error, retryable: status >= 500 });
 }
 
+/**
+ * Whether a failed collection creation was Qdrant saying the collection already exists, as 1.18
+ * answers when another process created it first: HTTP 409 (`StorageError::AlreadyExists`) with
+ * "Wrong input: Collection `<name>` already exists!". Any other refusal, a size over its limit or
+ * a name it rejects, is not that race.
+ */
+export function isCollectionAlreadyExists(error: unknown, name: string): boolean {
+  const failure = HttpFailure.safeParse(error instanceof TwinError ? error.cause : error);
+  if (!failure.success || failure.data.status !== 409) return false;
+  const body = ErrorBody.safeParse(failure.data.data);
+  return body.success && body.data.status.error.includes(`Collection \`${name}\` already exists!`);
+}
+
 /** The same kind of error with a sentence added, for what happened after it. */
 export function withNote(error: TwinError, note: string): TwinError {
   const message = `${error.message}; ${note}`;

@@ -166,8 +166,9 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
     );
   });
 
-  it('a creation race: another process created the collection first, the conflict is absorbed', async () => {
-    const { store, replay } = await replayStore([
+  it('a creation race: when Qdrant says the collection already exists, the winner’s collection is read and checked', async () => {
+    // Qdrant 1.18 answers a second creation with 409 (`StorageError::AlreadyExists`).
+    const raced: Route[] = [
       {
         method: 'GET',
         path: collectionPath,
@@ -178,9 +179,77 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
         path: collectionPath,
         replies: [{ status: 409, fixture: 'collection-exists-conflict.json' }],
       },
-    ]);
+    ];
+    const { store, replay } = await replayStore(raced);
     await store.ensureCollection(contractFeatureSet);
-    expect(replay.requests.map((request) => request.method)).toEqual(['GET', 'PUT', 'GET']);
+    // The winner's collection already has its payload indexes: nothing more is sent.
+    expect(replay.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      `GET ${collectionPath}`,
+      `PUT ${collectionPath}`,
+      `GET ${collectionPath}`,
+    ]);
+
+    // The winner created it for another feature set spec: its settings are refused, not used.
+    await replay.close();
+    const wider = {
+      ...contractFeatureSet,
+      spec: { ...contractFeatureSet.spec, embedder: { id: 'wide', dimensions: 16 } },
+    };
+    const lost = await replayStore(raced);
+    const error = await lost.store.ensureCollection(wider).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(
+      /would differ: "dense" has 8 dimensions, the feature set says 16$/,
+    );
+    expect(lost.replay.requests.map((request) => request.method)).toEqual(['GET', 'PUT', 'GET']);
+  });
+
+  it('surfaces any other refusal to create the collection with Qdrant’s message, not as a race', async () => {
+    // Qdrant refuses a dense vector over 65536 dimensions with 422 from its request validation; a
+    // named vector's field reads `vectors.?.size` (the body as its validation handler writes it).
+    const huge = {
+      ...contractFeatureSet,
+      spec: { ...contractFeatureSet.spec, embedder: { id: 'huge', dimensions: 65537 } },
+    };
+    const { store, replay } = await replayStore([
+      {
+        method: 'GET',
+        path: collectionPath,
+        replies: [{ status: 404, fixture: 'collection-not-found.json' }],
+      },
+      {
+        method: 'PUT',
+        path: collectionPath,
+        replies: [{ status: 422, fixture: 'collection-size-invalid.json' }],
+      },
+    ]);
+    const error = await store.ensureCollection(huge).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toBe(
+      `Qdrant at ${replay.url} refused create collection ${collection} (HTTP 422): Validation error in JSON body: [vectors.?.size: value 65537 invalid, must be from 1 to 65536]`,
+    );
+    // Not read again as if someone else had created it, and no payload index was attempted.
+    expect(replay.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      `GET ${collectionPath}`,
+      `PUT ${collectionPath}`,
+    ]);
+  });
+
+  it('says so, retryably, when the collection is gone right after it was created', async () => {
+    const { store, replay } = await replayStore([
+      {
+        method: 'GET',
+        path: collectionPath,
+        replies: [{ status: 404, fixture: 'collection-not-found.json' }],
+      },
+      { method: 'PUT', path: collectionPath, replies: [{ fixture: 'result-true.json' }] },
+    ]);
+    const error = await store.ensureCollection(contractFeatureSet).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).retryable).toBe(true);
+    expect((error as Error).message).toBe(
+      `Qdrant at ${replay.url} has no collection ${collection} right after it was created (by this store or another at the same time): something dropped it in between`,
+    );
   });
 
   it('upserts in batches with wait=true, each point with its dense vector, keyword vector and payload', async () => {

@@ -3,6 +3,7 @@ import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
 import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../ports/vector-store.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
 import { collectionMismatches, denseVector } from './collection-mismatches.ts';
+import { isCollectionAlreadyExists } from './qdrant-errors.ts';
 import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
 import { denseVectorName, keywordVectorName, toQdrantPoint } from './qdrant-point.ts';
 import { toQdrantPointId } from './qdrant-point-id.ts';
@@ -67,25 +68,7 @@ export class QdrantVectorStore implements VectorStore {
   async ensureCollection(featureSet: FeatureSet): Promise<void> {
     const name = this.collectionName(featureSet.id);
     const size = featureSet.spec.embedder.dimensions;
-    let info = await this.collectionInfo(name);
-    if (!info) {
-      try {
-        await this.requests.call(`create collection ${name}`, () =>
-          this.client.createCollection(name, {
-            vectors: { [denseVectorName]: { size, distance: 'Cosine' } },
-            sparse_vectors: { [keywordVectorName]: { modifier: 'idf' } },
-          }),
-        );
-      } catch (error) {
-        // Another process may have created it first; its config is checked below.
-        if (!(error instanceof ValidationError)) throw error;
-      }
-      info = await this.collectionInfo(name);
-      if (!info)
-        throw new ServiceError(
-          `Qdrant at ${this.options.url} lost collection ${name} right after creating it`,
-        );
-    }
+    const info = (await this.collectionInfo(name)) ?? (await this.createCollection(name, size));
     this.checkSettings(name, info, size);
     // Created one by one and checked each time, so an interrupted creation heals on the next call.
     for (const key of payloadKeys) {
@@ -254,6 +237,31 @@ export class QdrantVectorStore implements VectorStore {
 
   async close(): Promise<void> {
     // The client keeps no state that needs closing; its pooled connections time out on their own.
+  }
+
+  /**
+   * Creates the collection and reads it back. When another process created it first, theirs is
+   * read instead, for the caller to check its settings; any other refusal is thrown as it is.
+   */
+  private async createCollection(name: string, size: number): Promise<CollectionInfo> {
+    try {
+      await this.requests.call(`create collection ${name}`, () =>
+        this.client.createCollection(name, {
+          vectors: { [denseVectorName]: { size, distance: 'Cosine' } },
+          sparse_vectors: { [keywordVectorName]: { modifier: 'idf' } },
+        }),
+      );
+    } catch (error) {
+      if (!isCollectionAlreadyExists(error, name)) throw error;
+    }
+    const info = await this.collectionInfo(name);
+    if (!info) {
+      throw new ServiceError(
+        `Qdrant at ${this.options.url} has no collection ${name} right after it was created (by this store or another at the same time): something dropped it in between`,
+        { retryable: true },
+      );
+    }
+    return info;
   }
 
   private async countWhere(name: string, filter: QdrantFilter | undefined): Promise<number> {
