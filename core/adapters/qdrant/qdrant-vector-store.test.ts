@@ -252,6 +252,57 @@ describe('QdrantVectorStore against replayed Qdrant responses', () => {
     );
   });
 
+  it('forgets a collection another process dropped: a 404 says it is gone and the next call reads it afresh', async () => {
+    const dropped = { status: 404, fixture: 'collection-not-found.json' };
+    const { store, replay } = await replayStore([
+      {
+        method: 'GET',
+        path: collectionPath,
+        // Each round: read when ensured, then gone when read again.
+        replies: Array.from({ length: 3 }, () => [{ fixture: 'collection-info.json' }, dropped]).flat(),
+      },
+      { method: 'POST', path: `${collectionPath}/points/query`, replies: [dropped] },
+      { method: 'PUT', path: `${collectionPath}/points`, replies: [dropped] },
+    ]);
+    const query = new Float32Array(dimensions).fill(0.5);
+    const rounds = [
+      {
+        request: `POST ${collectionPath}/points/query`,
+        operation: `search ${collection}`,
+        call: () => store.search(contractFeatureSet.id, query, { k: 1 }),
+      },
+      {
+        request: `POST ${collectionPath}/points/query`,
+        operation: `keyword search ${collection}`,
+        call: () => store.keywordSearch(contractFeatureSet.id, 'rollback', { k: 1 }),
+      },
+      {
+        request: `PUT ${collectionPath}/points`,
+        operation: `upsert 1 points into ${collection}`,
+        call: () => store.upsert(contractFeatureSet.id, [point('d1', 0, 'text')]),
+      },
+    ];
+    for (const round of rounds) {
+      replay.requests.length = 0;
+      // Caches the collection's settings, as a worker does once before many calls.
+      await store.ensureCollection(contractFeatureSet);
+      const error = await round.call().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as Error).message).toBe(
+        `Qdrant at ${replay.url} refused ${round.operation} (HTTP 404): Not found: Collection \`${collection}\` doesn't exist!; collection ${collection} is gone: another process dropped it after this store read its settings`,
+      );
+      // Read afresh rather than sent again on the cached settings.
+      await expect(round.call()).rejects.toThrow(
+        `no vector collection for feature set ${contractFeatureSet.id}`,
+      );
+      expect(replay.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+        `GET ${collectionPath}`,
+        round.request,
+        `GET ${collectionPath}`,
+      ]);
+    }
+  });
+
   it('upserts in batches with wait=true, each point with its dense vector, keyword vector and payload', async () => {
     const { store, replay } = await replayStore(
       [

@@ -3,7 +3,7 @@ import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
 import type { VectorFilter, VectorHit, VectorPoint, VectorStore } from '../../ports/vector-store.ts';
 import type { FeatureSet } from '../../types/feature-set.ts';
 import { collectionMismatches, denseVector } from './collection-mismatches.ts';
-import { isCollectionAlreadyExists } from './qdrant-errors.ts';
+import { isCollectionAlreadyExists, withNote } from './qdrant-errors.ts';
 import { documentFilter, payloadKeys, type QdrantFilter, toQdrantFilter } from './qdrant-filter.ts';
 import { denseVectorName, keywordVectorName, toQdrantPoint } from './qdrant-point.ts';
 import { toQdrantPointId } from './qdrant-point-id.ts';
@@ -94,8 +94,10 @@ export class QdrantVectorStore implements VectorStore {
       },
     );
     for (const batch of batches) {
-      await this.requests.call(`upsert ${batch.length} points into ${name}`, () =>
-        this.client.upsert(name, { wait: true, points: batch }),
+      await this.onCachedCollection(featureSetId, () =>
+        this.requests.call(`upsert ${batch.length} points into ${name}`, () =>
+          this.client.upsert(name, { wait: true, points: batch }),
+        ),
       );
     }
   }
@@ -128,14 +130,16 @@ export class QdrantVectorStore implements VectorStore {
     assertK(options.k);
     const filter = toQdrantFilter(options.filter);
     if (filter === null) return [];
-    const result = await this.requests.read(`search ${name}`, ScoredPoints, () =>
-      this.client.query(name, {
-        query: Array.from(vector),
-        using: denseVectorName,
-        limit: options.k,
-        with_payload: true,
-        ...(filter ? { filter } : {}),
-      }),
+    const result = await this.onCachedCollection(featureSetId, () =>
+      this.requests.read(`search ${name}`, ScoredPoints, () =>
+        this.client.query(name, {
+          query: Array.from(vector),
+          using: denseVectorName,
+          limit: options.k,
+          with_payload: true,
+          ...(filter ? { filter } : {}),
+        }),
+      ),
     );
     return result.points;
   }
@@ -151,14 +155,16 @@ export class QdrantVectorStore implements VectorStore {
     const sparse = querySparseVector(query);
     const filter = toQdrantFilter(options.filter);
     if (sparse === null || filter === null) return [];
-    const result = await this.requests.read(`keyword search ${name}`, ScoredPoints, () =>
-      this.client.query(name, {
-        query: sparse,
-        using: keywordVectorName,
-        limit: options.k,
-        with_payload: true,
-        ...(filter ? { filter } : {}),
-      }),
+    const result = await this.onCachedCollection(featureSetId, () =>
+      this.requests.read(`keyword search ${name}`, ScoredPoints, () =>
+        this.client.query(name, {
+          query: sparse,
+          using: keywordVectorName,
+          limit: options.k,
+          with_payload: true,
+          ...(filter ? { filter } : {}),
+        }),
+      ),
     );
     return result.points.filter((hit) => hit.score > 0);
   }
@@ -285,6 +291,23 @@ export class QdrantVectorStore implements VectorStore {
 
   private async requireCollection(featureSetId: string): Promise<number> {
     return this.dimensions.get(featureSetId) ?? this.loadCollection(featureSetId);
+  }
+
+  /**
+   * A request on a collection whose settings came from the cache. A 404 means another process
+   * dropped the collection since: its entry goes, so the next call reads the collection afresh.
+   */
+  private async onCachedCollection<T>(featureSetId: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      this.dimensions.delete(featureSetId);
+      throw withNote(
+        error,
+        `collection ${this.collectionName(featureSetId)} is gone: another process dropped it after this store read its settings`,
+      );
+    }
   }
 
   /** Reads the collection afresh, checks its settings and caches its size. */
