@@ -9,6 +9,7 @@ import {
   collectionPath,
   dimensions,
   existingCollection,
+  featureSetOfSize,
   point,
   replayStore,
 } from './__fixtures__/replay-store.ts';
@@ -60,10 +61,7 @@ describe('QdrantVectorStore collections: creation, settings checks and the cache
     const { store, replay } = await replayStore([existingCollection]);
     await store.ensureCollection(contractFeatureSet);
     expect(replay.requests.map((request) => request.method)).toEqual(['GET']);
-    const wider = {
-      ...contractFeatureSet,
-      spec: { ...contractFeatureSet.spec, embedder: { id: 'wide', dimensions: 16 } },
-    };
+    const wider = featureSetOfSize(16);
     const refusal = store.ensureCollection(wider);
     await expect(refusal).rejects.toThrow(ValidationError);
     await expect(store.ensureCollection(wider)).rejects.toThrow(
@@ -130,10 +128,7 @@ describe('QdrantVectorStore collections: creation, settings checks and the cache
     ]);
 
     // The winner created it for another feature set spec: its settings are refused, not used.
-    const wider = {
-      ...contractFeatureSet,
-      spec: { ...contractFeatureSet.spec, embedder: { id: 'wide', dimensions: 16 } },
-    };
+    const wider = featureSetOfSize(16);
     const lost = await replayStore(raced);
     const error = await lost.store.ensureCollection(wider).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ValidationError);
@@ -146,10 +141,7 @@ describe('QdrantVectorStore collections: creation, settings checks and the cache
   it('surfaces any other refusal to create the collection with Qdrant’s message, not as a race', async () => {
     // Qdrant refuses a dense vector over 65536 dimensions with 422 from its request validation; a
     // named vector's field reads `vectors.?.size` (the body as its validation handler writes it).
-    const huge = {
-      ...contractFeatureSet,
-      spec: { ...contractFeatureSet.spec, embedder: { id: 'huge', dimensions: 65537 } },
-    };
+    const huge = featureSetOfSize(65537);
     const { store, replay } = await replayStore([
       {
         method: 'GET',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { contractFeatureSet } from '../../../contracts/vector-store-contract.ts';
 import type { VectorPoint } from '../../../ports/vector-store.ts';
+import type { FeatureSet } from '../../../types/feature-set.ts';
 import { QdrantVectorStore } from '../qdrant-vector-store.ts';
 import { type QdrantReplay, type Route, startQdrantReplay } from './qdrant-replay-server.ts';
 
@@ -53,6 +54,12 @@ export async function replayStore(
     },
   });
   return { store, replay, sleeps };
+}
+
+/** The contract's feature set with an embedder of another size, as another spec would have. */
+export function featureSetOfSize(size: number): FeatureSet {
+  const embedder = { id: `test-embedder-${size}`, dimensions: size };
+  return { ...contractFeatureSet, spec: { ...contractFeatureSet.spec, embedder } };
 }
 
 /** A point of the contract's feature set whose dense vector is 1 at `chunkIndex`, 0 elsewhere. */
