@@ -47,8 +47,27 @@ function skipped(outcomes: CrawlOutcome[]): Map<string, string> {
   );
 }
 
-async function crawlerTempDirectories(): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((name) => name.startsWith('llm-twin-git-'));
+/** The crawler's temporary clones in `folder`. */
+async function clonesIn(folder: string): Promise<string[]> {
+  return (await readdir(folder)).filter((name) => name.startsWith('llm-twin-git-'));
+}
+
+/**
+ * Runs `work` with the temp folder (os.tmpdir reads TMPDIR) pointed at a fresh one of its own, and
+ * returns the clones left there: the machine's temp folder also holds the clones of other
+ * processes crawling at the same time, which would come and go under a before/after comparison.
+ */
+async function clonesLeftBy(work: (folder: string) => Promise<void>): Promise<string[]> {
+  const folder = await mkdtemp(join(workspace, 'tmp-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = folder;
+  try {
+    await work(folder);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+  return clonesIn(folder);
 }
 
 const keptFiles = [
@@ -179,12 +198,15 @@ describe('GitRepositoryCrawler', () => {
   });
 
   it('removes its temporary clone, also when the consumer stops early', async () => {
-    const before = await crawlerTempDirectories();
-    await collect(new GitRepositoryCrawler().crawl(repository, testCrawlContext()));
-    for await (const outcome of new GitRepositoryCrawler().crawl(repository, testCrawlContext())) {
-      if (outcome.kind === 'document') break;
-    }
-    expect(await crawlerTempDirectories()).toEqual(before);
+    const left = await clonesLeftBy(async (folder) => {
+      await collect(new GitRepositoryCrawler().crawl(repository, testCrawlContext()));
+      for await (const outcome of new GitRepositoryCrawler().crawl(repository, testCrawlContext())) {
+        // The clone the crawl reads from is there while it runs.
+        expect(await clonesIn(folder)).toHaveLength(1);
+        if (outcome.kind === 'document') break;
+      }
+    });
+    expect(left).toEqual([]);
   });
 
   it('fails clearly for a path that does not exist or is not a repository', async () => {
@@ -208,13 +230,14 @@ describe('GitRepositoryCrawler', () => {
       fetcher: new HttpFetcher(config, silentLogger),
       signal: new AbortController().signal,
     };
-    const before = await crawlerTempDirectories();
-    const crawl = collect(
-      new GitRepositoryCrawler().crawl('http://127.0.0.1:9/noor/tiny-feature-store.git', context),
-    );
-    await expect(crawl).rejects.toBeInstanceOf(CrawlError);
-    await expect(crawl).rejects.toThrow(/refused loopback address 127\.0\.0\.1/);
-    expect(await crawlerTempDirectories()).toEqual(before);
+    const left = await clonesLeftBy(async () => {
+      const crawl = collect(
+        new GitRepositoryCrawler().crawl('http://127.0.0.1:9/noor/tiny-feature-store.git', context),
+      );
+      await expect(crawl).rejects.toBeInstanceOf(CrawlError);
+      await expect(crawl).rejects.toThrow(/refused loopback address 127\.0\.0\.1/);
+    });
+    expect(left).toEqual([]);
   });
 });
 
