@@ -121,6 +121,14 @@ describe('htmlToText formulas and forms', () => {
     );
   });
 
+  it('escapes a literal dollar only in a paragraph that also holds a $formula$', () => {
+    expect(
+      render(
+        '<p>It cost $5 to test <math alttext="x^2"><msup><mi>x</mi><mn>2</mn></msup></math>.</p><p>Only $5 here.</p>',
+      ),
+    ).toBe('It cost \\$5 to test $x^2$.\n\nOnly $5 here.');
+  });
+
   it('keeps the text of a page wrapped in a form and drops only the controls', () => {
     expect(
       render('<form><p>Opening hours change in winter.</p><input value="x"><button>Go</button></form>'),

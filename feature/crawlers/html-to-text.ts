@@ -73,6 +73,8 @@ type Collected = {
   /** Emphasis markers already open around the current element; none at all inside headings. */
   emphasis: ReadonlySet<string>;
   plain: boolean;
+  /** Set in a paragraph holding a `$…$` formula, where a literal `$` (a price) must not pair with it. */
+  escapeDollars: boolean;
 };
 
 /**
@@ -89,6 +91,7 @@ export function htmlToText(root: Element, baseUrl: string): RenderedText {
     images: new Set(),
     emphasis: new Set(),
     plain: false,
+    escapeDollars: false,
   };
   const text = renderChildren(root, collected).join('\n\n');
   return { text, links: [...collected.links], images: [...collected.images] };
@@ -111,7 +114,15 @@ function renderChildren(parent: Element, collected: Collected): string[] {
   const blocks: string[] = [];
   let inline: ChildNode[] = [];
   const flush = () => {
-    blocks.push(...paragraphs(renderInlineNodes(inline, collected)));
+    const hasMath = inline.some(
+      (node) =>
+        node.nodeType === elementNode &&
+        ((node as Element).hasAttribute(mathAttribute) ||
+          (node as Element).querySelector(`[${mathAttribute}]`)),
+    );
+    blocks.push(
+      ...paragraphs(renderInlineNodes(inline, hasMath ? { ...collected, escapeDollars: true } : collected)),
+    );
     inline = [];
   };
   for (const child of Array.from(parent.childNodes)) {
@@ -174,9 +185,11 @@ function renderInlineNodes(nodes: readonly ChildNode[], collected: Collected): s
   for (let index = 0; index < nodes.length; index += 1) {
     const node = nodes[index] as ChildNode;
     if (node.nodeType === textNode) {
-      const words = (node.textContent ?? '').replace(/\s+/g, ' ');
+      let words = (node.textContent ?? '').replace(/\s+/g, ' ');
       // Inside emphasis a literal asterisk (`**kwargs`) would pair with the markers.
-      text += collected.emphasis.size > 0 ? words.replace(/\*/g, '\\*') : words;
+      if (collected.emphasis.size > 0) words = words.replace(/\*/g, '\\*');
+      if (collected.escapeDollars) words = words.replace(/\$/g, '\\$');
+      text += words;
       continue;
     }
     if (node.nodeType !== elementNode) continue;
