@@ -2,9 +2,17 @@ import { absoluteUrl } from './html-to-text.ts';
 
 /**
  * Where a document's title came from: a platform's marked element, a title the page's own main
- * heading confirms, the page's metadata (`og:title`, JSON-LD), its `<title>`, or Readability.
+ * heading confirms, the page's metadata (`og:title`, JSON-LD), its `<title>`, Readability; across
+ * a crawl, the feed entry's title, or a page title cut of the suffix the site repeats.
  */
-export type TitleSource = 'marked' | 'heading' | 'metadata' | 'title-element' | 'readability';
+export type TitleSource =
+  | 'marked'
+  | 'heading'
+  | 'metadata'
+  | 'title-element'
+  | 'readability'
+  | 'feed'
+  | 'site-pattern';
 
 // A separator between a title and a site or section name needs spaces around it, so "e-mail",
 // "1/2" and "and/or" are not split.

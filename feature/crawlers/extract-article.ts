@@ -26,7 +26,8 @@ export type ArticleExtractionOptions = {
 /** An article pulled out of a page: readable text plus what the page said about it. */
 export type ExtractedArticle = Omit<PageMetadata, 'title'> & {
   title: string;
-  titleSource: TitleSource;
+  /** Where the title came from; the sources a crawl adds later (`feed`, `site-pattern`) are not the page's. */
+  titleSource: Exclude<TitleSource, 'feed' | 'site-pattern'>;
   subtitle: string | null;
   /** Markdown-flavoured text; see `htmlToText`. */
   content: string;
