@@ -163,8 +163,10 @@ function partsOf(token: string): string[] {
     .filter(Boolean);
 }
 
-/** The chrome a class name, id or component name declares, if it declares chrome at all. */
-function chromeNamed(token: string): ChromeKind | null {
+/** What one class name, id or component name declares: chrome of some kind, content, or nothing. */
+type NameMeaning = ChromeKind | 'content' | null;
+
+function meaningOf(token: string): NameMeaning {
   const parts = partsOf(token);
   if (parts.some((part) => modifierParts.has(part))) return null;
   for (const part of parts) {
@@ -177,30 +179,37 @@ function chromeNamed(token: string): ChromeKind | null {
       if (kind) return kind;
     }
   }
-  return null;
+  return contentParts.has(parts[parts.length - 1] ?? '') ? 'content' : null;
 }
 
-function namesOf(element: Element): string[] {
-  return [
+// Pages repeat their class names on every paragraph; a page's names are read once. Cleared
+// when full, so a long crawl of sites with generated class names does not grow it for ever.
+const meanings = new Map<string, NameMeaning>();
+
+function cachedMeaningOf(token: string): NameMeaning {
+  let meaning = meanings.get(token);
+  if (meaning === undefined) {
+    if (meanings.size >= 20_000) meanings.clear();
+    meaning = meaningOf(token);
+    meanings.set(token, meaning);
+  }
+  return meaning;
+}
+
+function namedKind(element: Element): ChromeKind | null {
+  const names = [
     ...(element.getAttribute('class') ?? '').split(/\s+/),
     element.getAttribute('id') ?? '',
     element.getAttribute('data-component') ?? '',
   ].filter(Boolean);
-}
-
-function namedKind(element: Element): ChromeKind | null {
-  const names = namesOf(element);
-  // An element that also names itself as content is the content, whatever else it is called.
-  const isContent = names.some((name) => {
-    const parts = partsOf(name);
-    return contentParts.has(parts[parts.length - 1] ?? '') && chromeNamed(name) === null;
-  });
-  if (isContent) return null;
+  let kind: ChromeKind | null = null;
   for (const name of names) {
-    const kind = chromeNamed(name);
-    if (kind) return kind;
+    const meaning = cachedMeaningOf(name);
+    // An element that also names itself as content is the content, whatever else it is called.
+    if (meaning === 'content') return null;
+    kind ??= meaning;
   }
-  return null;
+  return kind;
 }
 
 function semanticKind(element: Element): ChromeKind | null {

@@ -20,8 +20,8 @@ function hideNames(element: Element): void {
 
 /** Paragraphs of prose: at least two of a sentence or more, few of their words in links. */
 function isProse(element: Element): boolean {
-  const paragraphs = Array.from(element.querySelectorAll('p')).filter((p) => textOf(p).length >= 80);
-  const text = textOf(element);
+  const paragraphs = Array.from(element.querySelectorAll('p')).filter((p) => flatText(p).length >= 80);
+  const text = flatText(element);
   return paragraphs.length >= 2 && linkDensity(element, text) < 0.2;
 }
 
@@ -56,6 +56,11 @@ export function markChromeBlocks(document: Document): void {
 const blockLevel =
   /^(ADDRESS|ARTICLE|ASIDE|BLOCKQUOTE|DD|DETAILS|DIV|DL|DT|FIELDSET|FIGCAPTION|FIGURE|FOOTER|FORM|H[1-6]|HEADER|LI|MAIN|NAV|OL|P|PRE|SECTION|SUMMARY|TABLE|TD|TH|TR|UL)$/;
 
+/** The element's text with runs of space squeezed: enough to measure lengths and densities. */
+function flatText(element: Element): string {
+  return (element.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
 /** The words of an element as a reader sees them: blocks apart, inline runs together. */
 function textOf(element: Element): string {
   const collect = (node: Element): string =>
@@ -73,7 +78,7 @@ function textOf(element: Element): string {
 function linkDensity(element: Element, text: string): number {
   if (text.length === 0) return 0;
   let linked = 0;
-  for (const link of Array.from(element.querySelectorAll('a'))) linked += textOf(link).length;
+  for (const link of Array.from(element.querySelectorAll('a'))) linked += flatText(link).length;
   return linked / text.length;
 }
 
@@ -89,7 +94,7 @@ function isInPageIndex(element: Element): boolean {
 
 /** Whether the element's own shape agrees with what its name or role says it is. */
 function looksLike(kind: ChromeKind, element: Element): boolean {
-  const text = textOf(element);
+  const text = flatText(element);
   const density = linkDensity(element, text);
   switch (kind) {
     case 'cookie-notice':
@@ -125,7 +130,7 @@ function isInsideProse(element: Element): boolean {
   if (!phrasingOnly.test(element.tagName.toUpperCase())) return false;
   let block = element.parentElement;
   while (block && phrasingOnly.test(block.tagName.toUpperCase())) block = block.parentElement;
-  return block !== null && textOf(block).length - textOf(element).length > 30;
+  return block !== null && flatText(block).length - flatText(element).length > 30;
 }
 
 // No block that holds this share of the article's words or more is chrome, whatever it is called.
