@@ -64,6 +64,21 @@ describe('extractArticle', () => {
     expect(article?.content.endsWith('1. The source, cited in full.')).toBe(true);
   });
 
+  it('extracts an article whose wrappers and container carry chrome words as states, layouts or hooks', () => {
+    const html = `<html><head><title>Wrapped</title></head><body>
+      <div class="content-sidebar-wrap"><div class="l-col--with-sidebar has-comments">
+      <div class="c-entry-content js-social-sticky">${paragraph(1)}${paragraph(2)}${paragraph(3)}</div>
+      </div><div class="sidebar"><a href="/a">Popular post</a></div></div></body></html>`;
+    expect(extractArticle(html, 'https://example.com/wrapped')?.content).toBe(
+      [1, 2, 3]
+        .map(
+          (n) =>
+            `Paragraph ${n} of an article long enough for Readability, with plain words, some commas, and a full stop.`,
+        )
+        .join('\n\n'),
+    );
+  });
+
   it('returns null for a page of nothing but navigation and a footer', () => {
     const html =
       '<html><head><title>Home</title></head><body><nav><a href="/">Home</a> <a href="/a">About</a></nav><footer>© me</footer></body></html>';

@@ -27,19 +27,24 @@ function isProse(element: Element): boolean {
 
 /**
  * Marks, without removing anything, every element of the page that declares itself chrome (see
- * `chromeKindOf`), so the mark survives Readability: it rebuilds a `<div>` holding only text as a
- * fresh `<p>` without the div's class and id, so such a div gets its content wrapped in a marked
- * `<p>` first, which Readability then keeps in the div's place. An element whose name says chrome
- * but which is prose unlike that chrome (a "Related work" section of an essay), or which sits
- * inside a sentence (`as <span class="author">Knuth</span> wrote`), has the name hidden instead,
- * so that Readability's own class-name rules do not delete it either.
+ * `chromeKindOf`) and is shaped like it. The mark must survive Readability, which rebuilds a
+ * `<div>` holding only text as a fresh `<p>` without the div's class and id: such a div gets its
+ * content wrapped in a marked `<p>` first, which Readability then keeps in the div's place. An
+ * element whose name says chrome but which is prose unlike that chrome (a "Related work" section
+ * of an essay), or which sits inside a sentence (`as <span class="author">Knuth</span> wrote`),
+ * has its name hidden instead, so that Readability's own class-name rules do not delete it either.
  */
 export function markChromeBlocks(document: Document): void {
   for (const element of Array.from(document.body?.querySelectorAll('*') ?? [])) {
     const kind = chromeKindOf(element);
     if (!kind) continue;
-    if (isInsideProse(element) || (!looksLike(kind, element) && isProse(element))) {
+    if (isInsideProse(element)) {
       hideNames(element);
+      continue;
+    }
+    if (!looksLike(kind, element)) {
+      // Sidebars keep their names: a wordy one is still beside the article, not in it.
+      if (kind !== 'sidebar' && isProse(element)) hideNames(element);
       continue;
     }
     element.setAttribute(chromeAttribute, kind);
