@@ -26,7 +26,7 @@ export type ArticleExtractionOptions = {
 /** An article pulled out of a page: readable text plus what the page said about it. */
 export type ExtractedArticle = Omit<PageMetadata, 'title'> & {
   title: string;
-  /** Where the title came from; the sources a crawl adds later (`feed`, `site-pattern`) are not the page's. */
+  /** Where the title came from; `feed` and `site-pattern` are decided later, across a crawl. */
   titleSource: Exclude<TitleSource, 'feed' | 'site-pattern'>;
   subtitle: string | null;
   /** Markdown-flavoured text; see `htmlToText`. */
@@ -104,8 +104,8 @@ function pageTitle(
  * Extracts the article of an HTML page with Mozilla Readability on a linkedom DOM. Readability's
  * result is the floor: formulas are turned into text first (see `replaceMathWithText`) and chrome
  * is only marked (see `markChromeBlocks`); afterwards only blocks inside its result that are
- * provably chrome are taken out (see `removeChromeBlocks`). Returns null when nothing readable is left (an empty or
- * navigation-only page).
+ * provably chrome are taken out (see `removeChromeBlocks`), and cited footnotes it dropped come
+ * back. Returns null when nothing readable is left (an empty or navigation-only page).
  */
 export function extractArticle(
   html: string,

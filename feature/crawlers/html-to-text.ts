@@ -1,3 +1,4 @@
+import { blockTags, ignoredTags as ignored } from './html-tags.ts';
 import { emphasize, fencedCode, inlineCode } from './markdown-inline.ts';
 import { renderTable } from './render-table.ts';
 import { mathAttribute, mathNotationAttribute } from './replace-math-with-text.ts';
@@ -7,64 +8,6 @@ export type RenderedText = { text: string; links: string[]; images: string[] };
 
 const elementNode = 1;
 const textNode = 3;
-
-const ignored = new Set([
-  'SCRIPT',
-  'STYLE',
-  'NOSCRIPT',
-  'TEMPLATE',
-  'SVG',
-  'IFRAME',
-  'BUTTON',
-  'INPUT',
-  'SELECT',
-  'TEXTAREA',
-  'CANVAS',
-  'OBJECT',
-  'EMBED',
-  'AUDIO',
-  'VIDEO',
-  'HEAD',
-]);
-
-const blockTags = new Set([
-  'ADDRESS',
-  'ARTICLE',
-  'ASIDE',
-  'BLOCKQUOTE',
-  'BODY',
-  'CAPTION',
-  'CENTER',
-  'DD',
-  'DETAILS',
-  'DIV',
-  'DL',
-  'DT',
-  'FIELDSET',
-  'FIGCAPTION',
-  'FIGURE',
-  'FOOTER',
-  'H1',
-  'H2',
-  'H3',
-  'H4',
-  'H5',
-  'H6',
-  'HEADER',
-  'HGROUP',
-  'HR',
-  'HTML',
-  'LI',
-  'MAIN',
-  'NAV',
-  'OL',
-  'P',
-  'PRE',
-  'SECTION',
-  'SUMMARY',
-  'TABLE',
-  'UL',
-]);
 
 type Collected = {
   base: string;

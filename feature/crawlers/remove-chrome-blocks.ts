@@ -1,12 +1,11 @@
 import { wordTokens } from './bag-of-words-f1.ts';
 import { type ChromeKind, chromeKindOf } from './chrome-kind.ts';
+import { blockTags, phrasingTags } from './html-tags.ts';
 
 /** A block removed from an article, with its text, so a caller can see exactly what went. */
 export type RemovedChrome = { kind: ChromeKind; text: string };
 
 const chromeAttribute = 'data-chrome';
-const phrasingOnly =
-  /^(#TEXT|#COMMENT|A|ABBR|B|BDI|BDO|BR|CITE|CODE|DATA|DFN|EM|I|IMG|KBD|LABEL|MARK|Q|S|SAMP|SMALL|SPAN|STRONG|SUB|SUP|TIME|U|VAR|WBR)$/;
 
 /** Moves class and id aside, where Readability's own class-name rules cannot see them. */
 function hideNames(element: Element): void {
@@ -50,16 +49,15 @@ export function markChromeBlocks(document: Document): void {
     element.setAttribute(chromeAttribute, kind);
     const children = Array.from(element.childNodes);
     if (element.tagName.toUpperCase() !== 'DIV' || children.length === 0) continue;
-    if (!children.every((child) => phrasingOnly.test(child.nodeName.toUpperCase()))) continue;
+    if (!children.every((child) => child.nodeType !== 1 || phrasingTags.has(child.nodeName.toUpperCase()))) {
+      continue;
+    }
     const paragraph = document.createElement('p');
     paragraph.setAttribute(chromeAttribute, kind);
     paragraph.append(...children);
     element.append(paragraph);
   }
 }
-
-const blockLevel =
-  /^(ADDRESS|ARTICLE|ASIDE|BLOCKQUOTE|DD|DETAILS|DIV|DL|DT|FIELDSET|FIGCAPTION|FIGURE|FOOTER|FORM|H[1-6]|HEADER|LI|MAIN|NAV|OL|P|PRE|SECTION|SUMMARY|TABLE|TD|TH|TR|UL)$/;
 
 /** The element's text with runs of space squeezed: enough to measure lengths and densities. */
 function flatText(element: Element): string {
@@ -74,7 +72,8 @@ function textOf(element: Element): string {
         if (child.nodeType === 3) return child.textContent ?? '';
         if (child.nodeType !== 1) return '';
         const inner = collect(child as Element);
-        return blockLevel.test((child as Element).tagName.toUpperCase()) ? ` ${inner} ` : inner;
+        const tag = (child as Element).tagName.toUpperCase();
+        return blockTags.has(tag) || tag === 'TR' || tag === 'TD' || tag === 'TH' ? ` ${inner} ` : inner;
       })
       .join('');
   return collect(element).replace(/\s+/g, ' ').trim();
@@ -132,9 +131,9 @@ function looksLike(kind: ChromeKind, element: Element): boolean {
 
 /** An inline element inside a sentence (`as <span class="author">Knuth</span> wrote`) is the sentence's. */
 function isInsideProse(element: Element): boolean {
-  if (!phrasingOnly.test(element.tagName.toUpperCase())) return false;
+  if (!phrasingTags.has(element.tagName.toUpperCase())) return false;
   let block = element.parentElement;
-  while (block && phrasingOnly.test(block.tagName.toUpperCase())) block = block.parentElement;
+  while (block && phrasingTags.has(block.tagName.toUpperCase())) block = block.parentElement;
   return block !== null && flatText(block).length - flatText(element).length > 30;
 }
 
