@@ -182,7 +182,7 @@ function meaningOf(token: string): NameMeaning {
   return contentParts.has(parts[parts.length - 1] ?? '') ? 'content' : null;
 }
 
-// Pages repeat their class names on every paragraph; a page's names are read once. Cleared
+// Pages repeat class names on every paragraph, and sites on every page: each is read once. Cleared
 // when full, so a long crawl of sites with generated class names does not grow it for ever.
 const meanings = new Map<string, NameMeaning>();
 
