@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runExtractionBench } from './extraction/extraction-bench.ts';
 import { runFeaturesBench } from './features/features-bench.ts';
 import { runGenerationBench } from './generation/generation-bench.ts';
 import { runInferenceBench } from './inference-bench.ts';
@@ -13,6 +14,8 @@ import { runTrainingBench } from './training/training-bench.ts';
 /** `npm run bench -- <suite>...`: runs the named suites (all when none) and writes JSON per suite. */
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   features: runFeaturesBench,
+  // Article extraction quality (F1 on the fixture corpus) and speed against plain Readability.
+  extraction: runExtractionBench,
   training: runTrainingBench,
   // The LoRA part of `training` alone: it needs the pulled SmolLM2 and takes a few minutes.
   'training-lora': runLoraTrainingBench,

@@ -10,6 +10,15 @@ describe('cleanText', () => {
     );
   });
 
+  it('strips emphasis next to punctuation and Markdown escapes, and leaves asterisks inside words', () => {
+    expect(
+      cleanText('“*really*” (*so*) **five and *twelve***. *path=None*, *\\*\\*overrides*', 'article'),
+    ).toBe('"really" (so) five and twelve. path=None, **overrides');
+    expect(cleanText('snake_case_name and 2*3*4 cost \\$5', 'article')).toBe(
+      'snake_case_name and 2*3*4 cost $5',
+    );
+  });
+
   it('keeps emoji sequences joined', () => {
     expect(cleanText('Team work 👩‍💻👍🏽 ❤️', 'post')).toBe('Team work 👩‍💻👍🏽 ❤️');
   });

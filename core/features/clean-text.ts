@@ -4,7 +4,7 @@ import type { Category } from '../types/category.ts';
  * Version of the cleaning and chunking code. It is part of every feature set id: bump it whenever
  * a change here would turn the same raw text into different cleaned text or chunks.
  */
-export const textProcessingVersion = 'text-v1';
+export const textProcessingVersion = 'text-v2';
 
 const trackingParameter =
   /^(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src|ref_url|_hsenc|_hsmi|mkt_tok|trk|trkCampaign|li_fat_id)$/i;
@@ -74,8 +74,15 @@ function cleanProse(text: string): string {
     const line = rawLine
       .replace(/[ \t]+/g, ' ')
       .trim()
-      .replace(/(\*\*|__)(?=\S)(.+?)(?<=\S)\1/g, '$2')
-      .replace(/(^|[\s(])[*_](?=\S)([^*_\n]+?)(?<=\S)[*_](?=[\s).,;:!?]|$)/g, '$1$2');
+      .replace(/(\*\*|__)(?=\S)(.+?)(?<=[^\s\\])\1/g, '$2')
+      // Emphasis sits between anything but letters and digits ("*really*", (*so*), “*this*”), never
+      // inside a word (snake_case_name, 2*3*4).
+      .replace(
+        /(^|[^\p{L}\p{N}\\])([*_])(?=\S)((?:\\[*_]|[^*_\n])+?)(?<=[^\s\\])\2(?![\p{L}\p{N}])/gu,
+        '$1$3',
+      )
+      // Markdown's escapes of a literal asterisk, underscore or dollar.
+      .replace(/\\([*_$])/g, '$1');
     if (boilerplateLines.some((pattern) => pattern.test(line))) continue;
     lines.push(line);
   }

@@ -50,7 +50,7 @@ describe('ArticleCrawler', () => {
       /at once, and the name is the first place where that shows\.\n\n## An example\n\n/,
     );
     expect(content).toContain(
-      '- a parser that only parses,\n- a validator that only validates,\n- and a store call that only stores.',
+      '- a parser that only parses,\n- a validator that only validates,\n- and a *store* call that only stores.',
     );
     expect(content).toContain(
       '> Functions should do one thing. They should do it well. They should do it only.',

@@ -46,6 +46,7 @@ export function articleDocument(
     metadata: compactMetadata({
       author: article.author,
       subtitle: article.subtitle,
+      titleSource: article.titleSource,
       siteName: article.siteName,
       language: article.language,
       description: article.description,

@@ -1,7 +1,16 @@
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
+import { mainHeadingsOf, siteNamesOf, type TitleSource, withoutSiteName } from './article-title.ts';
 import { absoluteUrl, htmlToText } from './html-to-text.ts';
 import { type PageMetadata, readPageMetadata } from './page-metadata.ts';
+import { appendCitedNoteLists, collectNoteLists } from './referenced-notes.ts';
+import {
+  hasTextBeyondChrome,
+  markChromeBlocks,
+  type RemovedChrome,
+  removeChromeBlocks,
+} from './remove-chrome-blocks.ts';
+import { replaceMathWithText } from './replace-math-with-text.ts';
 
 /** Platform knowledge a crawler can pass to the shared extraction. */
 export type ArticleExtractionOptions = {
@@ -17,35 +26,17 @@ export type ArticleExtractionOptions = {
 /** An article pulled out of a page: readable text plus what the page said about it. */
 export type ExtractedArticle = Omit<PageMetadata, 'title'> & {
   title: string;
+  /** Where the title came from; `feed` and `site-pattern` are decided later, across a crawl. */
+  titleSource: Exclude<TitleSource, 'feed' | 'site-pattern'>;
   subtitle: string | null;
   /** Markdown-flavoured text; see `htmlToText`. */
   content: string;
   /** Absolute URLs of the links and images inside the article text. */
   links: string[];
   images: string[];
+  /** The chrome taken out of Readability's result (comment threads, share bars...), in page order. */
+  removedChrome: RemovedChrome[];
 };
-
-// Page chrome that Readability sometimes keeps: cookie banners and comment threads in particular
-// score like prose, and a byline is metadata (kept as such), not the author's writing. Matched on
-// whole words of id and class.
-const chromePattern =
-  /(?:^|[\s_-])(?:cookies?|consent|gdpr|comments?|disqus|newsletter|subscribe|share|sharing|social|related|sidebar|popup|modal|advert|advertisement|ads|promo|breadcrumbs?|skip-link|byline|dateline|post-meta|entry-meta|article-meta|site-header|footer)(?:[\s_-]|$)/i;
-const chromeSelectors = [
-  'nav',
-  '[role="navigation"]',
-  '[role="banner"]',
-  '[role="contentinfo"]',
-  '[role="complementary"]',
-  '[role="dialog"]',
-  '[role="alertdialog"]',
-  '[aria-modal="true"]',
-  'dialog',
-  'footer',
-  'style',
-  'noscript',
-  'template',
-  'iframe',
-];
 
 /** Parses HTML with the page's URL as base, so relative links resolve the way a browser would. */
 export function parseHtmlDocument(html: string, url: string): { document: Document; baseUrl: string } {
@@ -55,24 +46,6 @@ export function parseHtmlDocument(html: string, url: string): { document: Docume
   Object.defineProperty(document, 'baseURI', { value: baseUrl, configurable: true });
   Object.defineProperty(document, 'documentURI', { value: url, configurable: true });
   return { document, baseUrl };
-}
-
-function removeChrome(document: Document, extra: readonly string[]): void {
-  for (const selector of [...chromeSelectors, ...extra]) {
-    for (const element of Array.from(document.querySelectorAll(selector))) element.remove();
-  }
-  // A header outside the article is the site's; one inside it holds title and byline, kept for now.
-  for (const header of Array.from(document.querySelectorAll('header'))) {
-    if (!header.closest('article')) header.remove();
-  }
-  for (const element of Array.from(document.querySelectorAll('[class], [id]'))) {
-    const tag = element.tagName.toUpperCase();
-    if (tag === 'HTML' || tag === 'BODY' || tag === 'MAIN' || tag === 'ARTICLE') continue;
-    // `class="post comments-open"` on a wrapper must not take the article with it.
-    if (element.querySelector('article, main')) continue;
-    const names = `${element.getAttribute('id') ?? ''} ${element.getAttribute('class') ?? ''}`;
-    if (chromePattern.test(names)) element.remove();
-  }
 }
 
 function squeeze(value: string | null | undefined): string | null {
@@ -99,9 +72,40 @@ export function withoutRepeatedTitle(text: string, title: string): string {
   return blocks.join('\n\n').trim();
 }
 
+/** Tab panels hidden until their tab is clicked hold content (code in other languages, say). */
+function showHiddenTabPanels(document: Document): void {
+  for (const panel of Array.from(document.querySelectorAll('[role="tabpanel"][hidden]'))) {
+    panel.removeAttribute('hidden');
+  }
+}
+
 /**
- * Extracts the article of an HTML page with Mozilla Readability on a linkedom DOM, after dropping
- * site chrome. Returns null when nothing readable is left (an empty or navigation-only page).
+ * The title: a platform's marked element, else the page's metadata or `<title>`, without the
+ * site's name (see `withoutSiteName`); Readability's guess only when the page states no title.
+ */
+function pageTitle(
+  document: Document,
+  metadata: PageMetadata,
+  baseUrl: string,
+  marked: string | null,
+): { title: string; source: ExtractedArticle['titleSource'] } | null {
+  if (marked) return { title: marked, source: 'marked' };
+  const stated = metadata.title ?? text(document.querySelector('title'));
+  if (!stated) return null;
+  const cleaned = withoutSiteName(stated, {
+    siteNames: siteNamesOf(document, baseUrl, metadata.siteName),
+    headings: mainHeadingsOf(document),
+  });
+  const source = cleaned.confirmed ? 'heading' : metadata.title ? 'metadata' : 'title-element';
+  return { title: cleaned.title, source };
+}
+
+/**
+ * Extracts the article of an HTML page with Mozilla Readability on a linkedom DOM. Readability's
+ * result is the floor: formulas are turned into text first (see `replaceMathWithText`) and chrome
+ * is only marked (see `markChromeBlocks`); afterwards only blocks inside its result that are
+ * provably chrome are taken out (see `removeChromeBlocks`), and cited footnotes it dropped come
+ * back. Returns null when nothing readable is left (an empty or navigation-only page).
  */
 export function extractArticle(
   html: string,
@@ -112,18 +116,31 @@ export function extractArticle(
   const metadata = readPageMetadata(document, baseUrl);
   const markedTitle = options.titleSelector ? text(document.querySelector(options.titleSelector)) : null;
   const subtitle = options.subtitleSelector ? text(document.querySelector(options.subtitleSelector)) : null;
-  const documentTitle = text(document.querySelector('title'));
+  const stated = pageTitle(document, metadata, baseUrl, markedTitle);
 
   if (options.contentSelector) {
     const marked = document.querySelector(options.contentSelector);
     if (marked && document.body) document.body.replaceChildren(marked);
   }
-  removeChrome(document, options.removeSelectors ?? []);
+  for (const selector of options.removeSelectors ?? []) {
+    for (const element of Array.from(document.querySelectorAll(selector))) element.remove();
+  }
+  showHiddenTabPanels(document);
+  replaceMathWithText(document);
+  markChromeBlocks(document);
+  const noteLists = collectNoteLists(document);
 
   const parsed = new Readability<Node>(document, { keepClasses: true, serializer: (node) => node }).parse();
   if (!parsed?.content) return null;
-  const rendered = htmlToText(parsed.content as Element, baseUrl);
-  const title = markedTitle ?? metadata.title ?? squeeze(parsed.title) ?? documentTitle ?? '';
+  const article = parsed.content as Element;
+  appendCitedNoteLists(article, noteLists);
+  const removedChrome = removeChromeBlocks(article);
+  if (!hasTextBeyondChrome(article)) return null;
+  const rendered = htmlToText(article, baseUrl);
+  const { title, source: titleSource } = stated ?? {
+    title: squeeze(parsed.title) ?? '',
+    source: 'readability' as const,
+  };
 
   const content = withoutRepeatedTitle(rendered.text, title);
   if (content.replace(/^#{1,6} .*$/gm, '').trim() === '') return null;
@@ -131,6 +148,7 @@ export function extractArticle(
   return {
     ...metadata,
     title,
+    titleSource,
     subtitle,
     author: metadata.author ?? squeeze(parsed.byline),
     siteName: metadata.siteName ?? squeeze(parsed.siteName),
@@ -139,5 +157,6 @@ export function extractArticle(
     content,
     links: rendered.links,
     images: rendered.images,
+    removedChrome,
   };
 }

@@ -135,6 +135,26 @@ describe('FeedCrawler', () => {
     expect(server.count('/feed.xml')).toBe(1);
   });
 
+  it('takes the entry’s title when the page’s title is it plus the site name', async () => {
+    server = await startFixtureServer({
+      '/feed.xml': {
+        headers: { 'content-type': 'application/rss+xml' },
+        body: `<rss version="2.0"><channel><title>Garden</title>
+          <item><title>On Focus</title><link>/on-focus</link></item></channel></rss>`,
+      },
+      '/on-focus': {
+        body: `<html><head><title>On Focus :: Mira's notebook</title></head><body><article><h1>Focus, again</h1>
+          <p>A paragraph of the post, long enough to be read as the article and not as page furniture.</p>
+          </article></body></html>`,
+      },
+    });
+    const [document] = documentsOf(
+      await collect(new FeedCrawler().crawl(server.url('/feed.xml'), testCrawlContext())),
+    );
+    expect(document?.title).toBe('On Focus');
+    expect(document?.metadata.titleSource).toBe('feed');
+  });
+
   it('crawls an Atom feed and respects maxPagesPerSource', async () => {
     server = await startFixtureServer({
       '/blog/feed.atom': atom,

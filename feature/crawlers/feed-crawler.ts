@@ -3,6 +3,7 @@ import { SkipError } from '../../core/errors.ts';
 import type { Platform } from '../../core/types/category.ts';
 import type { CrawledDocument } from '../../core/types/raw-document.ts';
 import { fetchArticle } from './article-crawler.ts';
+import { comparable, joinParts, type TitleSource, titleParts } from './article-title.ts';
 import { assertTextual } from './assert-textual.ts';
 import type { CrawlContext, CrawlOutcome } from './crawler.ts';
 import type { ArticleExtractionOptions } from './extract-article.ts';
@@ -11,6 +12,7 @@ import type { FetchedPage } from './http-fetcher.ts';
 import { outcomeForError } from './outcome-for-error.ts';
 import type { PageCrawler } from './page-crawler.ts';
 import { type Feed, type FeedEntry, parseFeed } from './parse-feed.ts';
+import { withoutSiteTitleAffixes } from './without-site-title-affixes.ts';
 
 export const feedAccept =
   'application/rss+xml,application/atom+xml,application/rdf+xml;q=0.9,application/xml;q=0.8,text/xml;q=0.8,*/*;q=0.5';
@@ -72,8 +74,10 @@ export class FeedCrawler implements PageCrawler {
     context.logger.info('feed listed', { feed: page.url, entries: entries.length, of: feed.entries.length });
     context.onDiscovered?.(entries.length);
     const feedRead = feed;
-    yield* mapConcurrent(entries, context.config.concurrency, (entry) =>
-      this.entryOutcome(entry, feedRead, page.url, context),
+    yield* withoutSiteTitleAffixes(
+      mapConcurrent(entries, context.config.concurrency, (entry) =>
+        this.entryOutcome(entry, feedRead, page.url, context),
+      ),
     );
   }
 
@@ -119,17 +123,41 @@ export class FeedCrawler implements PageCrawler {
   }
 }
 
+/**
+ * The feed entry's title when the page's unconfirmed title is that title plus a site or section
+ * name ("On Focus | A. Author's blog" for the entry "On Focus"), else the page's.
+ */
+function entryTitle(document: CrawledDocument, entry: FeedEntry): { title: string; source?: TitleSource } {
+  if (!document.title) return entry.title ? { title: entry.title, source: 'feed' } : { title: '' };
+  const source = document.metadata.titleSource;
+  if (!entry.title || source === 'marked' || source === 'heading') return { title: document.title };
+  const split = titleParts(document.title);
+  const count = split.parts.length;
+  const wanted = comparable(entry.title);
+  for (let length = count - 1; length >= 1; length -= 1) {
+    if (
+      comparable(joinParts(split, 0, length)) === wanted ||
+      comparable(joinParts(split, count - length, count)) === wanted
+    ) {
+      return { title: entry.title, source: 'feed' };
+    }
+  }
+  return { title: document.title };
+}
+
 /** Fills what the page did not say from the feed entry, which is often more reliable about dates. */
 function withEntryFacts(document: CrawledDocument, entry: FeedEntry): CrawledDocument {
   const tags = [...new Set([...asStrings(document.metadata.tags), ...entry.categories])];
+  const { title, source } = entryTitle(document, entry);
   return {
     ...document,
-    title: document.title || entry.title || '',
+    title,
     publishedAt: document.publishedAt ?? entry.publishedAt,
     metadata: {
       ...document.metadata,
       ...(document.metadata.author || !entry.author ? {} : { author: entry.author }),
       ...(tags.length > 0 ? { tags } : {}),
+      ...(source ? { titleSource: source } : {}),
     },
   };
 }

@@ -1,77 +1,41 @@
+import { blockTags, ignoredTags as ignored } from './html-tags.ts';
+import { emphasize, fencedCode, inlineCode } from './markdown-inline.ts';
+import { renderTable } from './render-table.ts';
+import { mathAttribute, mathNotationAttribute } from './replace-math-with-text.ts';
+
 /** Readable text from an HTML fragment, plus the absolute URLs of the links and images it held. */
 export type RenderedText = { text: string; links: string[]; images: string[] };
 
 const elementNode = 1;
 const textNode = 3;
 
-const ignored = new Set([
-  'SCRIPT',
-  'STYLE',
-  'NOSCRIPT',
-  'TEMPLATE',
-  'SVG',
-  'IFRAME',
-  'BUTTON',
-  'FORM',
-  'INPUT',
-  'SELECT',
-  'TEXTAREA',
-  'CANVAS',
-  'OBJECT',
-  'EMBED',
-  'AUDIO',
-  'VIDEO',
-  'HEAD',
-]);
-
-const blockTags = new Set([
-  'ADDRESS',
-  'ARTICLE',
-  'ASIDE',
-  'BLOCKQUOTE',
-  'BODY',
-  'CAPTION',
-  'CENTER',
-  'DD',
-  'DETAILS',
-  'DIV',
-  'DL',
-  'DT',
-  'FIELDSET',
-  'FIGCAPTION',
-  'FIGURE',
-  'FOOTER',
-  'H1',
-  'H2',
-  'H3',
-  'H4',
-  'H5',
-  'H6',
-  'HEADER',
-  'HGROUP',
-  'HR',
-  'HTML',
-  'LI',
-  'MAIN',
-  'NAV',
-  'OL',
-  'P',
-  'PRE',
-  'SECTION',
-  'SUMMARY',
-  'TABLE',
-  'UL',
-]);
-
-type Collected = { base: string; links: Set<string>; images: Set<string> };
+type Collected = {
+  base: string;
+  links: Set<string>;
+  images: Set<string>;
+  /** Emphasis markers already open around the current element; none at all inside headings. */
+  emphasis: ReadonlySet<string>;
+  plain: boolean;
+  /** Set in a paragraph holding a `$…$` formula, where a literal `$` (a price) must not pair with it. */
+  escapeDollars: boolean;
+};
 
 /**
- * Renders `root` as markdown-flavoured plain text: paragraphs separated by blank lines, headings as
- * `#` lines, list items as `- ` (or `1. `) lines, code blocks fenced with their whitespace intact,
- * quotes with `> `. Links keep only their text; their absolute URLs go to `links`.
+ * Renders `root` as Markdown: paragraphs separated by blank lines, headings as `#` lines, list
+ * items as `- ` (or `1. `) lines, code blocks fenced with their whitespace intact, quotes with
+ * `> `, `*emphasis*` and `**strong**`, inline code, tables as grids, formulas as `$TeX$` (or their
+ * text when no TeX was given). Every marker is balanced. Links keep only their text; their
+ * absolute URLs go to `links`.
  */
 export function htmlToText(root: Element, baseUrl: string): RenderedText {
-  const collected: Collected = { base: baseUrl, links: new Set(), images: new Set() };
+  const collected: Collected = {
+    base: baseUrl,
+    links: new Set(),
+    images: new Set(),
+    emphasis: new Set(),
+    plain: false,
+    escapeDollars: false,
+  };
   const text = renderChildren(root, collected).join('\n\n');
   return { text, links: [...collected.links], images: [...collected.images] };
 }
@@ -91,14 +55,22 @@ const blockSelector = [...blockTags].map((tag) => tag.toLowerCase()).join(',');
 
 function renderChildren(parent: Element, collected: Collected): string[] {
   const blocks: string[] = [];
-  let inline = '';
+  let inline: ChildNode[] = [];
   const flush = () => {
-    blocks.push(...paragraphs(inline));
-    inline = '';
+    const hasMath = inline.some(
+      (node) =>
+        node.nodeType === elementNode &&
+        ((node as Element).hasAttribute(mathAttribute) ||
+          (node as Element).querySelector(`[${mathAttribute}]`)),
+    );
+    blocks.push(
+      ...paragraphs(renderInlineNodes(inline, hasMath ? { ...collected, escapeDollars: true } : collected)),
+    );
+    inline = [];
   };
   for (const child of Array.from(parent.childNodes)) {
     if (child.nodeType === textNode) {
-      inline += (child.textContent ?? '').replace(/\s+/g, ' ');
+      inline.push(child);
       continue;
     }
     if (child.nodeType !== elementNode) continue;
@@ -111,7 +83,7 @@ function renderChildren(parent: Element, collected: Collected): string[] {
       flush();
       blocks.push(...renderBlock(element, tag, collected));
     } else {
-      inline += renderInline(element, tag, collected);
+      inline.push(element);
     }
   }
   flush();
@@ -133,8 +105,66 @@ function recordLink(element: Element, collected: Collected): void {
   if (href) collected.links.add(href);
 }
 
-/** Inline content, spaces kept as they are (collapsed) so neighbouring words stay apart. */
+/** A formula `replaceMathWithText` left: TeX between dollars, readable text as it is. */
+function renderMath(element: Element, inline: boolean): string {
+  const text = (element.textContent ?? '').replace(/\s+/g, ' ').trim();
+  if (text === '' || element.getAttribute(mathNotationAttribute) !== 'tex') return text;
+  return element.getAttribute(mathAttribute) === 'display'
+    ? `$$${text}$$`
+    : inline
+      ? `$${text}$`
+      : `$$${text}$$`;
+}
+
+const emphasisMarkers: Record<string, '*' | '**'> = { EM: '*', I: '*', STRONG: '**', B: '**' };
+
+/**
+ * A run of inline nodes, spaces kept as they are (collapsed) so neighbouring words stay apart.
+ * Adjacent emphasis of one kind (`<i>a</i><i>b</i>`) is emphasized once, so that no closing
+ * marker touches the next opening one.
+ */
+function renderInlineNodes(nodes: readonly ChildNode[], collected: Collected): string {
+  let text = '';
+  for (let index = 0; index < nodes.length; index += 1) {
+    const node = nodes[index] as ChildNode;
+    if (node.nodeType === textNode) {
+      let words = (node.textContent ?? '').replace(/\s+/g, ' ');
+      // Inside emphasis a literal asterisk (`**kwargs`) would pair with the markers.
+      if (collected.emphasis.size > 0) words = words.replace(/\*/g, '\\*');
+      if (collected.escapeDollars) words = words.replace(/\$/g, '\\$');
+      text += words;
+      continue;
+    }
+    if (node.nodeType !== elementNode) continue;
+    const element = node as Element;
+    const tag = element.tagName.toUpperCase();
+    if (ignored.has(tag)) continue;
+    const marker = emphasisMarkers[tag];
+    if (!marker || collected.plain || collected.emphasis.has(marker) || element.hasAttribute(mathAttribute)) {
+      text += renderInline(element, tag, collected);
+      continue;
+    }
+    const group = [element];
+    for (let next = nodes[index + 1]; next && sameEmphasis(next, marker); next = nodes[index + 1]) {
+      group.push(next as Element);
+      index += 1;
+    }
+    const inner = { ...collected, emphasis: new Set([...collected.emphasis, marker]) };
+    text += emphasize(
+      group.map((member) => renderInlineNodes(Array.from(member.childNodes), inner)).join(''),
+      marker,
+    );
+  }
+  return text;
+}
+
+function sameEmphasis(node: ChildNode, marker: string): boolean {
+  return node.nodeType === elementNode && emphasisMarkers[(node as Element).tagName.toUpperCase()] === marker;
+}
+
+/** One inline element; emphasis reaches here only where its marker is already open (or unwanted). */
 function renderInline(element: Element, tag: string, collected: Collected): string {
+  if (element.hasAttribute(mathAttribute)) return renderMath(element, true);
   switch (tag) {
     case 'BR':
       return '\n';
@@ -145,27 +175,27 @@ function renderInline(element: Element, tag: string, collected: Collected): stri
     }
     case 'CODE':
     case 'KBD':
-    case 'SAMP': {
-      const code = (element.textContent ?? '').replace(/\s+/g, ' ');
-      return code.trim() === '' ? code : `\`${code}\``;
-    }
+    case 'SAMP':
+      return inlineCode((element.textContent ?? '').replace(/\s+/g, ' '));
     case 'A':
+      // Permalink anchors (¶, #, ↩) beside headings and footnotes say nothing in text.
+      if (isSymbolAnchor(element)) return '';
       recordLink(element, collected);
       break;
   }
-  let text = '';
-  for (const child of Array.from(element.childNodes)) {
-    if (child.nodeType === textNode) text += (child.textContent ?? '').replace(/\s+/g, ' ');
-    else if (child.nodeType === elementNode) {
-      const inner = child as Element;
-      const innerTag = inner.tagName.toUpperCase();
-      if (!ignored.has(innerTag)) text += renderInline(inner, innerTag, collected);
-    }
-  }
-  return text;
+  return renderInlineNodes(Array.from(element.childNodes), collected);
+}
+
+function isSymbolAnchor(element: Element): boolean {
+  const href = element.getAttribute('href') ?? '';
+  return href.startsWith('#') && !/[\p{L}\p{N}]/u.test(element.textContent ?? '');
 }
 
 function renderBlock(element: Element, tag: string, collected: Collected): string[] {
+  if (element.hasAttribute(mathAttribute)) {
+    const formula = renderMath(element, false);
+    return formula ? [formula] : [];
+  }
   switch (tag) {
     case 'H1':
     case 'H2':
@@ -173,7 +203,11 @@ function renderBlock(element: Element, tag: string, collected: Collected): strin
     case 'H4':
     case 'H5':
     case 'H6': {
-      const heading = renderChildren(element, collected).join(' ').replace(/\s+/g, ' ').trim();
+      // A heading is emphasis enough: markers inside it would only be noise.
+      const heading = renderChildren(element, { ...collected, plain: true })
+        .join(' ')
+        .replace(/\s+/g, ' ')
+        .trim();
       return heading ? [`${'#'.repeat(Number(tag[1]))} ${heading}`] : [];
     }
     case 'UL':
@@ -187,7 +221,7 @@ function renderBlock(element: Element, tag: string, collected: Collected): strin
       return [quoted.map((block) => prefixLines(block, '> ', '>')).join('\n>\n')];
     }
     case 'TABLE':
-      return renderTable(element, collected);
+      return renderTable(element, (cell) => renderChildren(cell, collected));
     case 'HR':
       return [];
     default:
@@ -222,18 +256,7 @@ function renderCode(pre: Element): string {
   for (const br of Array.from(pre.querySelectorAll('br')))
     br.replaceWith(pre.ownerDocument.createTextNode('\n'));
   const source = (pre.textContent ?? '').replace(/^\r?\n/, '').replace(/\s+$/, '');
-  return `\`\`\`${language}\n${source}\n\`\`\``;
-}
-
-function renderTable(table: Element, collected: Collected): string[] {
-  const rows = Array.from(table.querySelectorAll('tr'))
-    .map((row) =>
-      Array.from(row.children)
-        .map((cell) => renderChildren(cell, collected).join(' ').replace(/\s+/g, ' ').trim())
-        .join(' | '),
-    )
-    .filter((row) => row.replace(/[|\s]/g, '') !== '');
-  return rows.length > 0 ? [rows.join('\n')] : [];
+  return fencedCode(source, language);
 }
 
 /** Prefixes each line; `emptyPrefix` is used for blank lines so quotes do not grow trailing spaces. */

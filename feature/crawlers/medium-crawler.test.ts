@@ -56,7 +56,7 @@ describe('MediumCrawler', () => {
       [
         'A year ago I joined the on-call rotation for the first time. These are the lessons I wish someone had told me on day one.',
         '#### Write the runbook while it hurts',
-        'The best time to document an incident is during it, while every step still stings.',
+        'The best time to document an incident is **during** it, while every step still stings.',
         '```\nkubectl rollout undo deployment/api\nkubectl rollout status deployment/api\n```',
       ].join('\n\n'),
     );

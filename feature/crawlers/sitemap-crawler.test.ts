@@ -112,6 +112,26 @@ describe('SitemapCrawler', () => {
     expect(server.count('/three')).toBe(0);
   });
 
+  it('cuts the title suffix every page of the site repeats, when nothing on a page named the site', async () => {
+    const titled = (title: string, heading: string) => ({
+      body: `<html><head><title>${title} | Sam's Garden</title></head><body><article><h1>${heading}</h1>
+        <p>${heading}: a paragraph of real text about the garden, long enough to be extracted as an article.</p>
+        </article></body></html>`,
+    });
+    server = await startFixtureServer({
+      '/tomatoes': titled('Tomatoes in pots', 'Growing tomatoes in pots on a balcony'),
+      '/compost': titled('Compost', 'What goes in the compost bin'),
+    });
+    server.route('/sitemap.xml', xml(urlset(server.origin, ['/tomatoes', '/compost'])));
+    const documents = documentsOf(
+      await collect(new SitemapCrawler().crawl(server.url('/sitemap.xml'), testCrawlContext())),
+    );
+    expect(documents.map((document) => [document.title, document.metadata.titleSource])).toEqual([
+      ['Tomatoes in pots', 'site-pattern'],
+      ['Compost', 'site-pattern'],
+    ]);
+  });
+
   it('reports a broken child sitemap and still crawls the rest', async () => {
     server = await startFixtureServer({ '/ok': page('Fine page') });
     server.route('/sitemap.xml', xml(index(server.origin, ['/missing.xml', '/good.xml'])));

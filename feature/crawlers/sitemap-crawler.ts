@@ -8,6 +8,7 @@ import type { FetchedPage } from './http-fetcher.ts';
 import { outcomeForError } from './outcome-for-error.ts';
 import type { PageCrawler } from './page-crawler.ts';
 import { parseSitemap, type Sitemap } from './parse-sitemap.ts';
+import { withoutSiteTitleAffixes } from './without-site-title-affixes.ts';
 
 const sitemapAccept = 'application/xml,text/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5';
 // Bounds on how far an index may send us, whatever maxPagesPerSource says.
@@ -91,9 +92,12 @@ export class SitemapCrawler implements PageCrawler {
     }
     context.logger.info('sitemap listed', { sitemap: start.url, pages: pages.size });
     context.onDiscovered?.(pages.size);
-    yield* mapConcurrent([...pages], context.config.concurrency, async ([url, sitemapUrl]) => {
-      const outcome = await fetchArticle(url, context, this.options);
-      return outcome.kind === 'document' ? { ...outcome, discoveredFrom: sitemapUrl } : outcome;
-    });
+    // The pages of one site: the title suffix they all repeat is the site's name, not theirs.
+    yield* withoutSiteTitleAffixes(
+      mapConcurrent([...pages], context.config.concurrency, async ([url, sitemapUrl]) => {
+        const outcome = await fetchArticle(url, context, this.options);
+        return outcome.kind === 'document' ? { ...outcome, discoveredFrom: sitemapUrl } : outcome;
+      }),
+    );
   }
 }
