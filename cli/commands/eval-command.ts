@@ -20,8 +20,10 @@ export function evalCommand(): Command {
     )
     .argument('<model>', 'NAME:VERSION, NAME@ALIAS or NAME (production)')
     .requiredOption('-d, --dataset <id>', 'dataset whose test split to evaluate on')
-    .option('-n, --limit <n>', 'at most this many test examples and questions', (value) =>
-      positiveInteger(value, '--limit'),
+    .option(
+      '-n, --limit <n>',
+      'at most this many test examples (taken in turns from each document) and questions',
+      (value) => positiveInteger(value, '--limit'),
     )
     .option(
       '--questions <file>',

@@ -27,6 +27,7 @@ import {
 import { buildDataset } from '../datasets/build-dataset.ts';
 import { loadDatasetExamples } from '../datasets/load-dataset-examples.ts';
 import { evaluateVersion } from './evaluate-version.ts';
+import { spreadAcrossDocuments } from './spread-across-documents.ts';
 
 // node-llama-cpp is an optional dependency.
 const installed = existsSync(resolve(import.meta.dirname, '../../node_modules/node-llama-cpp/package.json'));
@@ -134,7 +135,10 @@ describe('evaluateVersion', () => {
     expect(evaluation.samples[0]?.generated).toMatch(/^I’d rather ship a small model/);
     expect(evaluation.metrics.perplexity).toBeUndefined();
     expect(updated.metrics).not.toHaveProperty('perplexity');
-    const test = (await loadDatasetExamples(stores.artifacts, dataset, 'instruction')).test.slice(0, 2);
+    const test = spreadAcrossDocuments(
+      (await loadDatasetExamples(stores.artifacts, dataset, 'instruction')).test,
+      2,
+    );
     expect(replay.requests.map((request) => request.headers.authorization)).toEqual([
       'Bearer sk-eval',
       'Bearer sk-eval',

@@ -17,6 +17,7 @@ import type { ModelVersion } from '../../core/types/model-version.ts';
 import { loadDatasetExamples } from '../datasets/load-dataset-examples.ts';
 import { type Evaluation, evaluateModel } from './evaluate-model.ts';
 import { ChatLlmJudge } from './llm-judge.ts';
+import { spreadAcrossDocuments } from './spread-across-documents.ts';
 
 export type EvaluateVersionOptions = {
   datasetId: string;
@@ -113,7 +114,7 @@ export async function evaluateVersion(
 }
 
 /**
- * A dataset's test split (at most `limit` examples) and the feature set to measure style in: the
+ * A dataset's test split (at most `limit` examples, spread across its documents) and the feature set to measure style in: the
  * version's own, else the dataset's.
  */
 export async function loadEvaluationInputs(
@@ -126,7 +127,7 @@ export async function loadEvaluationInputs(
   if (!dataset)
     throw new NotFoundError(`dataset ${options.datasetId} not found (see \`twin datasets list\`)`);
   const examples = await loadDatasetExamples(artifacts, dataset, 'instruction');
-  const test = options.limit ? examples.test.slice(0, options.limit) : examples.test;
+  const test = options.limit ? spreadAcrossDocuments(examples.test, options.limit) : examples.test;
   if (test.length === 0)
     throw new ValidationError(`dataset ${dataset.id} has no test examples to evaluate on`);
   const id = featureSetId ?? dataset.recipe.featureSetId;
