@@ -2,6 +2,7 @@ import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { mainHeadingsOf, siteNamesOf, type TitleSource, withoutSiteName } from './article-title.ts';
 import { absoluteUrl, htmlToText } from './html-to-text.ts';
+import { keepHeadings } from './keep-headings.ts';
 import { type PageMetadata, readPageMetadata } from './page-metadata.ts';
 import { appendCitedNoteLists, collectNoteLists } from './referenced-notes.ts';
 import {
@@ -128,6 +129,7 @@ export function extractArticle(
   showHiddenTabPanels(document);
   replaceMathWithText(document);
   markChromeBlocks(document);
+  keepHeadings(document);
   const noteLists = collectNoteLists(document);
 
   const parsed = new Readability<Node>(document, { keepClasses: true, serializer: (node) => node }).parse();

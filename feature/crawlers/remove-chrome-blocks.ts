@@ -1,22 +1,14 @@
 import { wordTokens } from './bag-of-words-f1.ts';
 import { type ChromeKind, chromeKindOf } from './chrome-kind.ts';
+import { hideNames } from './hide-names.ts';
 import { blockTags, phrasingTags } from './html-tags.ts';
 
 /** A block removed from an article, with its text, so a caller can see exactly what went. */
 export type RemovedChrome = { kind: ChromeKind; text: string };
 
-const chromeAttribute = 'data-chrome';
+export const chromeAttribute = 'data-chrome';
 
 /** Moves class and id aside, where Readability's own class-name rules cannot see them. */
-function hideNames(element: Element): void {
-  for (const name of ['class', 'id']) {
-    const value = element.getAttribute(name);
-    if (value === null) continue;
-    element.setAttribute(`data-original-${name}`, value);
-    element.removeAttribute(name);
-  }
-}
-
 /** Paragraphs of prose: at least two of a sentence or more, few of their words in links. */
 function isProse(element: Element): boolean {
   const paragraphs = Array.from(element.querySelectorAll('p')).filter((p) => flatText(p).length >= 80);
