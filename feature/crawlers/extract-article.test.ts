@@ -54,6 +54,25 @@ describe('extractArticle', () => {
   const paragraph = (n: number) =>
     `<p>Paragraph ${n} of an article long enough for Readability, with plain words, some commas, and a full stop.</p>`;
 
+  it("takes og:title over a JSON-LD headline that is not the page's title, and decodes JSON-LD's entities", () => {
+    const body = `<body><h1>Dry stone walling</h1>${paragraph(1)}${paragraph(2)}${paragraph(3)}</body>`;
+    const head = (headline: string, title: string) =>
+      `<head><title>${title} - Wikipedia</title><meta property="og:title" content="${title} - Wikipedia"><meta property="og:site_name" content="Wikipedia">` +
+      `<script type="application/ld+json">{"@type":"Article","name":"${title}","headline":"${headline}"}</script></head>`;
+    // Wikipedia's JSON-LD headline is the short description, which the page never shows as its title.
+    const described = extractArticle(
+      `<html>${head('building technique using stones without mortar', 'Dry stone walling')}${body}</html>`,
+      'https://en.wikipedia.org/wiki/Dry_stone',
+    );
+    expect(described?.title).toBe('Dry stone walling');
+    // A script's text is never unescaped by the parser: `&amp;` there is a site's own escaping.
+    const escaped = extractArticle(
+      `<html><head><script type="application/ld+json">{"@type":"BlogPosting","headline":"Chewy &amp; Crisp"}</script></head>${body}</html>`,
+      'https://example.com/chewy',
+    );
+    expect(escaped?.title).toBe('Chewy & Crisp');
+  });
+
   it('brings back the footnotes the article cites when Readability drops them', () => {
     const html = `<html><head><title>Notes</title></head><body><div class="post">${paragraph(1)}
       <p>A claim that needs a source.<sup><a href="#fn1" id="fnref1">1</a></sup> ${'More words follow here. '.repeat(8)}</p>

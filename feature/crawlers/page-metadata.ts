@@ -36,6 +36,40 @@ function clean(value: unknown): string | null {
   return text === '' ? null : text;
 }
 
+/**
+ * A JSON-LD string as text: some sites write JSON-LD values HTML-escaped ("Chewy &amp; Crisp"),
+ * and a script's content is never unescaped by the parser, so entities are decoded here.
+ */
+function jsonText(document: Document, value: unknown): string | null {
+  const text = clean(value);
+  if (!text?.includes('&')) return text;
+  const scratch = document.createElement('div');
+  scratch.innerHTML = text;
+  return clean(scratch.textContent);
+}
+
+function comparable(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+/**
+ * JSON-LD's headline is the article's title on most sites, but some put another sentence there
+ * (Wikipedia: "building technique using stones without mortar" on "Dry stone walling"). When it
+ * and og:title disagree, the one the page's own <title> or first <h1> contains wins; the headline
+ * when neither or both do.
+ */
+function statedTitle(headline: string | null, social: string | null, document: Document): string | null {
+  if (!headline || !social || comparable(headline) === comparable(social)) return headline ?? social;
+  const page = comparable(
+    `${document.querySelector('title')?.textContent ?? ''} ${document.querySelector('h1')?.textContent ?? ''}`,
+  );
+  if (!page.includes(comparable(headline)) && page.includes(comparable(social))) return social;
+  return headline;
+}
+
 /** An ISO 8601 timestamp for any date string `Date` understands, else null. */
 export function toIsoDate(value: unknown): string | null {
   const text = clean(value);
@@ -126,7 +160,7 @@ export function readPageMetadata(document: Document, baseUrl: string): PageMetad
 
   return {
     // <title> often carries the site name too; the extractor falls back to Readability's cleaned title.
-    title: clean(article.headline) ?? meta('og:title', 'twitter:title'),
+    title: statedTitle(jsonText(document, article.headline), meta('og:title', 'twitter:title'), document),
     author:
       meta('author') ??
       (articleAuthor && !isUrl(articleAuthor) ? articleAuthor : null) ??
