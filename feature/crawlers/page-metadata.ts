@@ -1,3 +1,4 @@
+import { comparable } from './article-title.ts';
 import { absoluteUrl } from './html-to-text.ts';
 
 /** Facts about a page read from its <head>, JSON-LD and markup, before any content extraction. */
@@ -46,13 +47,6 @@ function jsonText(document: Document, value: unknown): string | null {
   const scratch = document.createElement('div');
   scratch.innerHTML = text;
   return clean(scratch.textContent);
-}
-
-function comparable(value: string): string {
-  return value
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
 }
 
 /**
