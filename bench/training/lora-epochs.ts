@@ -69,18 +69,15 @@ export async function loraEpochs(
       lora.dispose();
     }
   };
-  const results: { cached: Awaited<ReturnType<typeof run>>[]; uncached: Awaited<ReturnType<typeof run>>[] } =
-    {
-      cached: [],
-      uncached: [],
-    };
+  type Run = Awaited<ReturnType<typeof run>>;
+  const runs: { cached: Run[]; uncached: Run[] } = { cached: [], uncached: [] };
   for (let pass = 0; pass < 2; pass++) {
-    results.cached.push(await run(512));
-    results.uncached.push(await run(0));
+    runs.cached.push(await run(512));
+    runs.uncached.push(await run(0));
   }
-  const best = (runs: Awaited<ReturnType<typeof run>>[]) =>
-    runs.reduce((fastest, one) => (one.cpuSeconds < fastest.cpuSeconds ? one : fastest));
-  const [cached, uncached] = [best(results.cached), best(results.uncached)];
+  const best = (of: Run[]) =>
+    of.reduce((fastest, one) => (one.cpuSeconds < fastest.cpuSeconds ? one : fastest));
+  const [cached, uncached] = [best(runs.cached), best(runs.uncached)];
   return {
     rows: train.map((row) => row.tokens.length),
     epochs: 3,
