@@ -1,13 +1,13 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { QdrantVectorStore } from '../../core/adapters/qdrant/qdrant-vector-store.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
 import { ServiceError } from '../../core/errors.ts';
+import { closedPortUrl } from '../../core/http/__fixtures__/closed-port-url.ts';
 import { openVectorStore } from './open-vector-store.ts';
 
 describe('openVectorStore', () => {
   it('opens the Qdrant adapter for stores.vectors.driver qdrant, at the configured URL', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = await closedPortUrl();
     const config = loadConfig({ env: { TWIN_ENV: 'production', TWIN_STORES__VECTORS__URL: url } });
     const store = openVectorStore(config, null);
     expect(store).toBeInstanceOf(QdrantVectorStore);
@@ -17,12 +17,3 @@ describe('openVectorStore', () => {
     await store.close();
   });
 });
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contractFeatureSet } from '../../contracts/vector-store-contract.ts';
 import { NotFoundError, ServiceError, ValidationError } from '../../errors.ts';
+import { closedPortUrl } from '../../http/__fixtures__/closed-port-url.ts';
 import type { Route } from './__fixtures__/qdrant-replay-server.ts';
 import {
   closeReplays,
@@ -235,7 +235,7 @@ describe('QdrantVectorStore errors: how each failure is classified, and rate lim
   });
 
   it('turns an unreachable server into a ServiceError naming the URL', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = await closedPortUrl();
     const store = new QdrantVectorStore({
       url,
       apiKey: null,
@@ -250,12 +250,3 @@ describe('QdrantVectorStore errors: how each failure is classified, and rate lim
     );
   });
 });
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPortUrl } from '../../http/__fixtures__/closed-port-url.ts';
 import { writeTinyGguf } from '../__fixtures__/write-tiny-gguf.ts';
 import { fullDiskDestination } from './__fixtures__/full-disk-destination.ts';
-import { closedPortUrl, type HubServer, startHubServer } from './__fixtures__/start-hub-server.ts';
+import { type HubServer, startHubServer } from './__fixtures__/start-hub-server.ts';
 import { pullHuggingFaceFile } from './pull-hugging-face-file.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'twin-pull-hf-'));

@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPortUrl } from '../../http/__fixtures__/closed-port-url.ts';
 import { writeTinyGguf } from '../__fixtures__/write-tiny-gguf.ts';
-import { closedPortUrl, startHubServer } from './__fixtures__/start-hub-server.ts';
+import { startHubServer } from './__fixtures__/start-hub-server.ts';
 import { parseModelPullReference } from './model-pull-reference.ts';
 import { pullModel } from './pull-model.ts';
 
