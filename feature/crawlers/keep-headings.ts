@@ -22,15 +22,12 @@ export function keepHeadings(document: Document): void {
     for (const link of Array.from(heading.querySelectorAll('a[href^="#"]')))
       link.replaceWith(...Array.from(link.childNodes));
     hideNames(heading);
+    // Its wrapper is outside chrome too (the heading is inside it), so only its text is in question.
     const wrapper = heading.parentElement;
-    if (wrapper?.tagName.toUpperCase() !== 'DIV' || wrapper === document.body) continue;
+    if (wrapper?.tagName.toUpperCase() !== 'DIV') continue;
     const beside =
       (wrapper.textContent ?? '').replace(/\s+/g, '').length -
       (heading.textContent ?? '').replace(/\s+/g, '').length;
-    const onlyHeading = Array.from(wrapper.children).every(
-      (child) => child === heading || (child.textContent ?? '').trim().length <= furnitureLength,
-    );
-    if (onlyHeading && beside <= furnitureLength && !wrapper.closest(`[${chromeAttribute}]`))
-      wrapper.replaceWith(heading);
+    if (beside <= furnitureLength) wrapper.replaceWith(heading);
   }
 }
