@@ -1,3 +1,4 @@
+import { flatText } from './flat-text.ts';
 import { absoluteUrl } from './html-to-text.ts';
 
 /**
@@ -94,8 +95,7 @@ export function withoutSiteName(
 }
 
 function text(element: Element | null | undefined): string | null {
-  const value = element?.textContent?.replace(/\s+/g, ' ').trim();
-  return value ? value : null;
+  return flatText(element) || null;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { flatText } from './flat-text.ts';
+
 /** The kinds of page chrome taken out of an extracted article. */
 export type ChromeKind =
   | 'cookie-notice'
@@ -241,7 +243,7 @@ const chromeHeadings: [RegExp, ChromeKind][] = [
 function headingKind(element: Element): ChromeKind | null {
   const heading = element.firstElementChild;
   if (!heading || !/^H[2-6]$/i.test(heading.tagName)) return null;
-  const text = (heading.textContent ?? '').replace(/\s+/g, ' ').trim();
+  const text = flatText(heading);
   return chromeHeadings.find(([pattern]) => pattern.test(text))?.[1] ?? null;
 }
 

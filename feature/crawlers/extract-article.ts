@@ -1,6 +1,7 @@
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { mainHeadingsOf, siteNamesOf, type TitleSource, withoutSiteName } from './article-title.ts';
+import { flatText } from './flat-text.ts';
 import { absoluteUrl, htmlToText } from './html-to-text.ts';
 import { keepHeadings } from './keep-headings.ts';
 import { type PageMetadata, readPageMetadata } from './page-metadata.ts';
@@ -55,7 +56,7 @@ function squeeze(value: string | null | undefined): string | null {
 }
 
 function text(element: Element | null | undefined): string | null {
-  return squeeze(element?.textContent);
+  return flatText(element) || null;
 }
 
 function normalized(value: string): string {

@@ -1,3 +1,4 @@
+import { flatText } from './flat-text.ts';
 import { blockTags, ignoredTags as ignored } from './html-tags.ts';
 import { emphasize, fencedCode, inlineCode } from './markdown-inline.ts';
 import { renderTable } from './render-table.ts';
@@ -107,7 +108,7 @@ function recordLink(element: Element, collected: Collected): void {
 
 /** A formula `replaceMathWithText` left: TeX between dollars, readable text as it is. */
 function renderMath(element: Element, inline: boolean): string {
-  const text = (element.textContent ?? '').replace(/\s+/g, ' ').trim();
+  const text = flatText(element);
   if (text === '' || element.getAttribute(mathNotationAttribute) !== 'tex') return text;
   return element.getAttribute(mathAttribute) === 'display'
     ? `$$${text}$$`

@@ -1,5 +1,6 @@
 import { wordTokens } from './bag-of-words-f1.ts';
 import { type ChromeKind, chromeKindOf } from './chrome-kind.ts';
+import { flatText } from './flat-text.ts';
 import { hideNames } from './hide-names.ts';
 import { blockTags, phrasingTags } from './html-tags.ts';
 
@@ -49,11 +50,6 @@ export function markChromeBlocks(document: Document): void {
     paragraph.append(...children);
     element.append(paragraph);
   }
-}
-
-/** The element's text with runs of space squeezed: enough to measure lengths and densities. */
-function flatText(element: Element): string {
-  return (element.textContent ?? '').replace(/\s+/g, ' ').trim();
 }
 
 /** The words of an element as a reader sees them: blocks apart, inline runs together. */
